@@ -1,0 +1,228 @@
+"""The `kg` command line: the only composition root. Results to stdout, logs to stderr."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__, api
+from .config import Settings
+from .errors import KGError, UsageError
+from .render import render
+
+log = logging.getLogger("kg")
+FORMATS = click.Choice(["table", "json", "csv"])
+
+
+class Ctx:
+    def __init__(self, store: str | None, home: str | None) -> None:
+        self.settings = Settings.from_env(store=store, home=home)
+        self._store: Any = None
+
+    def store(self) -> Any:
+        if self._store is None:
+            from .store import open_store
+            self._store = open_store(self.settings)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def _progress_printer(total_hint: str = "") -> Any:
+    """Progress on stderr for long loads: rows written per type, at most a few lines a second."""
+    state = {"last": 0.0, "rows": 0}
+
+    def progress(label: str, rows: int) -> None:
+        state["rows"] += rows
+        now = time.monotonic()
+        if now - state["last"] > 0.5:
+            state["last"] = now
+            click.echo(f"  … {state['rows']:,} rows written ({label})", err=True)
+    return progress
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--store", envvar="KG_STORE", default=None,
+              help="'embedded' (default) or a Neo4j URI such as bolt://localhost:7687 [env KG_STORE]")
+@click.option("--home", envvar="KG_HOME", default=None, type=click.Path(file_okay=False),
+              help="data directory of the embedded store and download cache "
+                   "[env KG_HOME; default ~/.local/share/chokepoint]")
+@click.option("-v", "--verbose", is_flag=True, help="log debug messages to stderr")
+@click.version_option(__version__, prog_name="kg")
+@click.pass_context
+def cli(ctx: click.Context, store: str | None, home: str | None, verbose: bool) -> None:
+    """Chokepoint: a knowledge graph of critical-material supply chains."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    ctx.obj = Ctx(store, home)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def _summary(report: Any, title: str) -> str:
+    rows = [{"type": k, "records": v} for k, v in sorted(report.by_type.items())]
+    caption = (f"{report.nodes:,} nodes ({report.nodes_created:,} new), "
+               f"{report.relationships:,} relationships ({report.relationships_created:,} new) "
+               f"in {report.seconds:.2f}s")
+    return render(rows, "table", title=title, caption=caption)
+
+
+@cli.command()
+@click.option("--offline", is_flag=True, help="use only the bundled snapshot, not cached downloads")
+@click.option("--source", "sources", multiple=True, help="load only this source (repeatable)")
+@click.option("--fresh", is_flag=True, help="replace the graph instead of merging into it")
+@click.pass_obj
+def build(obj: Ctx, offline: bool, sources: tuple[str, ...], fresh: bool) -> None:
+    """Load the bundled snapshot (and cached downloads) into the store."""
+    store = obj.store()
+    report = api.build(store, sources or None, offline=offline, fresh=fresh,
+                       progress=_progress_printer())
+    click.echo(_summary(report, f"kg build → {store.backend} store"), nl=False)
+
+
+@cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_obj
+def import_(obj: Ctx, files: tuple[Path, ...]) -> None:
+    """Load records files (JSON Lines, or CSV named <type>.csv) validated against the ontology."""
+    store = obj.store()
+    report = api.import_records(store, files, progress=_progress_printer())
+    click.echo(_summary(report, "kg import"), nl=False)
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="write to FILE (atomically) instead of stdout")
+@click.pass_obj
+def export(obj: Ctx, fmt: str, output: Path | None) -> None:
+    """Export the whole graph (records format: what `kg import` reads)."""
+    store = obj.store()
+    if output is None:
+        api.export_jsonl(store, sys.stdout)
+        return
+    tmp = output.with_name(f".{output.name}.part")
+    with tmp.open("w", encoding="utf-8") as fh:
+        n = api.export_jsonl(store, fh)
+    tmp.replace(output)
+    click.echo(f"wrote {n:,} records to {output}", err=True)
+
+
+@cli.command()
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+def queries(fmt: str) -> None:
+    """List the stored queries with their parameters."""
+    from .queries import list_queries
+    rows = []
+    for q in list_queries().values():
+        params = ", ".join(f"{p.name}: {p.type}" + ("" if p.required else f" = {json.dumps(p.default)}")
+                           for p in q.params.values())
+        rows.append({"name": q.name, "title": q.title, "parameters": params,
+                     **({"description": q.description, "returns": q.returns} if fmt != "table" else {})})
+    click.echo(render(rows, fmt), nl=False)
+
+
+def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise UsageError(f"parameter {pair!r} must be key=value")
+        key, value = pair.split("=", 1)
+        out[key.strip()] = value
+    return out
+
+
+@cli.command()
+@click.argument("name")
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="query parameter (repeatable); values are coerced to the declared type")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.pass_obj
+def query(obj: Ctx, name: str, params: tuple[str, ...], fmt: str) -> None:
+    """Run a stored query (see `kg queries`)."""
+    from .queries import get_query, run_query
+    stored = get_query(name)              # unknown query / bad params fail before the store starts
+    stored.bind(_parse_params(params))
+    stored, rows = run_query(obj.store(), name, _parse_params(params))
+    click.echo(render(rows, fmt, stored.returns, title=stored.title if fmt == "table" else None,
+                      caption=f"{len(rows)} rows · {stored.path.name}" if fmt == "table" else None),
+               nl=False)
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_obj
+def stats(obj: Ctx, fmt: str) -> None:
+    """Node counts per label and relationship counts per type."""
+    counts = obj.store().stats()
+    if fmt == "json":
+        click.echo(json.dumps(counts, indent=2))
+        return
+    rows = [{"kind": "node", "name": k, "count": v} for k, v in counts["nodes"].items()]
+    rows += [{"kind": "relationship", "name": k, "count": v} for k, v in counts["relationships"].items()]
+    click.echo(render(rows, "table", title="graph contents"), nl=False)
+
+
+@cli.group()
+def store() -> None:
+    """Manage the embedded FalkorDB server."""
+
+
+def _home(obj: Ctx) -> Path:
+    if not obj.settings.is_embedded:
+        raise UsageError("`kg store` manages the embedded server; --store points at Neo4j")
+    return obj.settings.home
+
+
+@store.command("start")
+@click.pass_obj
+def store_start(obj: Ctx) -> None:
+    """Start the embedded server (or report the running one)."""
+    from .store import embedded
+    info = embedded.start(_home(obj))
+    click.echo(json.dumps({"status": "running", **info.as_public_dict()}))
+
+
+@store.command("stop")
+@click.pass_obj
+def store_stop(obj: Ctx) -> None:
+    """Save and stop the embedded server."""
+    from .store import embedded
+    stopped = embedded.stop(_home(obj))
+    click.echo(json.dumps({"status": "stopped" if stopped else "not running"}))
+
+
+@store.command("status")
+@click.pass_obj
+def store_status(obj: Ctx) -> None:
+    """Is the embedded server running? Exit 0 if so, 3 if not."""
+    from .store import embedded
+    info = embedded.status(_home(obj))
+    if info is None:
+        click.echo(json.dumps({"status": "not running", "home": str(_home(obj))}))
+        sys.exit(3)
+    click.echo(json.dumps({"status": "running", "home": str(_home(obj)), **info.as_public_dict()}))
+
+
+def main() -> None:
+    """Entry point: KGError -> clean message and exit code (1 data, 2 usage)."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+    except KGError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

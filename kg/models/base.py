@@ -1,0 +1,83 @@
+"""Record base classes and the value types shared by nodes and relationships."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Annotated, Any, ClassVar
+
+import pycountry
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+STAGES = ("mining", "refining", "separation", "manufacturing")
+"""Supply stages. `separation` exists because rare-earth sources report it apart from refining."""
+
+UNITS = ("t", "carat", "m3", "USD")
+"""Normalised units: metric tons for every mass (kg, kt, Mt converted), carats, cubic metres, dollars."""
+
+QUALIFIERS = ("W", "NA", "E", "Large", ">", "<", "XX")
+"""Source qualifiers kept verbatim, never turned into 0: withheld, not available, net exporter,
+'Large' reserves, lower/upper bounds, not applicable."""
+
+MIN_YEAR, MAX_YEAR = 1900, 2100
+
+# User-assigned ISO codes that public sources use; pycountry does not list them.
+_EXTRA_ISO3 = {"XKX": "Kosovo"}
+
+
+def check_iso3(code: str) -> str:
+    if code in _EXTRA_ISO3 or pycountry.countries.get(alpha_3=code) is not None:
+        return code
+    raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-3 code")
+
+
+def _check_iso_date(value: str) -> str:
+    try:
+        _dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an ISO date YYYY-MM-DD") from None
+    if len(value) != 10:
+        raise ValueError(f"{value!r} is not an ISO date YYYY-MM-DD")
+    return value
+
+
+ISODate = Annotated[str, AfterValidator(_check_iso_date)]
+Year = Annotated[int, Field(ge=MIN_YEAR, le=MAX_YEAR)]
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+ISO3 = Annotated[str, AfterValidator(check_iso3)]
+Stage = Annotated[str, AfterValidator(lambda s: _one_of(s, STAGES, "stage"))]
+Unit = Annotated[str, AfterValidator(lambda s: _one_of(s, UNITS, "unit"))]
+Qualifier = Annotated[str, AfterValidator(lambda s: _one_of(s, QUALIFIERS, "qualifier"))]
+Confidence = Annotated[str, AfterValidator(lambda s: _one_of(s, ("H", "M", "L"), "confidence"))]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+def _one_of(value: str, allowed: tuple[str, ...], what: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(allowed)}")
+    return value
+
+
+class Record(BaseModel):
+    """Every record is frozen, rejects unknown fields, and carries its provenance."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    record_kind: ClassVar[str] = ""   # "node" or "relationship"
+    type_name: ClassVar[str] = ""     # the graph label or relationship type
+
+    source_ids: tuple[NonEmpty, ...] = Field(min_length=1)
+    notes: str | None = None
+
+    def properties(self) -> dict[str, Any]:
+        """Graph properties: every set field but the record type and endpoints, lists as lists."""
+        data = self.model_dump(exclude_none=True, by_alias=False,
+                               exclude={"type", "from_id", "to_id"})
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+    def to_json(self) -> dict[str, Any]:
+        """The records-format (JSON Lines) form of this record."""
+        out: dict[str, Any] = {"type": self.type_name}
+        data = self.model_dump(exclude_none=True, by_alias=True, exclude={"type"})
+        for k, v in data.items():
+            out[k] = list(v) if isinstance(v, tuple) else v
+        return out

@@ -1,0 +1,174 @@
+"""Node records: one class per label of DESIGN §3."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import ISO3, ISODate, NonEmpty, Record, Year, check_iso3
+from .ids import ID_PATTERN
+
+MATERIAL_KINDS = ("element", "element-group", "compound", "mineral", "alloy", "intermediate",
+                  "metal", "chemical")
+CONTROL_STATUSES = ("announced", "in-force", "suspended", "revoked", "expired")
+CRITICAL_LISTS = ("US-2018", "US-2022", "US-2025", "EU-2020", "EU-2023", "DOE-2023")
+WIKIDATA = r"^Q[0-9]+$"
+
+
+class Node(Record):
+    record_kind: ClassVar[str] = "node"
+
+    id: NonEmpty
+    name: NonEmpty
+
+    @field_validator("id")
+    @classmethod
+    def _id_pattern(cls, value: str) -> str:
+        pattern = ID_PATTERN[cls.type_name]
+        if not pattern.match(value):
+            raise ValueError(f"{value!r} does not match the {cls.type_name} id pattern "
+                             f"{pattern.pattern}")
+        return value
+
+
+class Source(Node):
+    """A publication or data release that facts are derived from."""
+
+    type_name: ClassVar[str] = "Source"
+    type: Literal["Source"] = "Source"
+    title: NonEmpty
+    publisher: NonEmpty
+    url: NonEmpty
+    license: NonEmpty
+    release: str | None = None
+    year: Year | None = None            # the year the data is for / of publication
+    retrieved: ISODate
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    source_ids: tuple[NonEmpty, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _self_cited(cls, data: Any) -> Any:
+        # A Source is its own provenance; the records format may omit source_ids for it.
+        if isinstance(data, dict) and not data.get("source_ids") and data.get("id"):
+            data = {**data, "source_ids": [data["id"]]}
+        return data
+
+
+class Country(Node):
+    type_name: ClassVar[str] = "Country"
+    type: Literal["Country"] = "Country"
+    iso3: ISO3 | None = None
+    iso2: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    numeric: str | None = Field(default=None, pattern=r"^[0-9]{3}$")
+    wikidata: str | None = Field(default=None, pattern=WIKIDATA)
+
+    @model_validator(mode="after")
+    def _iso_matches_id(self) -> "Country":
+        code = self.id.split(":", 1)[1]
+        check_iso3(code)
+        if self.iso3 is not None and self.iso3 != code:
+            raise ValueError(f"iso3 {self.iso3!r} does not match id {self.id!r}")
+        return self
+
+
+class Material(Node):
+    type_name: ClassVar[str] = "Material"
+    type: Literal["Material"] = "Material"
+    kind: str | None = None
+    symbol: str | None = Field(default=None, pattern=r"^[A-Z][a-z]?$")
+    critical_lists: tuple[str, ...] = ()
+    wikidata: str | None = Field(default=None, pattern=WIKIDATA)
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str | None) -> str | None:
+        if value is not None and value not in MATERIAL_KINDS:
+            raise ValueError(f"unknown material kind {value!r}; expected one of "
+                             f"{', '.join(MATERIAL_KINDS)}")
+        return value
+
+    @field_validator("critical_lists")
+    @classmethod
+    def _lists(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            if item not in CRITICAL_LISTS:
+                raise ValueError(f"unknown critical list {item!r}; expected one of "
+                                 f"{', '.join(CRITICAL_LISTS)}")
+        return value
+
+
+class Product(Node):
+    type_name: ClassVar[str] = "Product"
+    type: Literal["Product"] = "Product"
+    category: str | None = None
+    wikidata: str | None = Field(default=None, pattern=WIKIDATA)
+
+
+class Firm(Node):
+    type_name: ClassVar[str] = "Firm"
+    type: Literal["Firm"] = "Firm"
+    lei: str | None = Field(default=None, pattern=r"^[A-Z0-9]{18}[0-9]{2}$")
+    wikidata: str | None = Field(default=None, pattern=WIKIDATA)
+    ticker: str | None = None
+    status: str | None = None
+
+
+class Facility(Node):
+    type_name: ClassVar[str] = "Facility"
+    type: Literal["Facility"] = "Facility"
+    facility_type: str | None = None     # mine, refinery, separation plant, magnet plant ...
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    status: str | None = None
+    wikidata: str | None = Field(default=None, pattern=WIKIDATA)
+
+
+class Agreement(Node):
+    type_name: ClassVar[str] = "Agreement"
+    type: Literal["Agreement"] = "Agreement"
+    kind: str | None = None
+    signed: ISODate | None = None
+    url: str | None = None
+
+
+class ExportControl(Node):
+    type_name: ClassVar[str] = "ExportControl"
+    type: Literal["ExportControl"] = "ExportControl"
+    instrument: NonEmpty
+    announced: ISODate | None = None
+    effective: ISODate | None = None
+    suspended_from: ISODate | None = None
+    suspended_until: ISODate | None = None
+    status: str | None = None
+    measure: str | None = None           # licence requirement, ban, ...
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: str | None) -> str | None:
+        if value is not None and value not in CONTROL_STATUSES:
+            raise ValueError(f"unknown control status {value!r}; expected one of "
+                             f"{', '.join(CONTROL_STATUSES)}")
+        return value
+
+
+class HSCode(Node):
+    type_name: ClassVar[str] = "HSCode"
+    type: Literal["HSCode"] = "HSCode"
+    code: str = Field(pattern=r"^[0-9]{2}(?:[0-9]{2}){0,4}$")
+    hs_version: str | None = None        # HS2022, HS2017 ...
+    level: int | None = Field(default=None, ge=2, le=10)
+    parent: str | None = Field(default=None, pattern=r"^[0-9]{2}(?:[0-9]{2}){0,4}$")
+
+    @model_validator(mode="after")
+    def _code_matches_id(self) -> "HSCode":
+        if self.id != f"hs:{self.code}":
+            raise ValueError(f"code {self.code!r} does not match id {self.id!r}")
+        return self
+
+
+NODE_TYPES: dict[str, type[Node]] = {
+    cls.type_name: cls
+    for cls in (Country, Material, Product, Firm, Facility, Agreement, ExportControl, HSCode, Source)
+}

@@ -1,0 +1,35 @@
+"""The one place that knows where queries/, ontology/ and the bundled snapshot live.
+
+In a source checkout they sit at the repository root; in an installed wheel they are package data
+under `kg/_data/` (queries, ontology) and `loaders/snapshot/`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PKG = Path(__file__).resolve().parent
+_ROOT = _PKG.parent
+
+
+def _first(*candidates: Path) -> Path:
+    for path in candidates:
+        if path.is_dir():
+            return path
+    return candidates[0]
+
+
+def queries_dir() -> Path:
+    return _first(_PKG / "_data" / "queries", _ROOT / "queries")
+
+
+def ontology_dir() -> Path:
+    return _first(_PKG / "_data" / "ontology", _ROOT / "ontology")
+
+
+def snapshot_dir() -> Path:
+    import importlib.util
+    spec = importlib.util.find_spec("loaders")
+    if spec and spec.origin:
+        return Path(spec.origin).resolve().parent / "snapshot"
+    return _ROOT / "loaders" / "snapshot"

@@ -1,0 +1,173 @@
+"""Stored queries: `queries/<name>.cypher` with a comment header, typed parameters, a runner.
+
+Header (DESIGN §6), every line a Cypher comment so the file runs as is in Neo4j Browser:
+
+    // title: Concentration of production
+    // description: What it reveals, how to read the numbers, what it cannot see.
+    //   (indented comment lines continue the previous field)
+    // param material: string = null
+    // param threshold: float = 0.5
+    // returns: material, stage, year, top_country, top_share, hhi
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import UsageError
+from .paths import queries_dir
+from .store import GraphStore
+
+PARAM_TYPES = ("string", "int", "float", "bool", "list<string>", "list<int>", "list<float>")
+_FIELD = re.compile(r"^//\s*(title|description|returns|param)(?:\s*:|\s+(?=\w+\s*:))\s*(.*)$")
+_PARAM = re.compile(r"^(\w+)\s*:\s*([\w<>]+)\s*(?:=\s*(.+?))?\s*$")
+_USES = re.compile(r"\$(\w+)")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    default: Any = None
+    required: bool = False
+
+
+@dataclass
+class StoredQuery:
+    name: str
+    path: Path
+    title: str
+    description: str
+    params: dict[str, Param]
+    returns: list[str]
+    cypher: str                      # the whole file (comments are valid Cypher)
+    body: str = field(repr=False, default="")
+
+    def bind(self, given: dict[str, Any]) -> dict[str, Any]:
+        """Defaults plus given values, coerced to the declared types; errors are usage errors."""
+        unknown = sorted(set(given) - set(self.params))
+        if unknown:
+            raise UsageError(f"query {self.name!r} has no parameter {', '.join(unknown)}; "
+                             f"parameters: {', '.join(self.params) or '(none)'}")
+        bound: dict[str, Any] = {}
+        for name, param in self.params.items():
+            if name in given:
+                bound[name] = coerce(param, given[name], self.name)
+            elif param.required:
+                raise UsageError(f"query {self.name!r} needs -p {name}=<{param.type}>")
+            else:
+                bound[name] = param.default
+        return bound
+
+
+def coerce(param: Param, value: Any, query: str = "") -> Any:
+    """Coerce a CLI string (or a Python value) to the parameter's declared type."""
+    if value is None or (isinstance(value, str) and value.lower() in ("null", "none")):
+        return None
+    kind = param.type
+    try:
+        if kind.startswith("list<"):
+            inner = Param(param.name, kind[5:-1])
+            items = value if isinstance(value, (list, tuple)) else \
+                [v for v in str(value).split(",") if v.strip() != ""]
+            return [coerce(inner, v.strip() if isinstance(v, str) else v, query) for v in items]
+        if kind == "string":
+            return str(value)
+        if kind == "int":
+            if isinstance(value, bool):
+                raise ValueError
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            return int(value)
+        if kind == "float":
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).lower()
+            if text in ("true", "1", "yes"):
+                return True
+            if text in ("false", "0", "no"):
+                return False
+            raise ValueError
+    except (ValueError, TypeError):
+        pass
+    raise UsageError(f"parameter {param.name!r}{' of ' + repr(query) if query else ''} must be "
+                     f"{kind}, got {value!r}")
+
+
+def parse_query_file(path: Path) -> StoredQuery:
+    text = path.read_text(encoding="utf-8")
+    fields: dict[str, list[str]] = {"title": [], "description": [], "returns": []}
+    params: dict[str, Param] = {}
+    current: str | None = None
+    body_lines = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        m = _FIELD.match(stripped)
+        if m:
+            current, value = m.group(1), m.group(2).strip()
+            if current == "param":
+                params_decl = _PARAM.match(value)
+                if not params_decl:
+                    raise UsageError(f"{path}:{lineno}: bad param declaration {value!r}; "
+                                     f"expected 'name: type = default'")
+                pname, ptype, pdefault = params_decl.groups()
+                if ptype not in PARAM_TYPES:
+                    raise UsageError(f"{path}:{lineno}: unknown parameter type {ptype!r}; "
+                                     f"expected one of {', '.join(PARAM_TYPES)}")
+                param = Param(pname, ptype, None, required=pdefault is None)
+                if pdefault is not None:
+                    try:
+                        default = json.loads(pdefault)
+                    except json.JSONDecodeError:
+                        raise UsageError(f"{path}:{lineno}: default of {pname} must be a JSON "
+                                         f"literal, got {pdefault!r}") from None
+                    param = Param(pname, ptype, coerce(param, default, path.stem))
+                params[pname] = param
+            else:
+                fields[current].append(value)
+        elif stripped.startswith("//") and current in ("title", "description", "returns"):
+            fields[current].append(stripped[2:].strip())
+        elif stripped.startswith("//"):
+            continue
+        else:
+            current = None
+            body_lines.append(line)
+    body = "\n".join(body_lines).strip()
+    used = set(_USES.findall(body))
+    undeclared = sorted(used - set(params))
+    if undeclared:
+        raise UsageError(f"{path}: parameters used but not declared: {', '.join(undeclared)}")
+    if not fields["title"]:
+        raise UsageError(f"{path}: missing '// title:' header")
+    returns = [c.strip() for c in " ".join(fields["returns"]).split(",") if c.strip()]
+    return StoredQuery(name=path.stem, path=path, title=" ".join(fields["title"]),
+                       description=" ".join(fields["description"]), params=params,
+                       returns=returns, cypher=text, body=body)
+
+
+def list_queries(directory: Path | None = None) -> dict[str, StoredQuery]:
+    directory = directory or queries_dir()
+    return {p.stem: parse_query_file(p) for p in sorted(directory.glob("*.cypher"))}
+
+
+def get_query(name: str, directory: Path | None = None) -> StoredQuery:
+    queries = list_queries(directory)
+    if name not in queries:
+        raise UsageError(f"unknown query {name!r}; known queries: {', '.join(queries)}")
+    return queries[name]
+
+
+def run_query(store: GraphStore, name: str, params: dict[str, Any] | None = None,
+              directory: Path | None = None) -> tuple[StoredQuery, list[dict[str, Any]]]:
+    """Run a stored query read-only with bound parameters (never string-formatted into Cypher)."""
+    query = get_query(name, directory)
+    bound = query.bind(params or {})
+    return query, store.read(query.body, bound)

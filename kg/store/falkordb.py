@@ -1,0 +1,187 @@
+"""The embedded store: FalkorDB through its native client.
+
+FalkorDB has no multi-statement transactions, so a write is staged: the live graph is copied
+(`GRAPH.COPY`, indexes come along), every batch is written into the copy, and the copy is renamed
+over the live graph (`RENAME` is atomic). A failure deletes the copy and leaves the live graph as
+it was. A file lock serialises writers; a `SAVE` after the swap makes the load durable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import StoreError
+from .base import (LABELS, STATS_NODES, STATS_RELS, Progress, WriteStatement, WriteSummary,
+                   stats_from_rows)
+from .embedded import ServerInfo, file_lock
+
+
+def _plain(value: Any) -> Any:
+    """FalkorDB result values -> plain Python (nodes and edges become property dicts)."""
+    from falkordb import Edge, Node, Path as FPath
+    if isinstance(value, Node):
+        return {"labels": list(value.labels or []), **dict(value.properties)}
+    if isinstance(value, Edge):
+        return {"type": value.relation, **dict(value.properties)}
+    if isinstance(value, FPath):
+        return {"nodes": [_plain(n) for n in value.nodes()],
+                "relationships": [_plain(e) for e in value.edges()]}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+class FalkorDBStore:
+    backend = "embedded"
+
+    def __init__(self, info: ServerInfo, home: Path, graph: str = "kg") -> None:
+        from falkordb import FalkorDB
+        self.info, self.home, self.graph_name = info, home, graph
+        self.db = FalkorDB(host="127.0.0.1", port=info.port, password=info.password)
+        self.graph = self.db.select_graph(graph)
+        # Hook for fault-injection tests: called after each batch is written into the stage.
+        self._after_batch: Any = None
+
+    # -- reads ---------------------------------------------------------------------------------
+    def _exists(self) -> bool:
+        return self.graph_name in self.db.list_graphs()
+
+    def read(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        if not self._exists():
+            self._ensure_graph()
+        try:
+            result = self.graph.ro_query(cypher, params or {})
+        except Exception as exc:
+            raise StoreError(f"query failed on the embedded store: {exc}") from None
+        names = [h[1] for h in result.header]
+        return [dict(zip(names, (_plain(v) for v in row))) for row in result.result_set]
+
+    def explain(self, cypher: str) -> str:
+        self._ensure_graph()
+        plan = self.graph.explain(cypher)
+        return str(plan)
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        if not self._exists():
+            return {"nodes": {}, "relationships": {}}
+        return stats_from_rows(self.read(STATS_NODES), self.read(STATS_RELS))
+
+    def existing_ids(self, ids: list[str]) -> set[str]:
+        if not ids or not self._exists():
+            return set()
+        found: set[str] = set()
+        for i in range(0, len(ids), 5000):
+            chunk = ids[i:i + 5000]
+            rows = self.read("UNWIND $ids AS id MATCH (n {id: id}) RETURN n.id AS id", {"ids": chunk})
+            found.update(r["id"] for r in rows)
+        return found
+
+    def iter_nodes(self, batch: int = 5000) -> Iterator[dict[str, Any]]:
+        if not self._exists():
+            return
+        for label in LABELS:
+            # Paged by id so memory stays bounded by the batch, not the graph.
+            last = ""
+            while True:
+                rows = self.read(f"MATCH (n:{label}) WHERE n.id > $last RETURN n.id AS id, "
+                                 f"properties(n) AS props ORDER BY n.id LIMIT $limit",
+                                 {"last": last, "limit": batch})
+                for row in rows:
+                    yield {"type": label, **row["props"]}
+                if len(rows) < batch:
+                    break
+                last = rows[-1]["id"]
+
+    def iter_relationships(self, batch: int = 5000) -> Iterator[dict[str, Any]]:
+        if not self._exists():
+            return
+        # Page over source nodes by id (a stable key), then fetch their outgoing relationships.
+        last = ""
+        while True:
+            ids = [r["id"] for r in self.read(
+                "MATCH (a) WHERE a.id > $last RETURN a.id AS id ORDER BY a.id LIMIT $limit",
+                {"last": last, "limit": batch})]
+            if not ids:
+                break
+            rows = self.read("UNWIND $ids AS id MATCH (a {id: id})-[r]->(b) RETURN type(r) AS type, "
+                             "a.id AS src, b.id AS dst, properties(r) AS props", {"ids": ids})
+            for row in rows:
+                yield {"type": row["type"], "from": row["src"], "to": row["dst"], **row["props"]}
+            last = ids[-1]
+
+    # -- writes --------------------------------------------------------------------------------
+    def _ensure_graph(self, graph: Any | None = None) -> None:
+        """Create the graph key and one `id` index per label (FalkorDB's DDL is not idempotent)."""
+        g = graph or self.graph
+        name = g.name
+        if name not in self.db.list_graphs():
+            g.query("CREATE (:_Init) WITH 1 AS x MATCH (n:_Init) DELETE n")
+        have = {row[0] for row in g.ro_query("CALL db.indexes()").result_set}
+        for label in LABELS:
+            if label not in have:
+                g.query(f"CREATE INDEX FOR (n:{label}) ON (n.id)")
+
+    def write(self, statements: list[WriteStatement], *, replace: bool = False,
+              progress: Progress | None = None) -> WriteSummary:
+        summary = WriteSummary()
+        started = time.perf_counter()
+        stage_name = f"{self.graph_name}__stage"
+        with file_lock(self.home / "write.lock"):
+            self._ensure_graph()
+            with contextlib.suppress(Exception):
+                self.db.select_graph(stage_name).delete()
+            if replace:
+                stage = self.db.select_graph(stage_name)
+                self._ensure_graph(stage)
+            else:
+                self.graph.copy(stage_name)
+                stage = self.db.select_graph(stage_name)
+            try:
+                for st in statements:
+                    for rows in st.batches:
+                        res = stage.query(st.cypher, {"rows": rows})
+                        if st.cypher.startswith("UNWIND $rows AS row MERGE (n:"):
+                            summary.nodes += len(rows)
+                            summary.nodes_created += int(res.nodes_created)
+                        else:
+                            summary.relationships += len(rows)
+                            summary.relationships_created += int(res.relationships_created)
+                        summary.by_type[st.label] = summary.by_type.get(st.label, 0) + len(rows)
+                        if self._after_batch is not None:
+                            self._after_batch(st, rows)
+                        if progress:
+                            progress(st.label, len(rows))
+                self.db.connection.execute_command("RENAME", stage_name, self.graph_name)
+            except BaseException as exc:
+                with contextlib.suppress(Exception):
+                    self.db.select_graph(stage_name).delete()
+                if isinstance(exc, Exception) and not isinstance(exc, StoreError):
+                    raise StoreError(f"write failed, graph left unchanged: {exc}") from exc
+                raise
+            self.graph = self.db.select_graph(self.graph_name)
+            self.save()
+        summary.seconds = time.perf_counter() - started
+        return summary
+
+    def save(self) -> None:
+        try:
+            self.db.connection.execute_command("SAVE")
+        except Exception as exc:
+            raise StoreError(f"the load was applied but SAVE failed: {exc}") from None
+
+    def clear(self) -> None:
+        with file_lock(self.home / "write.lock"):
+            if self._exists():
+                self.graph.delete()
+            self.graph = self.db.select_graph(self.graph_name)
+            self.save()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.db.connection.close()

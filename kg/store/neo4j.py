@@ -1,0 +1,150 @@
+"""Neo4j over Bolt with the official driver: one transaction per load, reads in READ mode."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from ..errors import StoreError
+from .base import (LABELS, STATS_NODES, STATS_RELS, Progress, WriteStatement, WriteSummary,
+                   stats_from_rows)
+
+
+def _plain(value: Any) -> Any:
+    from neo4j.graph import Node, Path, Relationship
+    if isinstance(value, Node):
+        return {"labels": sorted(value.labels), **dict(value)}
+    if isinstance(value, Relationship):
+        return {"type": value.type, **dict(value)}
+    if isinstance(value, Path):
+        return {"nodes": [_plain(n) for n in value.nodes],
+                "relationships": [_plain(r) for r in value.relationships]}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+class Neo4jStore:
+    backend = "neo4j"
+
+    def __init__(self, uri: str, user: str, password: str | None, database: str | None) -> None:
+        import neo4j
+        self.uri, self.database = uri, database
+        auth = (user, password) if password is not None else None
+        try:
+            self.driver = neo4j.GraphDatabase.driver(uri, auth=auth)
+            self.driver.verify_connectivity()
+        except Exception as exc:
+            raise StoreError(f"cannot connect to Neo4j at {uri}: {exc}") from None
+        self._after_batch: Any = None
+        self._constraints()
+
+    def _session(self, read: bool = False) -> Any:
+        import neo4j
+        mode = neo4j.READ_ACCESS if read else neo4j.WRITE_ACCESS
+        return self.driver.session(database=self.database, default_access_mode=mode)
+
+    def _constraints(self) -> None:
+        with self._session() as session:
+            for label in LABELS:
+                session.run(f"CREATE CONSTRAINT kg_{label.lower()}_id IF NOT EXISTS "
+                            f"FOR (n:{label}) REQUIRE n.id IS UNIQUE").consume()
+
+    def read(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        def work(tx: Any) -> list[dict[str, Any]]:
+            result = tx.run(cypher, params or {})
+            return [{k: _plain(v) for k, v in rec.items()} for rec in result]
+        try:
+            with self._session(read=True) as session:
+                return session.execute_read(work)
+        except Exception as exc:
+            raise StoreError(f"query failed on Neo4j: {exc}") from None
+
+    def explain(self, cypher: str) -> str:
+        with self._session(read=True) as session:
+            summary = session.run("EXPLAIN " + cypher).consume()
+            return str(summary.plan)
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        return stats_from_rows(self.read(STATS_NODES), self.read(STATS_RELS))
+
+    def existing_ids(self, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for i in range(0, len(ids), 5000):
+            rows = self.read("UNWIND $ids AS id MATCH (n {id: id}) RETURN n.id AS id",
+                             {"ids": ids[i:i + 5000]})
+            found.update(r["id"] for r in rows)
+        return found
+
+    def iter_nodes(self, batch: int = 5000) -> Iterator[dict[str, Any]]:
+        for label in LABELS:
+            last = ""
+            while True:
+                rows = self.read(f"MATCH (n:{label}) WHERE n.id > $last RETURN n.id AS id, "
+                                 f"properties(n) AS props ORDER BY n.id LIMIT $limit",
+                                 {"last": last, "limit": batch})
+                for row in rows:
+                    yield {"type": label, **row["props"]}
+                if len(rows) < batch:
+                    break
+                last = rows[-1]["id"]
+
+    def iter_relationships(self, batch: int = 5000) -> Iterator[dict[str, Any]]:
+        last = ""
+        while True:
+            ids = [r["id"] for r in self.read(
+                "MATCH (a) WHERE a.id > $last RETURN a.id AS id ORDER BY a.id LIMIT $limit",
+                {"last": last, "limit": batch})]
+            if not ids:
+                break
+            rows = self.read("UNWIND $ids AS id MATCH (a {id: id})-[r]->(b) RETURN type(r) AS type, "
+                             "a.id AS src, b.id AS dst, properties(r) AS props", {"ids": ids})
+            for row in rows:
+                yield {"type": row["type"], "from": row["src"], "to": row["dst"], **row["props"]}
+            last = ids[-1]
+
+    def write(self, statements: list[WriteStatement], *, replace: bool = False,
+              progress: Progress | None = None) -> WriteSummary:
+        summary = WriteSummary()
+        started = time.perf_counter()
+
+        def work(tx: Any) -> None:
+            # Managed transaction: retried on transient errors; either every batch commits or none.
+            summary.nodes = summary.relationships = 0
+            summary.nodes_created = summary.relationships_created = 0
+            summary.by_type.clear()
+            if replace:
+                tx.run("MATCH (n) DETACH DELETE n").consume()
+            for st in statements:
+                for rows in st.batches:
+                    counters = tx.run(st.cypher, {"rows": rows}).consume().counters
+                    if st.cypher.startswith("UNWIND $rows AS row MERGE (n:"):
+                        summary.nodes += len(rows)
+                        summary.nodes_created += counters.nodes_created
+                    else:
+                        summary.relationships += len(rows)
+                        summary.relationships_created += counters.relationships_created
+                    summary.by_type[st.label] = summary.by_type.get(st.label, 0) + len(rows)
+                    if self._after_batch is not None:
+                        self._after_batch(st, rows)
+                    if progress:
+                        progress(st.label, len(rows))
+        try:
+            with self._session() as session:
+                session.execute_write(work)
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"write failed, graph left unchanged: {exc}") from exc
+        summary.seconds = time.perf_counter() - started
+        return summary
+
+    def clear(self) -> None:
+        with self._session() as session:
+            session.execute_write(lambda tx: tx.run("MATCH (n) DETACH DELETE n").consume())
+
+    def close(self) -> None:
+        self.driver.close()
