@@ -76,9 +76,12 @@ def _alive(pid: int) -> bool:
 
 def _ping(info: ServerInfo, timeout: float = 1.0) -> bool:
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
     try:
         client = redis.Redis(host="127.0.0.1", port=info.port, password=info.password,
-                             socket_timeout=timeout, socket_connect_timeout=timeout)
+                             socket_timeout=timeout, socket_connect_timeout=timeout,
+                             retry=Retry(NoBackoff(), 0))
         ok = bool(client.ping())
         client.close()
         return ok
@@ -207,8 +210,11 @@ def stop(home: Path, timeout: float = 30.0) -> bool:
             return False
         import redis
         try:
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
+            # No retries: SHUTDOWN closes the connection, which redis-py would otherwise retry.
             client = redis.Redis(host="127.0.0.1", port=info.port, password=info.password,
-                                 socket_timeout=timeout)
+                                 socket_timeout=timeout, retry=Retry(NoBackoff(), 0))
             client.shutdown(save=True)
         except redis.exceptions.ConnectionError:
             pass  # shutdown closes the connection before it can answer

@@ -1,0 +1,96 @@
+"""Shared fixtures: one embedded server per test session, one fresh graph per test.
+
+Store tests use the `store` fixture, parametrised over every available backend: the embedded
+FalkorDB always; Neo4j when NEO4J_URI is set or Docker can start a testcontainer, else skipped
+with the reason and how to enable it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kg.config import Settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def kg_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    from kg.store import embedded
+    home = tmp_path_factory.mktemp("kg_home")
+    embedded.start(home)
+    yield home
+    embedded.stop(home)
+
+
+@pytest.fixture
+def embedded_store(kg_home: Path) -> Iterator[Any]:
+    from kg.store import embedded
+    from kg.store.falkordb import FalkorDBStore
+    info = embedded.start(kg_home)
+    store = FalkorDBStore(info, kg_home, graph=f"t_{uuid.uuid4().hex[:12]}")
+    yield store
+    try:
+        if store._exists():
+            store.graph.delete()
+    finally:
+        store.close()
+
+
+def docker_unavailable_reason() -> str | None:
+    try:
+        import docker
+    except ImportError:
+        return "docker SDK not installed"
+    try:
+        client = docker.from_env(timeout=3)
+        client.ping()
+        client.close()
+        return None
+    except Exception as exc:  # the SDK wraps the missing-socket error in DockerException
+        return f"no Docker engine reachable ({type(exc).__name__}: {str(exc)[:100]})"
+
+
+@pytest.fixture(scope="session")
+def neo4j_settings() -> Iterator[Settings]:
+    if os.environ.get("NEO4J_URI"):
+        yield Settings.from_env(store=os.environ["NEO4J_URI"])
+        return
+    reason = docker_unavailable_reason()
+    if reason:
+        pytest.skip(f"Neo4j tests skipped: set NEO4J_URI (and NEO4J_USERNAME/NEO4J_PASSWORD) to a "
+                    f"running Neo4j 5, or provide a Docker engine for testcontainers: {reason}")
+    from testcontainers.neo4j import Neo4jContainer
+    with Neo4jContainer("neo4j:5") as container:
+        os.environ.setdefault("NEO4J_PASSWORD", container.password)
+        settings = Settings(home=Path("."), store=container.get_connection_url(),
+                            neo4j_user=container.username, neo4j_password=container.password)
+        yield settings
+
+
+@pytest.fixture
+def neo4j_store(neo4j_settings: Settings) -> Iterator[Any]:
+    from kg.store import open_store
+    store = open_store(neo4j_settings)
+    store.clear()
+    yield store
+    store.clear()
+    store.close()
+
+
+@pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def store(request: pytest.FixtureRequest) -> Any:
+    """Every available backend, each test on an empty graph."""
+    return request.getfixturevalue(f"{request.param}_store")
+
+
+def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path

@@ -1,0 +1,95 @@
+"""The CLI contract (DESIGN §8): commands, formats, exit codes, clean errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import FIXTURES
+
+SMALL = FIXTURES / "records" / "small.jsonl"
+
+
+@pytest.fixture
+def kg(kg_home):
+    def run(*args: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "KG_HOME": str(kg_home), "KG_STORE": "embedded"}
+        return subprocess.run([sys.executable, "-m", "kg", *args], capture_output=True, text=True,
+                              env=env, timeout=300)
+    return run
+
+
+def test_import_query_stats_export(kg, tmp_path):
+    r = kg("import", str(SMALL))
+    assert r.returncode == 0, r.stderr
+    r = kg("query", "concentration", "-p", "material=rare-earths", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    # by hand: 270 000 / 390 000 t (USGS MCS 2025 world total), HHI over the three countries listed
+    row = next(x for x in rows if x["stage"] == "mining")
+    assert row["year"] == 2024 and row["top_country"] == "China"
+    assert row["top_share"] == pytest.approx(270000 / 390000, rel=1e-9)
+    expected_hhi = sum((q / 390000 * 100) ** 2 for q in (270000, 45000, 31000))
+    assert row["hhi"] == pytest.approx(expected_hhi, rel=1e-9)
+    assert row["producers"] == 3 and row["hhi_band"] == "highly concentrated"
+
+    r = kg("query", "concentration", "-p", "material=rare-earths", "-p", "year=2023", "--format", "csv")
+    assert r.returncode == 0, r.stderr
+    table = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert table[0]["year"] == "2023" and float(table[0]["top_share"]) == pytest.approx(255000 / 376000)
+
+    r = kg("query", "concentration")
+    assert r.returncode == 0 and "Rare earths" in r.stdout and "69.2 %" in r.stdout
+
+    r = kg("stats", "--format", "json")
+    counts = json.loads(r.stdout)
+    assert counts["relationships"]["PRODUCES"] >= 6 and counts["nodes"]["Country"] >= 3
+
+    out = tmp_path / "out.jsonl"
+    r = kg("export", "--format", "jsonl", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert sum(1 for _ in out.open()) == sum(counts["nodes"].values()) + sum(counts["relationships"].values())
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (("query", "no-such-query"), 2, "unknown query 'no-such-query'"),
+    (("query", "concentration", "-p", "year=soon"), 2, "parameter 'year' of 'concentration' must be int"),
+    (("query", "concentration", "-p", "colour=red"), 2, "has no parameter colour"),
+    (("query", "concentration", "-p", "year"), 2, "must be key=value"),
+    (("query", "concentration", "--format", "xml"), 2, "Invalid value"),
+    (("frobnicate",), 2, "No such command"),
+])
+def test_usage_errors_exit_2(kg, args, code, message):
+    r = kg(*args)
+    assert r.returncode == code
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_bad_input_exits_1_naming_file_line_field(kg, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"type":"Source","id":"source:t","name":"T","title":"t","publisher":"p",'
+                   '"url":"u","license":"l","retrieved":"2025-01-01"}\n'
+                   '{"type":"Material","id":"material:x","name":"X","kind":"vegetable",'
+                   '"source_ids":["source:t"]}\n')
+    before = kg("stats", "--format", "json").stdout
+    r = kg("import", str(bad))
+    assert r.returncode == 1
+    assert f"{bad}:2: kind: unknown material kind 'vegetable'" in r.stderr
+    assert kg("stats", "--format", "json").stdout == before
+    r = kg("import", str(tmp_path / "missing.jsonl"))
+    assert r.returncode == 1 and "no such file" in r.stderr
+
+
+def test_queries_lists_parameters(kg):
+    r = kg("queries", "--format", "json")
+    assert r.returncode == 0
+    entry = next(q for q in json.loads(r.stdout) if q["name"] == "concentration")
+    assert "year: int = null" in entry["parameters"]
+    assert {"material", "stage", "year", "top_country", "top_share", "hhi"} <= set(entry["returns"])
