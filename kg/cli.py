@@ -211,6 +211,27 @@ def store_status(obj: Ctx) -> None:
     click.echo(json.dumps({"status": "running", "home": str(_home(obj)), **info.as_public_dict()}))
 
 
+def _register_commands() -> None:
+    """Commands of later capabilities live in kg/commands/; one line each here."""
+    import importlib
+    for module_name, names in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"kg.commands.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"kg.commands.{module_name}":
+                continue
+            raise
+        for name in names:
+            cli.add_command(getattr(module, name))
+
+
+COMMAND_MODULES: list[tuple[str, list[str]]] = [
+    # ("module", ["command_function", ...]),
+    ("sources", ["fetch", "load", "sources"]),
+]
+_register_commands()
+
+
 def main() -> None:
     """Entry point: KGError -> clean message and exit code (1 data, 2 usage)."""
     try:
