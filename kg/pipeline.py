@@ -33,17 +33,59 @@ def _merge(old: Record, new: Record) -> Record:
 
 
 def collect(located: Iterable[Located]) -> tuple[dict[Any, Record], dict[Any, tuple[str, int]]]:
-    """Deduplicate by identity (node id, or relationship type + endpoints + key properties)."""
+    """Deduplicate by identity (node id, or relationship type + endpoints + key properties).
+
+    The same node or fact from several files merges (later files win, provenance is the union);
+    within one file a repeat that contradicts an earlier line is an error.
+    """
     records: dict[Any, Record] = {}
     where: dict[Any, tuple[str, int]] = {}
     for rec, file, line in located:
         key = rec.id if isinstance(rec, Node) else rec.key()  # type: ignore[union-attr]
         if key in records:
+            first_file, first_line = where[key]
+            if first_file == file:
+                old, new = records[key].properties(), rec.properties()
+                for name in sorted(set(old) & set(new) - {"source_ids"}):
+                    if old[name] != new[name]:
+                        raise DataError(f"duplicate of line {first_line} with a different value "
+                                        f"({new[name]!r} vs {old[name]!r})", file=file,
+                                        line=line, field=name)
             records[key] = _merge(records[key], rec)
         else:
             records[key] = rec
             where[key] = (file, line)
     return records, where
+
+
+SHARE_TOLERANCE = 0.05
+"""How far country shares of one material, stage and year may sum above 1: sources round their
+world totals (USGS 'World total (rounded)'), so a small excess is rounding, a large one an error."""
+
+
+def check_shares(records: dict[Any, Record], where: dict[Any, tuple[str, int]]) -> None:
+    totals: dict[tuple[str, str, int], float] = {}
+    first: dict[tuple[str, str, int], Any] = {}
+    for key, rec in records.items():
+        if rec.type_name != "PRODUCES" or not rec.from_id.startswith("country:"):  # type: ignore[attr-defined]
+            continue
+        share = rec.share  # type: ignore[attr-defined]
+        if share is None and rec.quantity is not None and rec.world_quantity:  # type: ignore[attr-defined]
+            share = rec.quantity / rec.world_quantity  # type: ignore[attr-defined]
+        if share is None:
+            continue
+        group = (rec.to_id, rec.stage, rec.year)  # type: ignore[attr-defined]
+        totals[group] = totals.get(group, 0.0) + share
+        first.setdefault(group, key)
+    errors = []
+    for group, total in sorted(totals.items()):
+        if total > 1.0 + SHARE_TOLERANCE:
+            file, line = where[first[group]]
+            errors.append(DataError(f"country shares of {group[0]} at stage {group[1]} in "
+                                    f"{group[2]} sum to {total:.3f}, more than 1 beyond rounding",
+                                    file=file, line=line, field="share"))
+    if errors:
+        raise ValidationErrors(errors)
 
 
 def check_references(records: dict[Any, Record], where: dict[Any, tuple[str, int]],
@@ -79,6 +121,7 @@ def load(located: Iterable[Located], store: GraphStore, *, replace: bool = False
     """Validate every record, then write them in one atomic step (nothing on any error)."""
     started = time.perf_counter()
     records, where = collect(located)
+    check_shares(records, where)
     check_references(records, where, (lambda ids: set()) if replace else store.existing_ids)
     statements = plan_writes(records.values())
     summary = store.write(statements, replace=replace, progress=progress)

@@ -18,17 +18,46 @@ from .models import Record, parse_record, record_types
 Located = tuple[Record, str, int]
 
 
-def read_jsonl(path: Path) -> Iterator[Located]:
-    with path.open(encoding="utf-8-sig") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
+MAX_LINE = 8 * 1024 * 1024
+"""Longest line accepted (bytes): a record is small; a longer line is a broken file, not data."""
+
+
+def _text_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, decoded line) with encoding errors and huge lines reported by line."""
+    with path.open("rb") as fh:
+        lineno = 0
+        while True:
+            raw = fh.readline(MAX_LINE + 1)
+            if not raw:
+                break
+            lineno += 1
+            if len(raw) > MAX_LINE and not raw.endswith(b"\n"):
+                raise DataError(f"line longer than {MAX_LINE // (1024 * 1024)} MiB; is this a "
+                                f"records file?", file=str(path), line=lineno)
+            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]   # a UTF-8 byte-order mark is tolerated
             try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"invalid JSON: {exc.msg} (column {exc.colno})",
+                yield lineno, raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise DataError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column "
+                                f"{exc.start + 1}); re-save the file as UTF-8",
                                 file=str(path), line=lineno) from None
-            yield parse_record(data, file=str(path), line=lineno), str(path), lineno
+
+
+def read_jsonl(path: Path) -> Iterator[Located]:
+    seen = False
+    for lineno, line in _text_lines(path):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"invalid JSON: {exc.msg} (column {exc.colno})",
+                            file=str(path), line=lineno) from None
+        seen = True
+        yield parse_record(data, file=str(path), line=lineno), str(path), lineno
+    if not seen:
+        raise DataError("the file holds no records", file=str(path))
 
 
 def _field_kind(cls: type[Record], name: str) -> str:
@@ -88,26 +117,37 @@ def read_csv(path: Path, type_name: str | None = None) -> Iterator[Located]:
         raise DataError(f"a records CSV must be named <type>.csv with a known type; "
                         f"{path.name!r} is not one of {', '.join(sorted(record_types()))}",
                         file=str(path))
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(_skip_comments(fh))
-        for row in reader:
-            lineno = reader.line_num + _skipped(fh)
-            data = coerce_csv_row(type_name, row)
-            yield parse_record(data, file=str(path), line=lineno), str(path), lineno
+    current = {"line": 0}
 
+    def data_lines() -> Iterator[str]:
+        # Lines starting with '#' carry citations in curated tables; they are not data.
+        for lineno, line in _text_lines(path):
+            current["line"] = lineno
+            if line.startswith("#"):
+                continue
+            yield line
 
-def _skip_comments(fh: TextIO) -> Iterator[str]:
-    # Lines starting with '#' carry citations in curated tables; they are not data.
-    fh._kg_skipped = 0  # type: ignore[attr-defined]
-    for line in fh:
-        if line.startswith("#"):
-            fh._kg_skipped += 1  # type: ignore[attr-defined]
-            continue
-        yield line
-
-
-def _skipped(fh: TextIO) -> int:
-    return int(getattr(fh, "_kg_skipped", 0))
+    reader = csv.reader(data_lines(), strict=True)
+    header: list[str] | None = None
+    seen = False
+    try:
+        for fields in reader:
+            if header is None:
+                header = [h.strip() for h in fields]
+                continue
+            if not fields or all(not f.strip() for f in fields):
+                continue
+            if len(fields) != len(header):
+                raise DataError(f"expected {len(header)} fields (as in the header), found "
+                                f"{len(fields)}", file=str(path), line=current["line"])
+            seen = True
+            data = coerce_csv_row(type_name, dict(zip(header, fields)))
+            yield parse_record(data, file=str(path), line=current["line"]), str(path), current["line"]
+    except csv.Error as exc:
+        raise DataError(f"malformed CSV: {exc}", file=str(path), line=current["line"]) from None
+    if not seen:
+        raise DataError("the file holds no records" if header else "the file is empty",
+                        file=str(path))
 
 
 def read_paths(paths: Iterable[Path]) -> Iterator[Located]:
