@@ -80,9 +80,40 @@ def build_located(sources: Iterable[str] | None = None, *, offline: bool = False
             yield from _located(name, loaders.get(name).parse(raw))
         cache = settings_home / "raw" / name
         if not offline and cache.is_dir() and name in loaders.LOADERS:
-            cached = sorted(p for p in cache.iterdir() if p.name != "manifest.json" and not p.name.startswith("."))
+            cached = verified_cache(cache)
             if cached:
                 yield from _located(f"{cache}", loaders.get(name).parse(cached))
+
+
+def verified_cache(cache: Path) -> list[Path]:
+    """Cached downloads listed in the cache manifest, each checked against its sha256.
+
+    `fetch` renames complete files into place, so a mismatch means the cache was damaged after the
+    download (disk fault, manual edit): fail with the file named instead of loading it.
+    """
+    import json as _json
+    from .errors import DataError
+    from .sources import sha256_file
+    manifest_path = cache / "manifest.json"
+    if not manifest_path.exists():
+        return []
+    try:
+        manifest = _json.loads(manifest_path.read_text(encoding="utf-8"))
+        entries = manifest["files"]
+    except (ValueError, KeyError, TypeError):
+        raise DataError("cache manifest is unreadable; re-run `kg fetch`",
+                        file=str(manifest_path)) from None
+    files = []
+    for entry in entries:
+        path = cache / entry["file"]
+        if not path.exists():
+            raise DataError("listed in the cache manifest but missing; re-run `kg fetch`",
+                            file=str(path))
+        if sha256_file(path) != entry["sha256"]:
+            raise DataError("does not match the sha256 in its cache manifest (corrupt or "
+                            "truncated download); re-run `kg fetch`", file=str(path))
+        files.append(path)
+    return files
 
 
 def _located(origin: str, records: Iterable[Any]) -> Iterator[Located]:

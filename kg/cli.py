@@ -191,11 +191,12 @@ def store_start(obj: Ctx) -> None:
 
 
 @store.command("stop")
+@click.option("--force", is_flag=True, help="stop without saving (when the save itself fails)")
 @click.pass_obj
-def store_stop(obj: Ctx) -> None:
+def store_stop(obj: Ctx, force: bool) -> None:
     """Save and stop the embedded server."""
     from .store import embedded
-    stopped = embedded.stop(_home(obj))
+    stopped = embedded.stop(_home(obj), force=force)
     click.echo(json.dumps({"status": "stopped" if stopped else "not running"}))
 
 

@@ -118,9 +118,9 @@ def log_tail(home: Path, lines: int = 15) -> str:
 def _check_writable(path: Path) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-probe"
-        probe.write_text("ok")
-        probe.unlink()
+        import tempfile
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-probe-"):
+            pass
     except OSError as exc:
         raise StoreError(f"the data directory {path} is not writable ({exc.strerror}); "
                          f"set KG_HOME or --home to a writable directory") from None
@@ -201,8 +201,8 @@ def wait_loaded(info: ServerInfo, timeout: float = 60.0) -> None:
     raise StoreError("the embedded server is still loading its data")
 
 
-def stop(home: Path, timeout: float = 30.0) -> bool:
-    """Save and shut down gracefully. True if a server was stopped."""
+def stop(home: Path, timeout: float = 30.0, *, force: bool = False) -> bool:
+    """Save and shut down gracefully (or, with force, without saving). True if one was stopped."""
     with file_lock(home / "server.lock"):
         info = read_state(home)
         if not info or not _alive(info.pid):
@@ -215,9 +215,14 @@ def stop(home: Path, timeout: float = 30.0) -> bool:
             # No retries: SHUTDOWN closes the connection, which redis-py would otherwise retry.
             client = redis.Redis(host="127.0.0.1", port=info.port, password=info.password,
                                  socket_timeout=timeout, retry=Retry(NoBackoff(), 0))
-            client.shutdown(save=True)
+            client.shutdown(save=not force, nosave=force)
         except redis.exceptions.ConnectionError:
             pass  # shutdown closes the connection before it can answer
+        except redis.exceptions.ResponseError as exc:
+            # Redis refuses to exit when the final save fails: say so rather than lose data.
+            raise StoreError(f"the embedded server could not save its data ({exc}); free space or "
+                             f"fix permissions under {info.data_dir}, or `kg store stop --force` "
+                             f"to stop without saving; log tail:\n{log_tail(home)}") from None
         except redis.exceptions.RedisError:
             os.kill(info.pid, signal.SIGTERM)  # SIGTERM also saves before exiting
         deadline = time.monotonic() + timeout

@@ -1,0 +1,484 @@
+"""The one mapping between graph names and IRIs: labels, relationship types, properties, prefixes.
+
+Every term the RDF side of the project spells lives here, and only here: the exporter, the
+importer, the JSON-LD context and the SHACL helper read these tables, and
+`tests/test_ontology.py` proves they agree with the models (`kg/models/`), with the OWL ontology
+(`ontology/chokepoint.ttl`), with the shapes (`ontology/shapes.ttl`) and with the JSON-LD context
+(`ontology/context.jsonld`, which `jsonld_context()` regenerates).
+
+Naming rules (also in `ontology/README.md`):
+
+* ontology terms live under `https://w3id.org/chokepoint/ontology#` (prefix `cp:`); a node label is
+  a PascalCase class (`Country` -> `cp:Country`); a relationship type is a lowerCamelCase object
+  property (`HOLDS_RESERVES` -> `cp:holdsReserves`) *and* a statement class that carries the
+  relationship's qualifiers and provenance (`cp:ReservesObservation`); a property is a lowerCamelCase
+  property (`value_usd` -> `cp:valueUsd`), unless a well-known term means exactly the same thing
+  (`name` -> `rdfs:label`, `source_ids` -> `prov:wasDerivedFrom`, `wikidata` -> `owl:sameAs`, ...);
+* data lives under `https://w3id.org/chokepoint/id/`; a node id is a CURIE whose prefix is bound in
+  every export (`country:CHN` -> `https://w3id.org/chokepoint/id/country/CHN`), so the id *is* the
+  IRI, written short.
+
+This module sits below `kg.models` in the import layers: it must not import the models or the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+from urllib.parse import quote, unquote
+
+from rdflib import URIRef
+from rdflib.namespace import DefinedNamespace, Namespace
+
+ONTOLOGY_IRI = "https://w3id.org/chokepoint/ontology"
+CP_NS = ONTOLOGY_IRI + "#"
+DATA_NS = "https://w3id.org/chokepoint/id/"
+STATEMENT_NS = DATA_NS + "statement/"
+ONTOLOGY_VERSION = "0.1.0"
+
+RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS_NS = "http://www.w3.org/2000/01/rdf-schema#"
+XSD_NS = "http://www.w3.org/2001/XMLSchema#"
+OWL_NS = "http://www.w3.org/2002/07/owl#"
+PROV_NS = "http://www.w3.org/ns/prov#"
+DCT_NS = "http://purl.org/dc/terms/"
+SKOS_NS = "http://www.w3.org/2004/02/skos/core#"
+QUDT_UNIT_NS = "http://qudt.org/vocab/unit/"
+WD_NS = "http://www.wikidata.org/entity/"
+
+
+class CP(DefinedNamespace):
+    """The Chokepoint ontology. A misspelt term raises instead of minting a new IRI."""
+
+    _NS = Namespace(CP_NS)
+    _fail = True
+    _extras = ["from"]          # `cp:from` is a Python keyword: spell it CP["from"]
+
+    # classes for node labels
+    Country: URIRef
+    Material: URIRef
+    Product: URIRef
+    Firm: URIRef
+    Facility: URIRef
+    Agreement: URIRef
+    ExportControl: URIRef
+    HSCode: URIRef
+    Source: URIRef
+    # statement classes: one per relationship type
+    Statement: URIRef
+    Observation: URIRef
+    ProductionObservation: URIRef
+    ReservesObservation: URIRef
+    RequirementObservation: URIRef
+    TradeFlowObservation: URIRef
+    ImportRelianceObservation: URIRef
+    OwnershipObservation: URIRef
+    StateOwnershipObservation: URIRef
+    OperatesStatement: URIRef
+    LocatedInStatement: URIRef
+    HeadquarteredInStatement: URIRef
+    SuppliesStatement: URIRef
+    PartyToStatement: URIRef
+    CoversStatement: URIRef
+    ImposesStatement: URIRef
+    RestrictsStatement: URIRef
+    TargetsStatement: URIRef
+    ClassifiedAsStatement: URIRef
+    # the HS nomenclature as a SKOS concept scheme
+    HarmonizedSystem: URIRef
+    # object properties: one per relationship type (the direct, "truthy" edge)
+    produces: URIRef
+    holdsReserves: URIRef
+    requires: URIRef
+    exportsTo: URIRef
+    importReliance: URIRef
+    owns: URIRef
+    stateOwnedBy: URIRef
+    operates: URIRef
+    locatedIn: URIRef
+    headquarteredIn: URIRef
+    supplies: URIRef
+    partyTo: URIRef
+    covers: URIRef
+    imposes: URIRef
+    restricts: URIRef
+    targets: URIRef
+    classifiedAs: URIRef
+    # properties of nodes and relationships
+    to: URIRef
+    confidence: URIRef
+    stage: URIRef
+    year: URIRef
+    quantity: URIRef
+    unit: URIRef
+    share: URIRef
+    worldQuantity: URIRef
+    estimated: URIRef
+    qualifier: URIRef
+    basis: URIRef
+    sourceUnit: URIRef
+    role: URIRef
+    intensity: URIRef
+    intensityUnit: URIRef
+    hsCode: URIRef
+    valueUsd: URIRef
+    flowBasis: URIRef
+    month: URIRef
+    netImportReliance: URIRef
+    importSources: URIRef
+    importSourceShares: URIRef
+    suppliedItem: URIRef
+    scope: URIRef
+    hsVersion: URIRef
+    url: URIRef
+    release: URIRef
+    retrieved: URIRef
+    sha256: URIRef
+    iso3: URIRef
+    iso2: URIRef
+    isoNumeric: URIRef
+    kind: URIRef
+    symbol: URIRef
+    criticalList: URIRef
+    category: URIRef
+    lei: URIRef
+    ticker: URIRef
+    status: URIRef
+    facilityType: URIRef
+    latitude: URIRef
+    longitude: URIRef
+    signed: URIRef
+    instrument: URIRef
+    announced: URIRef
+    effective: URIRef
+    suspendedFrom: URIRef
+    suspendedUntil: URIRef
+    measure: URIRef
+    level: URIRef
+    # annotation property: the graph name (label, relationship type, property) a term stands for
+    graphName: URIRef
+
+
+PREFIXES: dict[str, str] = {
+    "cp": CP_NS,
+    "rdf": RDF_NS,
+    "rdfs": RDFS_NS,
+    "xsd": XSD_NS,
+    "owl": OWL_NS,
+    "prov": PROV_NS,
+    "dct": DCT_NS,
+    "skos": SKOS_NS,
+    "units": QUDT_UNIT_NS,      # not "unit": that is the JSON-LD term of the `unit` property
+    "wd": WD_NS,
+    "stmt": STATEMENT_NS,
+}
+"""Prefixes bound in every export (plus `ID_PREFIXES`): exactly the vocabularies the data uses."""
+
+ID_KINDS: dict[str, str] = {
+    "country": "Country",
+    "material": "Material",
+    "product": "Product",
+    "firm": "Firm",
+    "facility": "Facility",
+    "agreement": "Agreement",
+    "control": "ExportControl",
+    "hs": "HSCode",
+    "source": "Source",
+}
+"""Node id prefix (the part before the first ':') -> label; checked against `kg.models.ID_PREFIX`."""
+
+ID_PREFIXES: dict[str, str] = {kind: f"{DATA_NS}{kind}/" for kind in ID_KINDS}
+"""CURIE prefixes of node ids: `country:CHN` is a compact IRI once `country:` is bound."""
+
+ALL_PREFIXES: dict[str, str] = {**PREFIXES, **ID_PREFIXES}
+
+# -- labels and relationship types ------------------------------------------------------------
+
+CLASSES: dict[str, str] = {label: str(CP[label]) for label in ID_KINDS.values()}
+"""Node label -> OWL class."""
+
+RELATIONS: dict[str, str] = {
+    "PRODUCES": str(CP.produces),
+    "HOLDS_RESERVES": str(CP.holdsReserves),
+    "REQUIRES": str(CP.requires),
+    "EXPORTS_TO": str(CP.exportsTo),
+    "IMPORT_RELIANCE": str(CP.importReliance),
+    "OWNS": str(CP.owns),
+    "STATE_OWNED_BY": str(CP.stateOwnedBy),
+    "OPERATES": str(CP.operates),
+    "LOCATED_IN": str(CP.locatedIn),
+    "HEADQUARTERED_IN": str(CP.headquarteredIn),
+    "SUPPLIES": str(CP.supplies),
+    "PARTY_TO": str(CP.partyTo),
+    "COVERS": str(CP.covers),
+    "IMPOSES": str(CP.imposes),
+    "RESTRICTS": str(CP.restricts),
+    "TARGETS": str(CP.targets),
+    "CLASSIFIED_AS": str(CP.classifiedAs),
+}
+"""Relationship type -> object property for the direct edge (`country:CHN cp:produces ...`)."""
+
+STATEMENT_CLASSES: dict[str, str] = {
+    "PRODUCES": str(CP.ProductionObservation),
+    "HOLDS_RESERVES": str(CP.ReservesObservation),
+    "REQUIRES": str(CP.RequirementObservation),
+    "EXPORTS_TO": str(CP.TradeFlowObservation),
+    "IMPORT_RELIANCE": str(CP.ImportRelianceObservation),
+    "OWNS": str(CP.OwnershipObservation),
+    "STATE_OWNED_BY": str(CP.StateOwnershipObservation),
+    "OPERATES": str(CP.OperatesStatement),
+    "LOCATED_IN": str(CP.LocatedInStatement),
+    "HEADQUARTERED_IN": str(CP.HeadquarteredInStatement),
+    "SUPPLIES": str(CP.SuppliesStatement),
+    "PARTY_TO": str(CP.PartyToStatement),
+    "COVERS": str(CP.CoversStatement),
+    "IMPOSES": str(CP.ImposesStatement),
+    "RESTRICTS": str(CP.RestrictsStatement),
+    "TARGETS": str(CP.TargetsStatement),
+    "CLASSIFIED_AS": str(CP.ClassifiedAsStatement),
+}
+"""Relationship type -> the class of its statement node (endpoints, qualifiers, provenance).
+Quantitative facts are `cp:Observation`s; the rest are plain `cp:Statement`s."""
+
+OBSERVATION_TYPES = ("PRODUCES", "HOLDS_RESERVES", "REQUIRES", "EXPORTS_TO", "IMPORT_RELIANCE",
+                     "OWNS", "STATE_OWNED_BY")
+
+# -- properties --------------------------------------------------------------------------------
+
+LITERAL_KINDS: dict[str, str] = {
+    "string": XSD_NS + "string",
+    "integer": XSD_NS + "integer",
+    "decimal": XSD_NS + "decimal",
+    "boolean": XSD_NS + "boolean",
+    "date": XSD_NS + "date",
+    "year": XSD_NS + "gYear",
+    "anyURI": XSD_NS + "anyURI",
+}
+"""Literal value kinds -> XSD datatype. Floats are exported as exact `xsd:decimal`s of their
+shortest repr, so they round-trip bit for bit."""
+
+REFERENCE_KINDS = ("node", "hs", "country", "wikidata", "unit")
+"""Value kinds written as IRIs: a node id, an HS code, an ISO3 code, a Wikidata QID, a unit."""
+
+
+@dataclass(frozen=True)
+class Prop:
+    """How one graph property (a record field) is written in RDF."""
+
+    name: str            # the graph property / record field, e.g. "value_usd"
+    iri: str             # its predicate
+    kind: str            # a LITERAL_KINDS or REFERENCE_KINDS key
+    many: str = "one"    # "one" value, an unordered "set" (repeated triples), an ordered "list"
+
+    @property
+    def is_literal(self) -> bool:
+        return self.kind in LITERAL_KINDS
+
+    @property
+    def datatype(self) -> str | None:
+        return LITERAL_KINDS.get(self.kind)
+
+    @property
+    def term(self) -> str:
+        """The JSON-LD context term: the record field name."""
+        return self.name
+
+
+def _p(name: str, iri: str, kind: str, many: str = "one") -> Prop:
+    return Prop(name, str(iri), kind, many)
+
+
+_PROPS = [
+    # every node
+    _p("id", DCT_NS + "identifier", "string"),
+    _p("name", RDFS_NS + "label", "string"),
+    _p("source_ids", PROV_NS + "wasDerivedFrom", "node", "set"),
+    _p("notes", RDFS_NS + "comment", "string"),
+    # Source
+    _p("title", DCT_NS + "title", "string"),
+    _p("publisher", DCT_NS + "publisher", "string"),
+    _p("url", CP.url, "anyURI"),
+    _p("license", DCT_NS + "license", "string"),
+    _p("release", CP.release, "string"),
+    _p("year", CP.year, "year"),
+    _p("retrieved", CP.retrieved, "date"),
+    _p("sha256", CP.sha256, "string"),
+    # Country
+    _p("iso3", CP.iso3, "string"),
+    _p("iso2", CP.iso2, "string"),
+    _p("numeric", CP.isoNumeric, "string"),
+    _p("wikidata", OWL_NS + "sameAs", "wikidata"),
+    # Material, Product, Firm, Facility
+    _p("kind", CP.kind, "string"),
+    _p("symbol", CP.symbol, "string"),
+    _p("critical_lists", CP.criticalList, "string", "set"),
+    _p("category", CP.category, "string"),
+    _p("lei", CP.lei, "string"),
+    _p("ticker", CP.ticker, "string"),
+    _p("status", CP.status, "string"),
+    _p("facility_type", CP.facilityType, "string"),
+    _p("latitude", CP.latitude, "decimal"),
+    _p("longitude", CP.longitude, "decimal"),
+    # Agreement, ExportControl
+    _p("signed", CP.signed, "date"),
+    _p("instrument", CP.instrument, "string"),
+    _p("announced", CP.announced, "date"),
+    _p("effective", CP.effective, "date"),
+    _p("suspended_from", CP.suspendedFrom, "date"),
+    _p("suspended_until", CP.suspendedUntil, "date"),
+    _p("measure", CP.measure, "string"),
+    # HSCode (a skos:Concept in cp:HarmonizedSystem)
+    _p("code", SKOS_NS + "notation", "string"),
+    _p("hs_version", CP.hsVersion, "string"),
+    _p("level", CP.level, "integer"),
+    _p("parent", SKOS_NS + "broader", "hs"),
+    # every relationship
+    _p("from", CP["from"], "node"),
+    _p("to", CP.to, "node"),
+    _p("confidence", CP.confidence, "string"),
+    # relationship qualifiers
+    _p("stage", CP.stage, "string"),
+    _p("quantity", CP.quantity, "decimal"),
+    _p("unit", CP.unit, "unit"),
+    _p("share", CP.share, "decimal"),
+    _p("world_quantity", CP.worldQuantity, "decimal"),
+    _p("estimated", CP.estimated, "boolean"),
+    _p("qualifier", CP.qualifier, "string"),
+    _p("basis", CP.basis, "string"),
+    _p("source_unit", CP.sourceUnit, "string"),
+    _p("role", CP.role, "string"),
+    _p("intensity", CP.intensity, "decimal"),
+    _p("intensity_unit", CP.intensityUnit, "string"),
+    _p("hs_code", CP.hsCode, "hs"),
+    _p("value_usd", CP.valueUsd, "decimal"),
+    _p("flow_basis", CP.flowBasis, "string"),
+    _p("month", CP.month, "integer"),
+    _p("net_import_reliance", CP.netImportReliance, "decimal"),
+    _p("sources", CP.importSources, "country", "list"),
+    _p("source_shares", CP.importSourceShares, "decimal", "list"),
+    _p("item_id", CP.suppliedItem, "node"),
+    _p("scope", CP.scope, "string"),
+]
+
+PROPERTIES: dict[str, Prop] = {p.name: p for p in _PROPS}
+"""Graph property (record field) -> how it is written. One predicate per property name: a name
+means the same thing on every label and relationship type that has it."""
+
+PROPERTY_BY_IRI: dict[str, Prop] = {p.iri: p for p in _PROPS}
+
+UNITS: dict[str, str] = {
+    "t": QUDT_UNIT_NS + "TONNE",
+    "carat": QUDT_UNIT_NS + "CARAT",
+    "m3": QUDT_UNIT_NS + "M3",
+    "USD": QUDT_UNIT_NS + "CCY_USD",
+}
+"""The normalised units (`kg.models.UNITS`) -> QUDT units."""
+UNIT_BY_IRI = {v: k for k, v in UNITS.items()}
+
+LABEL_BY_CLASS = {v: k for k, v in CLASSES.items()}
+TYPE_BY_STATEMENT_CLASS = {v: k for k, v in STATEMENT_CLASSES.items()}
+TYPE_BY_RELATION = {v: k for k, v in RELATIONS.items()}
+
+RDF_TYPE = RDF_NS + "type"
+RDF_FIRST = RDF_NS + "first"
+RDF_REST = RDF_NS + "rest"
+RDF_NIL = RDF_NS + "nil"
+SKOS_IN_SCHEME = SKOS_NS + "inScheme"
+DERIVED_PREDICATES = frozenset({SKOS_IN_SCHEME})
+"""Predicates the exporter adds for consumers that carry no graph property (the importer skips
+them, together with the direct relationship edges of `RELATIONS`)."""
+
+
+# -- IRIs of data ------------------------------------------------------------------------------
+
+_SAFE = ":-._~"
+
+
+@lru_cache(maxsize=65536)
+def node_iri(node_id: str) -> str:
+    """`country:CHN` -> `https://w3id.org/chokepoint/id/country/CHN` (the id as a CURIE)."""
+    kind, sep, rest = node_id.partition(":")
+    if not sep or kind not in ID_PREFIXES or not rest:
+        raise ValueError(f"{node_id!r} is not a node id (<kind>:<key> with kind one of "
+                         f"{', '.join(ID_PREFIXES)})")
+    return ID_PREFIXES[kind] + quote(rest, safe=_SAFE)
+
+
+def node_id(iri: str) -> str:
+    """The inverse of `node_iri`."""
+    if iri.startswith(DATA_NS):
+        kind, sep, rest = iri[len(DATA_NS):].partition("/")
+        if sep and kind in ID_PREFIXES and rest and "/" not in rest:
+            return f"{kind}:{unquote(rest)}"
+    raise ValueError(f"<{iri}> is not a Chokepoint node IRI ({DATA_NS}<kind>/<key>)")
+
+
+def statement_iri(rel_type: str, from_id: str, to_id: str, keys: tuple[Any, ...]) -> str:
+    """A deterministic IRI for one relationship: its type, endpoints and key properties, so facts
+    for different years or stages get different statements and a re-export gives the same IRIs:
+    `stmt:produces_country:CHN_material:gallium_refining_2024`."""
+    parts = [RELATIONS[rel_type][len(CP_NS):], from_id, to_id,
+             *("" if k is None else str(k) for k in keys)]
+    # '_' separates the parts; it occurs in no id or key value, and is escaped if it ever did.
+    return STATEMENT_NS + "_".join(quote(p, safe=_SAFE).replace("_", "%5F") for p in parts)
+
+
+def hs_iri(code: str) -> str:
+    return node_iri(f"hs:{code}")
+
+
+def country_iri(iso3: str) -> str:
+    return node_iri(f"country:{iso3}")
+
+
+def wikidata_iri(qid: str) -> str:
+    return WD_NS + qid
+
+
+def decimal_lexical(value: float | int) -> str:
+    """The exact `xsd:decimal` lexical form of a number's shortest repr (`1e-07` -> `0.0000001`)."""
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a decimal")
+    if isinstance(value, int):
+        return str(value)
+    text = format(Decimal(repr(float(value))), "f")
+    return text if "." in text else text + ".0"
+
+
+def curie(iri: str) -> str:
+    """Shorten an IRI with the bound prefixes (for messages and JSON-LD); unchanged if none fits."""
+    best = ""
+    for prefix, ns in ALL_PREFIXES.items():
+        if iri.startswith(ns) and len(ns) > len(ALL_PREFIXES.get(best, "")):
+            best = prefix
+    return f"{best}:{iri[len(ALL_PREFIXES[best]):]}" if best else iri
+
+
+# -- JSON-LD -----------------------------------------------------------------------------------
+
+def jsonld_context() -> dict[str, Any]:
+    """The JSON-LD context (published as `ontology/context.jsonld`): record field names, labels,
+    statement classes and relationship properties as terms, and every prefix of the exports."""
+    ctx: dict[str, Any] = dict(ALL_PREFIXES)
+    ctx["type"] = "@type"
+    for label, iri in CLASSES.items():
+        ctx[label] = curie(iri)
+    for iri in STATEMENT_CLASSES.values():
+        ctx[iri[len(CP_NS):]] = curie(iri)
+    for term in ("Statement", "Observation", "HarmonizedSystem"):
+        ctx[term] = curie(str(CP[term]))
+    for iri in RELATIONS.values():
+        ctx[iri[len(CP_NS):]] = {"@id": curie(iri), "@type": "@id"}
+    ctx["inScheme"] = {"@id": curie(SKOS_IN_SCHEME), "@type": "@id"}
+    for prop in _PROPS:
+        definition: dict[str, Any] = {"@id": curie(prop.iri)}
+        if not prop.is_literal:
+            definition["@type"] = "@id"
+        elif prop.kind != "string":
+            definition["@type"] = curie(LITERAL_KINDS[prop.kind])
+        if prop.many == "list":
+            definition["@container"] = "@list"
+        ctx[prop.term] = definition
+    return {"@context": ctx}
