@@ -72,12 +72,16 @@ class Record(BaseModel):
         """Graph properties: every set field but the record type and endpoints, lists as lists."""
         data = self.model_dump(exclude_none=True, by_alias=False,
                                exclude={"type", "from_id", "to_id"})
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+        # Empty lists are absence, as in CSV: the graph holds no empty-list properties.
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()
+                if not (isinstance(v, tuple) and not v)}
 
     def to_json(self) -> dict[str, Any]:
         """The records-format (JSON Lines) form of this record."""
         out: dict[str, Any] = {"type": self.type_name}
         data = self.model_dump(exclude_none=True, by_alias=True, exclude={"type"})
         for k, v in data.items():
+            if isinstance(v, tuple) and not v:
+                continue
             out[k] = list(v) if isinstance(v, tuple) else v
         return out
