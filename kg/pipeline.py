@@ -1,17 +1,35 @@
-"""Load records into a store: collect and validate everything, then write once, atomically."""
+"""Load records into a store: validate everything first, then write once, atomically.
+
+Streaming, so memory does not grow with the input beyond a key index: the one pass over the input
+validates each record and spills its write row to a temporary file per write statement, keeping
+only a 64-bit hash of each record's identity, the node ids, and the references still to resolve.
+When every record is valid and every reference resolves, the spilled rows are streamed to the
+store in batches inside its atomic write (staged graph on FalkorDB, one transaction on Neo4j).
+
+The same node or fact seen twice merges (later values win, provenance is the union); a repeat
+within one file that contradicts an earlier line is an error.
+"""
 
 from __future__ import annotations
 
+import json
+import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 from .errors import DataError, ValidationErrors
-from .models import Node, Record, Relationship, parse_record
+from .models import Node, Record, Relationship
 from .records_io import Located
-from .store import GraphStore, plan_writes
-from .store.base import Progress
+from .store import GraphStore
+from .store.base import Progress, WriteStatement
+from .store.cypher import BATCH, node_statement, relationship_statement
+
+SHARE_TOLERANCE = 0.05
+"""How far country shares of one material, stage and year may sum above 1: sources round their
+world totals (USGS 'World total (rounded)'), so a small excess is rounding, a large one an error."""
 
 
 @dataclass
@@ -25,107 +43,206 @@ class LoadReport:
     seconds: float = 0.0
 
 
-def _merge(old: Record, new: Record) -> Record:
-    """Two records for the same node or fact: later values win, provenance is the union."""
-    data = {**old.to_json(), **new.to_json()}
-    data["source_ids"] = list(dict.fromkeys([*old.source_ids, *new.source_ids]))
-    return parse_record(data)
+def _identity(rec: Record) -> tuple[Any, ...]:
+    return ("node", rec.id) if isinstance(rec, Node) else rec.key()  # type: ignore[union-attr]
 
 
-def collect(located: Iterable[Located]) -> tuple[dict[Any, Record], dict[Any, tuple[str, int]]]:
-    """Deduplicate by identity (node id, or relationship type + endpoints + key properties).
+class _Spill:
+    """Write rows per statement to temporary JSON Lines files; stream them back in batches."""
 
-    The same node or fact from several files merges (later files win, provenance is the union);
-    within one file a repeat that contradicts an earlier line is an error.
-    """
-    records: dict[Any, Record] = {}
-    where: dict[Any, tuple[str, int]] = {}
-    for rec, file, line in located:
-        key = rec.id if isinstance(rec, Node) else rec.key()  # type: ignore[union-attr]
-        if key in records:
-            first_file, first_line = where[key]
-            if first_file == file:
-                old, new = records[key].properties(), rec.properties()
-                for name in sorted(set(old) & set(new) - {"source_ids"}):
-                    if old[name] != new[name]:
-                        raise DataError(f"duplicate of line {first_line} with a different value "
-                                        f"({new[name]!r} vs {old[name]!r})", file=file,
-                                        line=line, field=name)
-            records[key] = _merge(records[key], rec)
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.files: dict[tuple[str, ...], TextIO] = {}
+        self.paths: dict[tuple[str, ...], Path] = {}
+
+    def add(self, statement: tuple[str, ...], row: dict[str, Any]) -> None:
+        fh = self.files.get(statement)
+        if fh is None:
+            path = self.directory / f"{len(self.paths)}.jsonl"
+            self.paths[statement] = path
+            fh = self.files[statement] = path.open("w", encoding="utf-8")
+        fh.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+        fh.write("\n")
+
+    def close(self) -> None:
+        for fh in self.files.values():
+            fh.close()
+
+    def rows(self, statement: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+        path = self.paths.get(statement)
+        if path is None:
+            return
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                yield json.loads(line)
+
+
+class _Loader:
+    def __init__(self, spill: _Spill) -> None:
+        self.spill = spill
+        self.files: dict[str, int] = {}
+        self.file_names: list[str] = []
+        self.seen: set[int] = set()
+        self.repeats: dict[int, list[tuple[Record, str, int]]] = {}
+        self.node_ids: set[str] = set()
+        self.source_ids: set[str] = set()
+        self.wanted_nodes: dict[str, tuple[str, int, str]] = {}
+        self.wanted_sources: dict[str, tuple[str, int]] = {}
+        self.share_totals: dict[tuple[str, str, int], float] = {}
+        self.share_first: dict[tuple[str, str, int], tuple[str, int]] = {}
+        self.records = 0
+
+    # -- pass over the input -------------------------------------------------------------------
+    def take(self, rec: Record, file: str, line: int) -> None:
+        self.records += 1
+        ident = hash(_identity(rec))
+        if ident in self.seen:
+            self.repeats.setdefault(ident, []).append((rec, file, line))
         else:
-            records[key] = rec
-            where[key] = (file, line)
-    return records, where
-
-
-SHARE_TOLERANCE = 0.05
-"""How far country shares of one material, stage and year may sum above 1: sources round their
-world totals (USGS 'World total (rounded)'), so a small excess is rounding, a large one an error."""
-
-
-def check_shares(records: dict[Any, Record], where: dict[Any, tuple[str, int]]) -> None:
-    totals: dict[tuple[str, str, int], float] = {}
-    first: dict[tuple[str, str, int], Any] = {}
-    for key, rec in records.items():
-        if rec.type_name != "PRODUCES" or not rec.from_id.startswith("country:"):  # type: ignore[attr-defined]
-            continue
-        share = rec.share  # type: ignore[attr-defined]
-        if share is None and rec.quantity is not None and rec.world_quantity:  # type: ignore[attr-defined]
-            share = rec.quantity / rec.world_quantity  # type: ignore[attr-defined]
-        if share is None:
-            continue
-        group = (rec.to_id, rec.stage, rec.year)  # type: ignore[attr-defined]
-        totals[group] = totals.get(group, 0.0) + share
-        first.setdefault(group, key)
-    errors = []
-    for group, total in sorted(totals.items()):
-        if total > 1.0 + SHARE_TOLERANCE:
-            file, line = where[first[group]]
-            errors.append(DataError(f"country shares of {group[0]} at stage {group[1]} in "
-                                    f"{group[2]} sum to {total:.3f}, more than 1 beyond rounding",
-                                    file=file, line=line, field="share"))
-    if errors:
-        raise ValidationErrors(errors)
-
-
-def check_references(records: dict[Any, Record], where: dict[Any, tuple[str, int]],
-                     known_in_store: Callable[[list[str]], set[str]]) -> None:
-    """Every source id resolves to a Source; every relationship endpoint to a node."""
-    node_ids = {r.id for r in records.values() if isinstance(r, Node)}
-    source_ids = {r.id for r in records.values() if r.type_name == "Source"}
-    wanted: set[str] = set()
-    for rec in records.values():
-        wanted.update(s for s in rec.source_ids if s not in source_ids)
-        if isinstance(rec, Relationship):
-            wanted.update(i for i in (rec.from_id, rec.to_id) if i not in node_ids)
-    in_store = known_in_store(sorted(wanted)) if wanted else set()
-    errors: list[DataError] = []
-    for key, rec in records.items():
-        file, line = where[key]
+            self.seen.add(ident)
+            fid = self.files.setdefault(file, len(self.files))
+            if fid == len(self.file_names):
+                self.file_names.append(file)
+            self.spill.add(self.statement_of(rec), {"k": ident, "f": fid, "l": line, **self.row_of(rec)})
+        if isinstance(rec, Node):
+            self.node_ids.add(rec.id)
+            self.wanted_nodes.pop(rec.id, None)
+            if rec.type_name == "Source":
+                self.source_ids.add(rec.id)
+                self.wanted_sources.pop(rec.id, None)
         for sid in rec.source_ids:
-            if sid not in source_ids and sid not in in_store:
-                errors.append(DataError(f"{sid!r} is not a Source record in this load or the "
-                                        f"graph", file=file, line=line, field="source_ids"))
+            if sid not in self.source_ids and sid not in self.wanted_sources:
+                self.wanted_sources[sid] = (file, line)
         if isinstance(rec, Relationship):
             for end, nid in (("from", rec.from_id), ("to", rec.to_id)):
-                if nid not in node_ids and nid not in in_store:
-                    errors.append(DataError(f"{nid!r} is not a node in this load or the graph",
-                                            file=file, line=line, field=end))
-    if errors:
-        errors.sort(key=lambda e: (e.file or "", e.line or 0))
-        raise ValidationErrors(errors)
+                if nid not in self.node_ids and nid not in self.wanted_nodes:
+                    self.wanted_nodes[nid] = (file, line, end)
+            if rec.type_name == "PRODUCES" and rec.from_id.startswith("country:"):
+                self._count_share(rec, file, line)
+
+    def _count_share(self, rec: Any, file: str, line: int) -> None:
+        share = rec.share
+        if share is None and rec.quantity is not None and rec.world_quantity:
+            share = rec.quantity / rec.world_quantity
+        if share is None:
+            return
+        group = (rec.to_id, rec.stage, rec.year)
+        self.share_totals[group] = self.share_totals.get(group, 0.0) + share
+        self.share_first.setdefault(group, (file, line))
+
+    @staticmethod
+    def statement_of(rec: Record) -> tuple[str, ...]:
+        if isinstance(rec, Node):
+            return ("node", rec.type_name)
+        return ("rel", rec.type_name, rec.from_label, rec.to_label)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def row_of(rec: Record) -> dict[str, Any]:
+        props = rec.properties()
+        if isinstance(rec, Node):
+            return {"id": rec.id, "props": props}
+        assert isinstance(rec, Relationship)
+        return {"from": rec.from_id, "to": rec.to_id, "key": {k: props[k] for k in rec.KEYS},
+                "props": props}
+
+    # -- checks after the pass -------------------------------------------------------------------
+    def check(self, known_in_store: Any) -> None:
+        errors: list[DataError] = []
+        for group, total in sorted(self.share_totals.items()):
+            if total > 1.0 + SHARE_TOLERANCE:
+                file, line = self.share_first[group]
+                errors.append(DataError(f"country shares of {group[0]} at stage {group[1]} in "
+                                        f"{group[2]} sum to {total:.3f}, more than 1 beyond rounding",
+                                        file=file, line=line, field="share"))
+        wanted = sorted(set(self.wanted_nodes) | set(self.wanted_sources))
+        in_store = known_in_store(wanted) if wanted else set()
+        for sid, (file, line) in self.wanted_sources.items():
+            if sid not in in_store:
+                errors.append(DataError(f"{sid!r} is not a Source record in this load or the graph",
+                                        file=file, line=line, field="source_ids"))
+        for nid, (file, line, end) in self.wanted_nodes.items():
+            if nid not in in_store:
+                errors.append(DataError(f"{nid!r} is not a node in this load or the graph",
+                                        file=file, line=line, field=end))
+        if errors:
+            errors.sort(key=lambda e: (e.file or "", e.line or 0))
+            raise ValidationErrors(errors)
+
+    def merge_repeats(self) -> dict[tuple[str, ...], dict[int, dict[str, Any]]]:
+        """Merged rows for identities seen more than once, by statement then identity hash."""
+        if not self.repeats:
+            return {}
+        firsts: dict[int, tuple[tuple[str, ...], dict[str, Any]]] = {}
+        for statement in self.spill.paths:
+            for row in self.spill.rows(statement):
+                if row["k"] in self.repeats:
+                    firsts[row["k"]] = (statement, row)
+        merged: dict[tuple[str, ...], dict[int, dict[str, Any]]] = {}
+        for ident, later in self.repeats.items():
+            statement, row = firsts[ident]
+            first_file, first_line = self.file_names[row["f"]], row["l"]
+            for rec, file, line in later:
+                new = self.row_of(rec)
+                if self.statement_of(rec) != statement or not _same_identity(row, new):
+                    # A hash collision between different facts: keep both, as separate rows.
+                    merged.setdefault(self.statement_of(rec), {})[hash((ident, file, line))] = new
+                    continue
+                if file == first_file:
+                    for name in sorted(set(row["props"]) & set(new["props"]) - {"source_ids"}):
+                        if row["props"][name] != new["props"][name]:
+                            raise DataError(f"duplicate of line {first_line} with a different value "
+                                            f"({new['props'][name]!r} vs {row['props'][name]!r})",
+                                            file=file, line=line, field=name)
+                sources = list(dict.fromkeys([*row["props"]["source_ids"], *new["props"]["source_ids"]]))
+                row = {**row, "props": {**row["props"], **new["props"], "source_ids": sources}}
+            merged.setdefault(statement, {})[ident] = {k: v for k, v in row.items() if k not in ("k", "f", "l")}
+        return merged
+
+    # -- the write ---------------------------------------------------------------------------------
+    def statements(self, merged: dict[tuple[str, ...], dict[int, dict[str, Any]]],
+                   batch: int) -> Iterator[WriteStatement]:
+        order = sorted(set(self.spill.paths) | set(merged), key=lambda s: (s[0] != "node", s))
+        for statement in order:
+            cypher = node_statement(statement[1]) if statement[0] == "node" else \
+                relationship_statement(*statement[1:])
+            label = statement[1] if statement[0] == "node" else f"{statement[1]} ({statement[2]}->{statement[3]})"
+            replaced = merged.get(statement, {})
+            rows: list[dict[str, Any]] = []
+            for row in self.spill.rows(statement):
+                if row["k"] in replaced:
+                    continue
+                rows.append({k: v for k, v in row.items() if k not in ("k", "f", "l")})
+                if len(rows) >= batch:
+                    yield WriteStatement(cypher, [rows], label)
+                    rows = []
+            rows.extend(replaced.values())
+            for i in range(0, len(rows), batch):
+                yield WriteStatement(cypher, [rows[i:i + batch]], label)
+
+
+def _same_identity(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    if "id" in a:
+        return a["id"] == b.get("id")
+    return (a["from"], a["to"], a["key"]) == (b.get("from"), b.get("to"), b.get("key"))
 
 
 def load(located: Iterable[Located], store: GraphStore, *, replace: bool = False,
-         progress: Progress | None = None) -> LoadReport:
+         progress: Progress | None = None, batch: int = BATCH) -> LoadReport:
     """Validate every record, then write them in one atomic step (nothing on any error)."""
     started = time.perf_counter()
-    records, where = collect(located)
-    check_shares(records, where)
-    check_references(records, where, (lambda ids: set()) if replace else store.existing_ids)
-    statements = plan_writes(records.values())
-    summary = store.write(statements, replace=replace, progress=progress)
-    return LoadReport(records=len(records), nodes=summary.nodes,
+    with tempfile.TemporaryDirectory(prefix="kg-load-") as tmp:
+        spill = _Spill(Path(tmp))
+        loader = _Loader(spill)
+        try:
+            for rec, file, line in located:
+                loader.take(rec, file, line)
+        finally:
+            spill.close()
+        loader.check((lambda ids: set()) if replace else store.existing_ids)
+        merged = loader.merge_repeats()
+        summary = store.write(lambda: loader.statements(merged, batch), replace=replace,
+                              progress=progress)
+    return LoadReport(records=loader.records, nodes=summary.nodes,
                       relationships=summary.relationships, nodes_created=summary.nodes_created,
                       relationships_created=summary.relationships_created,
                       by_type=summary.by_type, seconds=time.perf_counter() - started)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -29,13 +29,20 @@ class WriteSummary:
 
 
 Progress = Callable[[str, int], None]
+
+StatementSource = Callable[[], Iterable[WriteStatement]] | list[WriteStatement]
+"""Statements to write, or a function producing them afresh (a retried transaction replays it)."""
+
+
+def statements_of(source: StatementSource) -> Iterable[WriteStatement]:
+    return source() if callable(source) else source
 """Called with (label, rows written) after each batch."""
 
 
 class GraphStore(Protocol):
     backend: str
 
-    def write(self, statements: list[WriteStatement], *, replace: bool = False,
+    def write(self, statements: StatementSource, *, replace: bool = False,
               progress: Progress | None = None) -> WriteSummary:
         """Run every statement atomically: all rows land, or the graph is unchanged."""
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
-from .base import (LABELS, STATS_NODES, STATS_RELS, Progress, WriteStatement, WriteSummary,
-                   stats_from_rows)
+from .base import (LABELS, STATS_NODES, STATS_RELS, Progress, StatementSource, WriteSummary,
+                   statements_of, stats_from_rows)
 from .embedded import ServerInfo, file_lock
 
 
@@ -127,7 +127,7 @@ class FalkorDBStore:
             if label not in have:
                 g.query(f"CREATE INDEX FOR (n:{label}) ON (n.id)")
 
-    def write(self, statements: list[WriteStatement], *, replace: bool = False,
+    def write(self, statements: StatementSource, *, replace: bool = False,
               progress: Progress | None = None) -> WriteSummary:
         summary = WriteSummary()
         started = time.perf_counter()
@@ -143,7 +143,7 @@ class FalkorDBStore:
                 self.graph.copy(stage_name)
                 stage = self.db.select_graph(stage_name)
             try:
-                for st in statements:
+                for st in statements_of(statements):
                     for rows in st.batches:
                         res = stage.query(st.cypher, {"rows": rows})
                         if st.cypher.startswith("UNWIND $rows AS row MERGE (n:"):

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import StoreError
-from .base import (LABELS, STATS_NODES, STATS_RELS, Progress, WriteStatement, WriteSummary,
-                   stats_from_rows)
+from .base import (LABELS, STATS_NODES, STATS_RELS, Progress, StatementSource, WriteSummary,
+                   statements_of, stats_from_rows)
 
 
 def _plain(value: Any) -> Any:
@@ -106,7 +106,7 @@ class Neo4jStore:
                 yield {"type": row["type"], "from": row["src"], "to": row["dst"], **row["props"]}
             last = ids[-1]
 
-    def write(self, statements: list[WriteStatement], *, replace: bool = False,
+    def write(self, statements: StatementSource, *, replace: bool = False,
               progress: Progress | None = None) -> WriteSummary:
         summary = WriteSummary()
         started = time.perf_counter()
@@ -118,7 +118,7 @@ class Neo4jStore:
             summary.by_type.clear()
             if replace:
                 tx.run("MATCH (n) DETACH DELETE n").consume()
-            for st in statements:
+            for st in statements_of(statements):
                 for rows in st.batches:
                     counters = tx.run(st.cypher, {"rows": rows}).consume().counters
                     if st.cypher.startswith("UNWIND $rows AS row MERGE (n:"):
