@@ -1,0 +1,120 @@
+"""Load throughput of `kg import` versus a raw batched `UNWIND … CREATE` of the same rows.
+
+The raw write is the limit for an online load on the same store: no validation, no MERGE, no
+staging copy. Both run on the same embedded server, into fresh graphs, with the `id` index
+created first. Also reports the peak memory (tracemalloc) of the `kg import` path.
+
+    python benchmarks/bench_load.py --sizes 10000 100000 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import tracemalloc
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import Server, machine, table, timed  # noqa: E402
+from generate import generate  # noqa: E402
+
+from kg import api  # noqa: E402
+from kg.models import label_of  # noqa: E402
+from kg.store.base import LABELS  # noqa: E402
+
+BATCH = 2000
+
+
+def write_file(n: int, directory: Path) -> tuple[Path, int]:
+    path = directory / f"net-{n}.jsonl"
+    count = 0
+    with path.open("w") as fh:
+        for rec in generate(n):
+            fh.write(json.dumps(rec, separators=(",", ":")) + "\n")
+            count += 1
+    return path, count
+
+
+def raw_load(store, path: Path) -> None:
+    """The same rows, grouped per label/type, as plain batched CREATEs."""
+    graph = store.graph
+    graph.query("CREATE (:_Init) WITH 1 AS x MATCH (n:_Init) DELETE n")
+    for label in LABELS:
+        graph.query(f"CREATE INDEX FOR (n:{label}) ON (n.id)")
+    nodes: dict[str, list] = defaultdict(list)
+    rels: dict[tuple, list] = defaultdict(list)
+
+    def flush_nodes(label: str) -> None:
+        graph.query(f"UNWIND $rows AS row CREATE (n:{label}) SET n = row", {"rows": nodes.pop(label)})
+
+    def flush_rels(key: tuple) -> None:
+        t, fl, tl = key
+        graph.query(f"UNWIND $rows AS row MATCH (a:{fl} {{id: row.f}}) MATCH (b:{tl} {{id: row.t}}) "
+                    f"CREATE (a)-[r:{t}]->(b) SET r = row.p", {"rows": rels.pop(key)})
+
+    with path.open() as fh:
+        pending_rels = []
+        for line in fh:
+            rec = json.loads(line)
+            t = rec.pop("type")
+            if "from" in rec:
+                pending_rels.append((t, rec))
+                continue
+            nodes[t].append(rec)
+            if len(nodes[t]) >= BATCH:
+                flush_nodes(t)
+        for label in list(nodes):
+            flush_nodes(label)
+        for t, rec in pending_rels:
+            f, to = rec.pop("from"), rec.pop("to")
+            key = (t, label_of(f), label_of(to))
+            rels[key].append({"f": f, "t": to, "p": rec})
+            if len(rels[key]) >= BATCH:
+                flush_rels(key)
+        for key in list(rels):
+            flush_rels(key)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    args = parser.parse_args(argv)
+    server = Server()
+    rows = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for n in args.sizes:
+                path, records = write_file(n, Path(tmp))
+                kg_store = server.fresh()
+                t_kg, _ = timed(lambda: api.import_records(kg_store, [path]))
+                # Memory in a separate run: tracemalloc slows Python several-fold.
+                mem_store = server.fresh()
+                tracemalloc.start()
+                api.import_records(mem_store, [path])
+                _, peak = tracemalloc.get_traced_memory()
+                tracemalloc.stop()
+                mem_store.graph.delete()
+                raw_store = server.fresh()
+                t_raw, _ = timed(lambda: raw_load(raw_store, path))
+                assert kg_store.stats() == raw_store.stats(), "both paths must load the same graph"
+                rows.append({"relationships (target)": f"{n:,}", "records": f"{records:,}",
+                             "kg import rec/s": f"{records / t_kg:,.0f}",
+                             "raw UNWIND CREATE rec/s": f"{records / t_raw:,.0f}",
+                             "ratio kg/raw": f"{t_raw / t_kg:.2f}",
+                             "kg import peak Python heap": f"{peak / 2**20:.0f} MiB"})
+                kg_store.graph.delete()
+                raw_store.graph.delete()
+                print(rows[-1], file=sys.stderr)
+    finally:
+        server.close()
+    print(f"Machine: {machine()}\n")
+    print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

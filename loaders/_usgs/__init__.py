@@ -1,0 +1,1 @@
+"""USGS Mineral Commodity Summaries: the table readers behind `loaders/usgs_mcs.py`."""
