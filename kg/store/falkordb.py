@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,18 +21,27 @@ from .base import (LABELS, STATS_NODES, STATS_RELS, Progress, StatementSource, W
 from .embedded import ServerInfo, file_lock
 
 
-_KEY = re.compile(r'([{,])"([A-Za-z_][A-Za-z0-9_]*)":')
-_BACKTICK = r"\1`\2`:"
+def _keys(value: Any, out: set[str]) -> None:
+    if isinstance(value, dict):
+        out.update(value)
+        for v in value.values():
+            if isinstance(v, (dict, list)):
+                _keys(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            if isinstance(v, (dict, list)):
+                _keys(v, out)
 
 
 def fast_params_header(params: dict[str, Any]) -> str | None:
     """The `CYPHER k=v …` header for a write batch, built with the C JSON encoder.
 
     The falkordb client stringifies parameters in pure Python, which costs more than the write
-    itself for large batches. JSON is Cypher-literal syntax except for map keys (rewritten to
-    backticked identifiers) and `\\uXXXX` escapes, which FalkorDB does not decode: any batch
-    whose JSON has one (control characters, or a literal backslash-u) returns None and goes
-    through the client's own encoder instead.
+    itself for large batches. JSON is Cypher-literal syntax except for two things. Map keys are
+    quoted strings in JSON and identifiers in Cypher: each `{"key":` / `,"key":` becomes a
+    backticked identifier (inside a JSON string every quote is escaped, so a value can never
+    contain that pattern). FalkorDB does not decode `\\uXXXX` escapes: a batch whose JSON has one
+    (control characters, or a literal backslash-u) returns None and takes the client's encoder.
     """
     parts = []
     for name, value in params.items():
@@ -43,7 +51,13 @@ def fast_params_header(params: dict[str, Any]) -> str | None:
             return None
         if "\\u" in text:
             return None
-        parts.append(name + "=" + _KEY.sub(_BACKTICK, text))
+        keys: set[str] = set()
+        _keys(value, keys)
+        for key in keys:
+            if not key.isidentifier() or "`" in key:
+                return None
+            text = text.replace(f'{{"{key}":', f"{{`{key}`:").replace(f',"{key}":', f",`{key}`:")
+        parts.append(f"{name}={text}")
     return "CYPHER " + " ".join(parts)
 
 
