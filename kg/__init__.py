@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from .version import __version__
 
 from .api import export_jsonl, export_records, import_records, open_store, run_query  # noqa: E402
 

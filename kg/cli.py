@@ -11,7 +11,8 @@ from typing import Any
 
 import click
 
-from . import __version__, api
+from . import api
+from .version import __version__
 from .config import Settings
 from .errors import KGError, UsageError
 from .render import render
@@ -83,7 +84,7 @@ def build(obj: Ctx, offline: bool, sources: tuple[str, ...], fresh: bool) -> Non
     """Load the bundled snapshot (and cached downloads) into the store."""
     store = obj.store()
     report = api.build(store, sources or None, offline=offline, fresh=fresh,
-                       progress=_progress_printer())
+                       progress=_progress_printer(), home=obj.settings.home)
     click.echo(_summary(report, f"kg build → {store.backend} store"), nl=False)
 
 
@@ -98,21 +99,36 @@ def import_(obj: Ctx, files: tuple[Path, ...]) -> None:
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "turtle", "nt", "jsonld", "trig"]),
+              default="jsonl", show_default=True,
+              help="jsonl: the records format `kg import` reads; turtle, nt, jsonld, trig (one "
+                   "named graph per source): RDF in the ontology of ontology/")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="write to FILE (atomically) instead of stdout")
 @click.pass_obj
 def export(obj: Ctx, fmt: str, output: Path | None) -> None:
-    """Export the whole graph (records format: what `kg import` reads)."""
+    """Export the whole graph, streamed: records (jsonl) or RDF (turtle, nt, jsonld, trig)."""
     store = obj.store()
+
+    def write(out: Any) -> str:
+        if fmt == "jsonl":
+            return f"{api.export_jsonl(store, out):,} records"
+        from .rdf import export_rdf
+        report = export_rdf(store, out, fmt)
+        return (f"{report.nodes:,} nodes and {report.relationships:,} relationships as "
+                f"{report.statements:,} triples ({report.per_second:,.0f}/s)")
+
     if output is None:
-        api.export_jsonl(store, sys.stdout)
+        write(sys.stdout if fmt == "jsonl" else sys.stdout.buffer)
         return
     tmp = output.with_name(f".{output.name}.part")
-    with tmp.open("w", encoding="utf-8") as fh:
-        n = api.export_jsonl(store, fh)
-    tmp.replace(output)
-    click.echo(f"wrote {n:,} records to {output}", err=True)
+    try:
+        with (tmp.open("w", encoding="utf-8") if fmt == "jsonl" else tmp.open("wb")) as fh:
+            what = write(fh)
+        tmp.replace(output)
+    finally:
+        tmp.unlink(missing_ok=True)
+    click.echo(f"wrote {what} to {output}", err=True)
 
 
 @cli.command()
@@ -151,9 +167,15 @@ def query(obj: Ctx, name: str, params: tuple[str, ...], fmt: str) -> None:
     stored = get_query(name)              # unknown query / bad params fail before the store starts
     stored.bind(_parse_params(params))
     stored, rows = run_query(obj.store(), name, _parse_params(params))
-    click.echo(render(rows, fmt, stored.returns, title=stored.title if fmt == "table" else None,
-                      caption=f"{len(rows)} rows · {stored.path.name}" if fmt == "table" else None),
-               nl=False)
+    if fmt == "table":
+        # Terminal tables show the query's `// table:` columns; json/csv carry every column.
+        cols = stored.table or stored.returns
+        shown = [{c: r.get(c) for c in cols} for r in rows]
+        click.echo(render(shown, fmt, cols, title=stored.title,
+                          caption=f"{len(rows)} rows · {stored.path.name} · --format json for all "
+                                  f"columns"), nl=False)
+        return
+    click.echo(render(rows, fmt, stored.returns), nl=False)
 
 
 @cli.command()
@@ -167,7 +189,14 @@ def stats(obj: Ctx, fmt: str) -> None:
         return
     rows = [{"kind": "node", "name": k, "count": v} for k, v in counts["nodes"].items()]
     rows += [{"kind": "relationship", "name": k, "count": v} for k, v in counts["relationships"].items()]
-    click.echo(render(rows, "table", title="graph contents"), nl=False)
+    from .build import current_manifest
+    doc = current_manifest(obj.store())
+    caption = None
+    if doc:
+        caption = (f"built {doc['built_at']} by kg {doc['tool_version']} (ontology "
+                   f"{doc.get('ontology_version') or '?'}) from "
+                   + ", ".join(s["name"] for s in doc["sources"]) + " — `kg sources` for releases")
+    click.echo(render(rows, "table", title="graph contents", caption=caption), nl=False)
 
 
 @cli.group()
@@ -229,6 +258,7 @@ def _register_commands() -> None:
 COMMAND_MODULES: list[tuple[str, list[str]]] = [
     # ("module", ["command_function", ...]),
     ("sources", ["fetch", "load", "sources"]),
+    ("rdf", ["validate"]),
 ]
 _register_commands()
 

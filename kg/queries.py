@@ -23,7 +23,7 @@ from .paths import queries_dir
 from .store import GraphStore
 
 PARAM_TYPES = ("string", "int", "float", "bool", "list<string>", "list<int>", "list<float>")
-_FIELD = re.compile(r"^//\s*(title|description|returns|param)(?:\s*:|\s+(?=\w+\s*:))\s*(.*)$")
+_FIELD = re.compile(r"^//\s*(title|description|returns|table|param)(?:\s*:|\s+(?=\w+\s*:))\s*(.*)$")
 _PARAM = re.compile(r"^(\w+)\s*:\s*([\w<>]+)\s*(?:=\s*(.+?))?\s*$")
 _USES = re.compile(r"\$(\w+)")
 
@@ -45,6 +45,7 @@ class StoredQuery:
     params: dict[str, Param]
     returns: list[str]
     cypher: str                      # the whole file (comments are valid Cypher)
+    table: list[str] = field(default_factory=list)   # columns shown in terminal tables
     body: str = field(repr=False, default="")
 
     def bind(self, given: dict[str, Any]) -> dict[str, Any]:
@@ -104,7 +105,7 @@ def coerce(param: Param, value: Any, query: str = "") -> Any:
 
 def parse_query_file(path: Path) -> StoredQuery:
     text = path.read_text(encoding="utf-8")
-    fields: dict[str, list[str]] = {"title": [], "description": [], "returns": []}
+    fields: dict[str, list[str]] = {"title": [], "description": [], "returns": [], "table": []}
     params: dict[str, Param] = {}
     current: str | None = None
     body_lines = []
@@ -133,7 +134,7 @@ def parse_query_file(path: Path) -> StoredQuery:
                 params[pname] = param
             else:
                 fields[current].append(value)
-        elif stripped.startswith("//") and current in ("title", "description", "returns"):
+        elif stripped.startswith("//") and current in ("title", "description", "returns", "table"):
             fields[current].append(stripped[2:].strip())
         elif stripped.startswith("//"):
             continue
@@ -148,9 +149,13 @@ def parse_query_file(path: Path) -> StoredQuery:
     if not fields["title"]:
         raise UsageError(f"{path}: missing '// title:' header")
     returns = [c.strip() for c in " ".join(fields["returns"]).split(",") if c.strip()]
+    table = [c.strip() for c in " ".join(fields["table"]).split(",") if c.strip()]
+    unknown = [c for c in table if c not in returns]
+    if unknown:
+        raise UsageError(f"{path}: table columns not in returns: {', '.join(unknown)}")
     return StoredQuery(name=path.stem, path=path, title=" ".join(fields["title"]),
                        description=" ".join(fields["description"]), params=params,
-                       returns=returns, cypher=text, body=body)
+                       returns=returns, cypher=text, body=body, table=table)
 
 
 def list_queries(directory: Path | None = None) -> dict[str, StoredQuery]:

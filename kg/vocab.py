@@ -23,6 +23,7 @@ This module sits below `kg.models` in the import layers: it must not import the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -394,6 +395,11 @@ them, together with the direct relationship edges of `RELATIONS`)."""
 # -- IRIs of data ------------------------------------------------------------------------------
 
 _SAFE = ":-._~"
+_PLAIN = re.compile(r"[A-Za-z0-9:.~-]*")       # needs no escaping in an IRI path or a statement IRI
+
+
+def _escape(part: str) -> str:
+    return part if _PLAIN.fullmatch(part) else quote(part, safe=_SAFE).replace("_", "%5F")
 
 
 @lru_cache(maxsize=65536)
@@ -403,7 +409,7 @@ def node_iri(node_id: str) -> str:
     if not sep or kind not in ID_PREFIXES or not rest:
         raise ValueError(f"{node_id!r} is not a node id (<kind>:<key> with kind one of "
                          f"{', '.join(ID_PREFIXES)})")
-    return ID_PREFIXES[kind] + quote(rest, safe=_SAFE)
+    return ID_PREFIXES[kind] + (rest if _PLAIN.fullmatch(rest) else quote(rest, safe=_SAFE))
 
 
 def node_id(iri: str) -> str:
@@ -422,7 +428,7 @@ def statement_iri(rel_type: str, from_id: str, to_id: str, keys: tuple[Any, ...]
     parts = [RELATIONS[rel_type][len(CP_NS):], from_id, to_id,
              *("" if k is None else str(k) for k in keys)]
     # '_' separates the parts; it occurs in no id or key value, and is escaped if it ever did.
-    return STATEMENT_NS + "_".join(quote(p, safe=_SAFE).replace("_", "%5F") for p in parts)
+    return STATEMENT_NS + "_".join(map(_escape, parts))
 
 
 def hs_iri(code: str) -> str:

@@ -1,5 +1,6 @@
 // title: Concentration of production by material, stage and year
-// description: For each material and supply stage (mining, refining, separation, manufacturing)
+// description: For each material (and each product or intermediate with national output, such as
+//   NdPr oxide or magnets) and supply stage (mining, refining, separation, manufacturing)
 //   the top producing country, its share of world output, the Herfindahl-Hirschman index and the
 //   number of producing countries. Shares are national output over the source's world total
 //   (USGS "World total" rows) where the graph has quantities, else the share the source states.
@@ -15,9 +16,11 @@
 // param year: int = null
 // returns: material, stage, year, top_country, top_share, hhi, producers, hhi_band,
 //   single_country_majority, share_covered, material_id, top_iso3, sources
-MATCH (:Country)-[p:PRODUCES]->(m:Material)
-WHERE ($material IS NULL OR m.id = $material OR m.id = 'material:' + $material
-       OR toLower(m.name) = toLower($material))
+// table: material, stage, year, top_country, top_share, hhi, producers, hhi_band
+MATCH (:Country)-[p:PRODUCES]->(m)
+WHERE (m:Material OR m:Product)
+  AND ($material IS NULL OR m.id = $material OR m.id = 'material:' + $material
+       OR m.id = 'product:' + $material OR toLower(m.name) = toLower($material))
   AND ($stage IS NULL OR p.stage = $stage)
   AND ($year IS NULL OR p.year = $year)
 WITH m, p.stage AS stage, max(p.year) AS year

@@ -63,7 +63,16 @@ def load(obj: Any, name: str, files: tuple[Path, ...]) -> None:
 def sources(obj: Any, fmt: str) -> None:
     """List sources: licence, cadence, bundled and cached releases."""
     import loaders
+    from ..build import current_manifest
     from ..paths import snapshot_dir
+    built: dict[str, list[dict[str, Any]]] = {}
+    try:
+        doc = current_manifest(obj.store())
+    except Exception:
+        doc = None   # no store reachable: list the sources without build details
+    if doc:
+        for rec in doc.get("source_records", []):
+            built.setdefault(rec["id"], []).append(rec)
     rows = []
     for name in loaders.LOADERS:
         try:
@@ -77,8 +86,28 @@ def sources(obj: Any, fmt: str) -> None:
             manifest = json.loads(cache.read_text())
             dates = sorted(f.get("retrieved", "") for f in manifest.get("files", []))
             cached = dates[-1][:10] if dates else "yes"
+        in_build = [s for s in (doc or {}).get("sources", []) if s["name"] == name]
+        releases = sorted({f"{r.get('release') or '?'} ({r.get('retrieved')})"
+                           for sid, recs in built.items() for r in recs
+                           if in_build and _source_of(sid, name)})
         rows.append({"name": name, "title": spec.title, "publisher": spec.publisher,
                      "license": spec.license, "cadence": spec.cadence,
                      "bundled": "yes" if bundled.is_dir() and any(bundled.iterdir()) else "no",
-                     "cached": cached or "no"})
+                     "cached": cached or "no",
+                     "in current build": "; ".join(releases) if releases else ("yes" if in_build else "no")})
     click.echo(render(rows, fmt, title="sources" if fmt == "table" else None), nl=False)
+
+
+_SOURCE_PREFIXES = {"usgs-mcs": ("source:usgs-mcs",), "iso3166": ("source:iso",),
+                    "hs": ("source:datasets-harmonized-system", "source:hs", "source:wco"),
+                    "census-trade": ("source:census",), "comtrade": ("source:comtrade", "source:un-comtrade"),
+                    "baci": ("source:baci", "source:cepii"), "wikidata": ("source:wikidata",),
+                    "gleif": ("source:gleif",)}
+
+
+def _source_of(source_id: str, loader: str) -> bool:
+    """Which loader a Source record belongs to, by its id prefix (curated owns the rest)."""
+    prefixes = _SOURCE_PREFIXES.get(loader)
+    if prefixes is None:
+        return not any(source_id.startswith(p) for ps in _SOURCE_PREFIXES.values() for p in ps)
+    return source_id.startswith(prefixes)

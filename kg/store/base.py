@@ -62,6 +62,11 @@ class GraphStore(Protocol):
 
     def clear(self) -> None: ...
 
+    def set_meta(self, key: str, value: str) -> None:
+        """Store internal metadata (e.g. the build manifest as JSON) in the graph."""
+
+    def get_meta(self, key: str) -> str | None: ...
+
     def close(self) -> None: ...
 
 
@@ -69,12 +74,17 @@ LABELS = tuple(NODE_TYPES)
 REL_TYPES = tuple(RELATIONSHIP_TYPES)
 
 STATS_NODES = "MATCH (n) RETURN labels(n)[0] AS label, count(n) AS n"
+META_LABEL = "_Meta"
+"""Internal metadata nodes (the build manifest): not part of the ontology, never exported."""
+SET_META = f"MERGE (m:{META_LABEL} {{id: $id}}) SET m.json = $json"
+GET_META = f"MATCH (m:{META_LABEL} {{id: $id}}) RETURN m.json AS json"
 STATS_RELS = "MATCH ()-[r]->() RETURN type(r) AS type, count(r) AS n"
 
 
 def stats_from_rows(node_rows: list[dict[str, Any]], rel_rows: list[dict[str, Any]]
                     ) -> dict[str, dict[str, int]]:
     return {
-        "nodes": {r["label"]: int(r["n"]) for r in sorted(node_rows, key=lambda r: r["label"])},
+        "nodes": {r["label"]: int(r["n"]) for r in sorted(node_rows, key=lambda r: r["label"])
+                  if r["label"] != META_LABEL},
         "relationships": {r["type"]: int(r["n"]) for r in sorted(rel_rows, key=lambda r: r["type"])},
     }

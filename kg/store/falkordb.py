@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
-from .base import (LABELS, STATS_NODES, STATS_RELS, Progress, StatementSource, WriteSummary,
+from .base import (GET_META, LABELS, SET_META, STATS_NODES, STATS_RELS, Progress, StatementSource, WriteSummary,
                    statements_of, stats_from_rows)
 from .embedded import ServerInfo, file_lock
 
@@ -217,6 +217,16 @@ class FalkorDBStore:
             self.db.connection.execute_command("SAVE")
         except Exception as exc:
             raise StoreError(f"the load was applied but SAVE failed: {exc}") from None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with file_lock(self.home / "write.lock"):
+            self._ensure_graph()
+            self.graph.query(SET_META, {"id": key, "json": value})
+            self.save()
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self.read(GET_META, {"id": key}) if self._exists() else []
+        return rows[0]["json"] if rows else None
 
     def clear(self) -> None:
         with file_lock(self.home / "write.lock"):

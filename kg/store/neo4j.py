@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import StoreError
-from .base import (LABELS, STATS_NODES, STATS_RELS, Progress, StatementSource, WriteSummary,
+from .base import (GET_META, LABELS, SET_META, STATS_NODES, STATS_RELS, Progress, StatementSource, WriteSummary,
                    statements_of, stats_from_rows)
 
 
@@ -141,6 +141,14 @@ class Neo4jStore:
             raise StoreError(f"write failed, graph left unchanged: {exc}") from exc
         summary.seconds = time.perf_counter() - started
         return summary
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._session() as session:
+            session.execute_write(lambda tx: tx.run(SET_META, {"id": key, "json": value}).consume())
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self.read(GET_META, {"id": key})
+        return rows[0]["json"] if rows else None
 
     def clear(self) -> None:
         with self._session() as session:

@@ -1,0 +1,195 @@
+"""SHACL validation of RDF exports against `ontology/shapes.ttl` (pySHACL), with readable results.
+
+    report = validate_file(Path("graph.ttl"))
+    if not report.conforms:
+        print("\\n".join(report.lines()))
+
+Each violation names the focus node, the path and the shape's message, with the offending value,
+all written with the export's prefixes (`stmt:produces_country:CHN_material:gallium_refining_2024`,
+`cp:share`), so it can be found in the Turtle file.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import RDF, SH, XSD
+
+from ..errors import DataError
+from ..paths import ontology_dir
+from .export import compact, export_rdf
+from .rdf_import import RDF_SUFFIXES
+
+
+@dataclass(frozen=True)
+class Violation:
+    focus: str                  # the focus node, as a CURIE
+    path: str | None            # the property path, as CURIEs
+    message: str
+    value: str | None = None    # the offending value, if the constraint names one
+    severity: str = "Violation"
+    shape: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.focus}  {self.path}" if self.path else self.focus
+        value = f" = {self.value}" if self.value is not None else ""
+        return f"{where}{value}: {self.message}"
+
+
+@dataclass
+class ShaclReport:
+    conforms: bool
+    violations: list[Violation] = field(default_factory=list)
+    triples: int = 0
+    seconds: float = 0.0
+    data: str = ""
+
+    def lines(self, limit: int | None = 50) -> list[str]:
+        """A readable report: a summary line, then violations grouped by focus node."""
+        n = len(self.violations)
+        head = (f"{self.data}: {self.triples:,} triples, "
+                + ("conforms to ontology/shapes.ttl" if self.conforms else
+                   f"{n} SHACL violation{'s' * (n != 1)} of ontology/shapes.ttl"))
+        out = [head]
+        shown = self.violations if limit is None else self.violations[:limit]
+        last_focus = None
+        for v in shown:
+            if v.focus != last_focus:
+                out.append(f"  {v.focus}")
+                last_focus = v.focus
+            value = f" = {v.value}" if v.value is not None else ""
+            severity = "" if v.severity == "Violation" else f"[{v.severity}] "
+            out.append(f"    {severity}{v.path or '(node)'}{value}: {v.message}")
+        if len(shown) < n:
+            out.append(f"  ... and {n - len(shown)} more")
+        return out
+
+
+def shapes_graph() -> Graph:
+    return Graph(bind_namespaces="none").parse(ontology_dir() / "shapes.ttl", format="turtle")
+
+
+_XSD_STRING = str(XSD.string)
+
+
+def _rdflib(term: Any) -> Any:
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    if term.datatype.value == _XSD_STRING:      # a simple literal: rdflib keeps the two apart
+        return Literal(term.value)
+    return Literal(term.value, datatype=URIRef(term.datatype.value))
+
+
+def graph_from_quads(quads: Iterable[Any]) -> Graph:
+    """An rdflib graph of parsed pyoxigraph triples or quads (named graphs merged)."""
+    graph = Graph(bind_namespaces="none")
+    graph.addN((_rdflib(q.subject), _rdflib(q.predicate), _rdflib(q.object), graph) for q in quads)
+    return graph
+
+
+def load_data(path: Path) -> Graph:
+    fmt = RDF_SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise DataError(f"not an RDF file (expected one of {', '.join(RDF_SUFFIXES)})",
+                        file=str(path))
+    if not path.is_file():
+        raise DataError("no such file", file=str(path))
+    try:
+        return graph_from_quads(ox.parse(path=str(path), format=fmt))
+    except SyntaxError as exc:
+        raise DataError(f"invalid {fmt.name}: {exc}", file=str(path)) from None
+
+
+def validate_graph(data: Graph, *, name: str = "graph") -> ShaclReport:
+    """Validate an rdflib graph against the shapes: SHACL Core, no inference."""
+    from pyshacl import validate
+
+    started = time.perf_counter()
+    conforms, results, _text = validate(data, shacl_graph=shapes_graph(), inference="none",
+                                        abort_on_first=False, allow_infos=True,
+                                        allow_warnings=True, meta_shacl=False, advanced=False)
+    violations = [_violation(results, r) for r in results.subjects(RDF.type, SH.ValidationResult)]
+    violations.sort(key=lambda v: (v.focus, v.path or "", v.message, v.value or ""))
+    return ShaclReport(bool(conforms), violations, len(data), time.perf_counter() - started, name)
+
+
+def validate_file(path: Path) -> ShaclReport:
+    path = Path(path)
+    return validate_graph(load_data(path), name=str(path))
+
+
+def validate_store(store: Any) -> ShaclReport:
+    """Export the live graph (N-Triples, in memory) and validate it."""
+    buf = io.BytesIO()
+    export_rdf(store, buf, "nt")
+    graph = graph_from_quads(ox.parse(buf.getvalue(), format=ox.RdfFormat.N_TRIPLES))
+    return validate_graph(graph, name=f"the {getattr(store, 'backend', '')} store's graph".replace("  ", " "))
+
+
+# -- rendering --------------------------------------------------------------------------------
+
+def _term(graph: Graph, node: Any) -> str:
+    if isinstance(node, URIRef):
+        return compact(str(node))
+    if isinstance(node, Literal):
+        quoted = '"' + str(node).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+        if node.language:
+            return f"{quoted}@{node.language}"
+        if node.datatype is not None and node.datatype != XSD.string:
+            return f"{quoted}^^{compact(str(node.datatype))}"
+        return quoted
+    return "[]"
+
+
+def _path(graph: Graph, node: Any) -> str:
+    """A SHACL property path as text: `cp:importSources/rdf:rest*/rdf:first`."""
+    if isinstance(node, URIRef):
+        return compact(str(node))
+    if (node, RDF.first, None) in graph:
+        return "/".join(_path(graph, item) for item in Collection(graph, node))
+    for pred, suffix in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"), (SH.zeroOrOnePath, "?")):
+        inner = graph.value(node, pred)
+        if inner is not None:
+            return _path(graph, inner) + suffix
+    inverse = graph.value(node, SH.inversePath)
+    if inverse is not None:
+        return "^" + _path(graph, inverse)
+    alternatives = graph.value(node, SH.alternativePath)
+    if alternatives is not None:
+        return "(" + "|".join(_path(graph, i) for i in Collection(graph, alternatives)) + ")"
+    return "[path]"
+
+
+def _violation(results: Graph, result: Any) -> Violation:
+    focus = results.value(result, SH.focusNode)
+    path = results.value(result, SH.resultPath)
+    value = results.value(result, SH.value)
+    messages = sorted(str(m) for m in results.objects(result, SH.resultMessage))
+    severity = results.value(result, SH.resultSeverity)
+    shape = results.value(result, SH.sourceShape)
+    component = results.value(result, SH.sourceConstraintComponent)
+    closed = component == SH.ClosedConstraintComponent
+    message = ("not a property of this class in the ontology (the shape is closed)" if closed
+               else messages[0] if messages else "constraint violated")
+    if component is not None:           # which constraint of the shape: [MinCount], [Datatype], ...
+        message += f" [{str(component).rsplit('#', 1)[-1].removesuffix('ConstraintComponent')}]"
+    return Violation(
+        focus=_term(results, focus) if focus is not None else "(graph)",
+        path=_path(results, path) if path is not None else None,
+        message=message,
+        value=_term(results, value) if value is not None else None,
+        severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
+        shape=_term(results, shape) if isinstance(shape, URIRef) else None,
+    )
