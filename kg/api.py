@@ -27,12 +27,23 @@ def import_records(store: GraphStore, paths: Iterable[Path], *,
 
     def located() -> Iterator[Located]:
         for path in map(Path, paths):
-            if path.suffix.lower() in RDF_SUFFIXES:
+            if path.is_dir() and (path / "records.jsonl").exists() and (path / "SHA256SUMS").exists():
+                yield from read_paths([path / "records.jsonl"])      # a release directory
+            elif path.is_dir() and any(path.glob("nodes_*.csv")):
+                yield from _bulk_located(path)                       # neo4j-admin CSVs
+            elif path.suffix.lower() in RDF_SUFFIXES:
                 yield from read_rdf(path)
             else:
                 yield from read_paths([path])
 
     return pipeline.load(located(), store, progress=progress)
+
+
+def _bulk_located(directory: Path) -> Iterator[Located]:
+    from .bulk import read_neo4j_admin
+    from .models import parse_record
+    for i, row in enumerate(read_neo4j_admin(directory), start=1):
+        yield parse_record(row, file=str(directory), line=i), str(directory), i
 
 
 def load_located(store: GraphStore, located: Iterable[Located], *, replace: bool = False,

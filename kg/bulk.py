@@ -77,6 +77,13 @@ def _cell(value: Any, kind: str, where: str) -> str:
 
 def export_neo4j_admin(store: GraphStore, directory: Path, *, database: str = "neo4j") -> list[Path]:
     """Write nodes_<Label>.csv, rels_<TYPE>.csv and import.sh into `directory`."""
+    return write_neo4j_admin(store.iter_nodes(), store.iter_relationships(), directory,
+                             database=database)
+
+
+def write_neo4j_admin(nodes: Iterable[dict[str, Any]], relationships: Iterable[dict[str, Any]],
+                      directory: Path, *, database: str = "neo4j") -> list[Path]:
+    """The bulk-import files for rows in the records format (nodes first)."""
     directory.mkdir(parents=True, exist_ok=True)
     writers: dict[str, tuple[Any, Any, list[tuple[str, str]]]] = {}
     written: list[Path] = []
@@ -92,14 +99,14 @@ def export_neo4j_admin(store: GraphStore, directory: Path, *, database: str = "n
         return writers[name][1]
 
     try:
-        for node in store.iter_nodes():
+        for node in nodes:
             label = node["type"]
             cols = columns(NODE_TYPES[label])
             header = ["id:ID", ":LABEL"] + [f"{n}:{t}" for n, t in cols]
             w = writer_for(f"nodes_{label}", header, cols)
             w.writerow([node["id"], label] + [_cell(node.get(n), t, f"node {node['id']}")
                                                for n, t in cols])
-        for rel in store.iter_relationships():
+        for rel in relationships:
             rtype = rel["type"]
             cols = columns(RELATIONSHIP_TYPES[rtype])
             header = [":START_ID", ":END_ID", ":TYPE"] + [f"{n}:{t}" for n, t in cols]

@@ -258,6 +258,7 @@ def _register_commands() -> None:
 COMMAND_MODULES: list[tuple[str, list[str]]] = [
     # ("module", ["command_function", ...]),
     ("sources", ["fetch", "load", "sources"]),
+    ("release", ["release", "verify", "diff_cmd"]),
     ("rdf", ["validate"]),
 ]
 _register_commands()

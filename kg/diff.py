@@ -80,9 +80,12 @@ class Diff:
                 **{k: f"{(old or {}).get(k)} → {(new or {}).get(k)}" if what == "changed" and k in fields
                    else rec.get(k) for k in ("announced", "effective", "suspended_from",
                                              "suspended_until", "status")}})
-        elif t in ("RESTRICTS", "TARGETS", "IMPOSES"):
+        elif t in ("RESTRICTS", "TARGETS"):
             out["export controls"].append({"change": what, "control": rec.get("from"),
                                            "id": f"{t} {rec.get('to')}", "fields": ", ".join(fields)})
+        elif t == "IMPOSES":
+            out["export controls"].append({"change": what, "control": rec.get("to"),
+                                           "id": f"imposed by {rec.get('from')}", "fields": ", ".join(fields)})
         elif t in ("OWNS", "STATE_OWNED_BY"):
             out["ownership and state control"].append({
                 "change": what, "type": t, "owner" if t == "OWNS" else "state": rec.get("to") if t == "STATE_OWNED_BY" else rec.get("from"),

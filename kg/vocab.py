@@ -488,3 +488,8 @@ def jsonld_context() -> dict[str, Any]:
             definition["@container"] = "@list"
         ctx[prop.term] = definition
     return {"@context": ctx}
+
+
+if __name__ == "__main__":      # python -m kg.vocab > ontology/context.jsonld
+    import json
+    print(json.dumps(jsonld_context(), indent=2, ensure_ascii=False))
