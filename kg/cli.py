@@ -22,8 +22,9 @@ FORMATS = click.Choice(["table", "json", "csv"])
 
 
 class Ctx:
-    def __init__(self, store: str | None, home: str | None) -> None:
+    def __init__(self, store: str | None, home: str | None, quiet: bool = False) -> None:
         self.settings = Settings.from_env(store=store, home=home)
+        self.quiet = quiet
         self._store: Any = None
 
     def store(self) -> Any:
@@ -37,17 +38,44 @@ class Ctx:
             self._store.close()
 
 
-def _progress_printer(total_hint: str = "") -> Any:
-    """Progress on stderr for long loads: rows written per type, at most a few lines a second."""
-    state = {"last": 0.0, "rows": 0}
+class _RichProgress:
+    """Progress on stderr for long loads (rich); silent when stderr is not a terminal or --quiet.
 
-    def progress(label: str, rows: int) -> None:
-        state["rows"] += rows
-        now = time.monotonic()
-        if now - state["last"] > 0.5:
-            state["last"] = now
-            click.echo(f"  … {state['rows']:,} rows written ({label})", err=True)
-    return progress
+    Called as progress(label, rows) after each batch; `phase(name, total)` starts a new bar.
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        self.bar: Any = None
+        self.task: Any = None
+        if enabled:
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                       TimeElapsedColumn)
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+
+    def __enter__(self) -> "_RichProgress":
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def phase(self, name: str, total: int | None) -> None:
+        if self.bar is not None:
+            if self.task is not None:
+                self.bar.remove_task(self.task)
+            self.task = self.bar.add_task(name, total=total)
+
+    def __call__(self, label: str, rows: int) -> None:
+        if self.bar is not None and self.task is not None:
+            self.bar.update(self.task, advance=rows)
+
+
+def _progress(obj: "Ctx") -> _RichProgress:
+    return _RichProgress(enabled=not obj.quiet and sys.stderr.isatty())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -57,13 +85,14 @@ def _progress_printer(total_hint: str = "") -> Any:
               help="data directory of the embedded store and download cache "
                    "[env KG_HOME; default ~/.local/share/chokepoint]")
 @click.option("-v", "--verbose", is_flag=True, help="log debug messages to stderr")
+@click.option("-q", "--quiet", is_flag=True, help="no progress output")
 @click.version_option(__version__, prog_name="kg")
 @click.pass_context
-def cli(ctx: click.Context, store: str | None, home: str | None, verbose: bool) -> None:
+def cli(ctx: click.Context, store: str | None, home: str | None, verbose: bool, quiet: bool) -> None:
     """Chokepoint: a knowledge graph of critical-material supply chains."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    ctx.obj = Ctx(store, home)
+    ctx.obj = Ctx(store, home, quiet)
     ctx.call_on_close(ctx.obj.close)
 
 
@@ -83,8 +112,9 @@ def _summary(report: Any, title: str) -> str:
 def build(obj: Ctx, offline: bool, sources: tuple[str, ...], fresh: bool) -> None:
     """Load the bundled snapshot (and cached downloads) into the store."""
     store = obj.store()
-    report = api.build(store, sources or None, offline=offline, fresh=fresh,
-                       progress=_progress_printer(), home=obj.settings.home)
+    with _progress(obj) as progress:
+        report = api.build(store, sources or None, offline=offline, fresh=fresh,
+                           progress=progress, home=obj.settings.home)
     click.echo(_summary(report, f"kg build → {store.backend} store"), nl=False)
 
 
@@ -94,7 +124,8 @@ def build(obj: Ctx, offline: bool, sources: tuple[str, ...], fresh: bool) -> Non
 def import_(obj: Ctx, files: tuple[Path, ...]) -> None:
     """Load records files (JSON Lines, or CSV named <type>.csv) validated against the ontology."""
     store = obj.store()
-    report = api.import_records(store, files, progress=_progress_printer())
+    with _progress(obj) as progress:
+        report = api.import_records(store, files, progress=progress)
     click.echo(_summary(report, "kg import"), nl=False)
 
 

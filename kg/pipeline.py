@@ -233,11 +233,18 @@ def load(located: Iterable[Located], store: GraphStore, *, replace: bool = False
     with tempfile.TemporaryDirectory(prefix="kg-load-") as tmp:
         spill = _Spill(Path(tmp))
         loader = _Loader(spill)
+        phase = getattr(progress, "phase", None)
+        if phase:
+            phase("validating records", None)
         try:
             for rec, file, line in located:
                 loader.take(rec, file, line)
+                if progress is not None and loader.records % 5000 == 0:
+                    progress("validated", 5000)
         finally:
             spill.close()
+        if phase:
+            phase("writing", loader.records)
         loader.check((lambda ids: set()) if replace else store.existing_ids)
         merged = loader.merge_repeats()
         summary = store.write(lambda: loader.statements(merged, batch), replace=replace,

@@ -93,3 +93,33 @@ def test_queries_lists_parameters(kg):
     entry = next(q for q in json.loads(r.stdout) if q["name"] == "concentration")
     assert "year: int = null" in entry["parameters"]
     assert {"material", "stage", "year", "top_country", "top_share", "hhi"} <= set(entry["returns"])
+
+
+def test_progress_only_on_a_terminal(kg, kg_home, tmp_path):
+    import pty
+    big = tmp_path / "big.jsonl"
+    rows = [json.loads(x) for x in SMALL.read_text().splitlines()[:2]]
+    rows += [{"type": "Material", "id": f"material:p{i}", "name": f"P{i}",
+              "source_ids": ["source:usgs-mcs-2025"]} for i in range(20000)]
+    big.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    r = kg("import", str(big))
+    assert r.returncode == 0 and r.stderr == ""          # not a terminal: quiet
+    env = {**os.environ, "KG_HOME": str(kg_home), "COLUMNS": "100"}
+    pid, fd = pty.fork()
+    if pid == 0:   # child: stdout and stderr are the pseudo-terminal
+        os.execve(sys.executable, [sys.executable, "-m", "kg", "import", str(big)], env)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    text = out.decode(errors="replace")
+    assert "validating records" in text or "writing" in text
+    r = kg("--quiet", "import", str(big))
+    assert r.returncode == 0 and r.stderr == ""

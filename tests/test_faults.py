@@ -82,9 +82,12 @@ def test_sigint_during_import_leaves_old_graph(home, tmp_path):
     before = fingerprint(store)
     path = big_file(tmp_path / "big.jsonl", 60000)
     proc = kg_proc(home, "import", str(path))
-    # wait until rows are being written into the stage, then interrupt
-    line = proc.stderr.readline()
-    assert "rows written" in line, line
+    # wait until rows are being written into the staged copy, then interrupt
+    deadline = time.monotonic() + 60
+    while "kg__stage" not in store.db.list_graphs():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.01)
+    time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
