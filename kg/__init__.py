@@ -1,17 +1,27 @@
 """Chokepoint: a knowledge graph of critical-material supply chains.
 
     import kg
-    store = kg.open_store()                      # embedded FalkorDB, started on demand
-    kg.run_query(store, "concentration", material="rare-earths")
+    g = kg.open_store()                  # embedded FalkorDB, started on demand (or "bolt://…")
+    g.build()                            # the bundled, cited snapshot
+    g.query("concentration", material="rare-earths")        # rows; .df() for pandas
+    kg.export_rdf(g, "chokepoint.ttl")
 """
 
 from __future__ import annotations
 
 from .version import __version__
 
-from .api import export_jsonl, export_records, import_records, open_store, run_query  # noqa: E402
+from .api import (Graph, Rows, export_jsonl, export_records, export_rdf,  # noqa: E402
+                  import_records, open_store, run_query)
 
-from .api import build  # noqa: E402
 
-__all__ = ["__version__", "build", "export_jsonl", "export_records", "import_records", "open_store",
-           "run_query"]
+def build(store: Graph | None = None, sources: list[str] | None = None, *, offline: bool = False,
+          fresh: bool = False):  # type: ignore[no-untyped-def]
+    """Build the bundled snapshot into `store` (default: the embedded store)."""
+    from .build import build as _build
+    g = store if store is not None else open_store()
+    return _build(g.store if isinstance(g, Graph) else g, sources, offline=offline, fresh=fresh)
+
+
+__all__ = ["Graph", "Rows", "__version__", "build", "export_jsonl", "export_records", "export_rdf",
+           "import_records", "open_store", "run_query"]

@@ -14,9 +14,89 @@ from .store import open_store as _open_store
 from .store.base import Progress
 
 
-def open_store(store: str | None = None, home: str | Path | None = None) -> GraphStore:
-    """Open the embedded store (started on demand) or Neo4j (`bolt://…`)."""
-    return _open_store(Settings.from_env(store=store, home=home))
+class Rows(list):  # type: ignore[type-arg]
+    """Query results: a list of row dicts, with `.df()` for a pandas DataFrame."""
+
+    def __init__(self, rows: Iterable[dict[str, Any]], columns: list[str] | None = None) -> None:
+        super().__init__(rows)
+        self.columns = columns or (list(self[0]) if self else [])
+
+    def df(self) -> Any:
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("DataFrames need pandas: pip install 'chokepoint-kg[pandas]'") from None
+        return pd.DataFrame(list(self), columns=self.columns or None)
+
+
+class Graph:
+    """A store with the notebook verbs: `g.query("concentration", material="gallium")`.
+
+    Every store method (`read`, `stats`, `iter_nodes`, …) is available on it too.
+    """
+
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def __enter__(self) -> "Graph":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.store.close()
+
+    def __repr__(self) -> str:
+        return f"<kg.Graph on the {self.store.backend} store>"
+
+    def query(self, name: str, **params: Any) -> Rows:
+        """Run a stored query by name with keyword parameters (typed as the query declares)."""
+        from .queries import run_query as _run
+        stored, rows = _run(self.store, name, params)
+        return Rows(rows, stored.returns)
+
+    def cypher(self, text: str, **params: Any) -> Rows:
+        """Run your own read-only Cypher with parameters."""
+        return Rows(self.store.read(text, params))
+
+    def queries(self) -> dict[str, Any]:
+        from .queries import list_queries
+        return list_queries()
+
+    def build(self, sources: Iterable[str] | None = None, *, offline: bool = False,
+              fresh: bool = False) -> Any:
+        from .build import build as _build
+        return _build(self.store, sources, offline=offline, fresh=fresh)
+
+    def import_records(self, *paths: str | Path) -> Any:
+        return import_records(self.store, [Path(p) for p in paths])
+
+    def export_rdf(self, path: str | Path, fmt: str = "turtle") -> Any:
+        return export_rdf(self.store, path, fmt)
+
+
+def open_store(store: str | None = None, home: str | Path | None = None) -> Graph:
+    """Open the embedded store (started on demand) or Neo4j (`bolt://…`) as a `Graph`."""
+    return Graph(_open_store(Settings.from_env(store=store, home=home)))
+
+
+def _raw(store: Any) -> GraphStore:
+    return store.store if isinstance(store, Graph) else store
+
+
+def export_rdf(store: Any, path: str | Path | None = None, fmt: str = "turtle") -> Any:
+    """Write the graph as RDF (turtle, nt, jsonld, trig, nq) to a file (atomically) or stdout."""
+    import sys as _sys
+    from .rdf import export_rdf as _export
+    if path is None:
+        return _export(_raw(store), _sys.stdout.buffer, fmt)
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.part")
+    with tmp.open("wb") as fh:
+        report = _export(_raw(store), fh, fmt)
+    tmp.replace(target)
+    return report
 
 
 def import_records(store: GraphStore, paths: Iterable[Path], *,
@@ -51,10 +131,11 @@ def load_located(store: GraphStore, located: Iterable[Located], *, replace: bool
     return pipeline.load(located, store, replace=replace, progress=progress)
 
 
-def run_query(store: GraphStore, name: str, **params: Any) -> list[dict[str, Any]]:
+def run_query(store: Any, name: str, **params: Any) -> Rows:
     """Run a stored query by name: `run_query(store, "concentration", material="gallium")`."""
     from .queries import run_query as _run
-    return _run(store, name, params)[1]
+    stored, rows = _run(_raw(store), name, params)
+    return Rows(rows, stored.returns)
 
 
 def export_records(store: GraphStore) -> Iterator[dict[str, Any]]:
