@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 import time
 import urllib.error
@@ -56,6 +57,10 @@ class Loader(Protocol):
 class FetchError(KGError):
     """A download failed after its retries; nothing partial was left behind."""
 
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 @dataclass
 class FetchedFile:
@@ -93,9 +98,9 @@ def download(url: str, dest: Path, *, headers: Mapping[str, str] | None = None,
                         digest.update(chunk)
                         size += len(chunk)
                 if expected is not None and size != int(expected):
-                    raise FetchError(f"{url}: truncated body ({size} of {expected} bytes)")
+                    raise FetchError(f"{redact(url)}: truncated body ({size} of {expected} bytes)")
                 if size < expect_min_bytes:
-                    raise FetchError(f"{url}: empty body")
+                    raise FetchError(f"{redact(url)}: empty body")
                 os.replace(tmp, dest)
                 tmp = None
                 return FetchedFile(url=url, path=dest, sha256=digest.hexdigest(),
@@ -104,7 +109,8 @@ def download(url: str, dest: Path, *, headers: Mapping[str, str] | None = None,
         except urllib.error.HTTPError as exc:
             last = exc
             if exc.code != 429 and exc.code < 500:
-                raise FetchError(f"{url}: HTTP {exc.code} {exc.reason}") from None
+                raise FetchError(f"{redact(url)}: HTTP {exc.code} {exc.reason}",
+                                 status=exc.code) from None
             delay = _retry_after(exc.headers.get("Retry-After")) or backoff * (2 ** attempt)
         except (urllib.error.URLError, TimeoutError, ConnectionError, FetchError, OSError) as exc:
             last = exc
@@ -113,10 +119,18 @@ def download(url: str, dest: Path, *, headers: Mapping[str, str] | None = None,
             if tmp is not None and os.path.exists(tmp):
                 os.unlink(tmp)
         if attempt < retries:
-            log.warning("fetch %s failed (%s); retry %d/%d in %.1fs", url, last, attempt + 1,
-                        retries, delay)
+            log.warning("fetch %s failed (%s); retry %d/%d in %.1fs", redact(url),
+                        redact(str(last)), attempt + 1, retries, delay)
             time.sleep(delay)
-    raise FetchError(f"{url}: failed after {retries + 1} attempts: {last}")
+    raise FetchError(f"{redact(url)}: failed after {retries + 1} attempts: {redact(str(last))}")
+
+
+_SECRET_PARAMS = re.compile(r"(?i)([?&](?:key|api_key|apikey|token|subscription-key|access_token)=)[^&#\s:]*")
+
+
+def redact(url: str) -> str:
+    """A URL safe to log: API keys in the query string replaced by ***."""
+    return _SECRET_PARAMS.sub(r"\1***", url)
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -45,3 +45,29 @@ def test_reads_cannot_write(store):
         with pytest.raises(StoreError):
             store.read(cypher)
     assert store.stats() == before
+
+
+def test_api_keys_never_reach_logs_or_errors(caplog):
+    import http.server
+    import threading
+    from kg.sources import FetchError, download
+
+    class Fail(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(500)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Fail)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/data?get=X&key=SECRET-KEY-42"
+    import tempfile
+    from pathlib import Path
+    try:
+        with caplog.at_level("WARNING"), pytest.raises(FetchError) as err:
+            download(url, Path(tempfile.mkdtemp()) / "x.json", retries=1, backoff=0.01)
+    finally:
+        server.shutdown()
+    assert "SECRET-KEY-42" not in str(err.value) and "key=***" in str(err.value)
+    assert caplog.records and all("SECRET-KEY-42" not in r.getMessage() for r in caplog.records)

@@ -110,7 +110,7 @@ class ExportsTo(Relationship):
     type_name: ClassVar[str] = "EXPORTS_TO"
     FROM = ("Country",)
     TO = ("Country",)
-    KEYS = ("hs_code", "year", "flow_basis")
+    KEYS = ("hs_code", "year", "month", "flow_basis")
     type: Literal["EXPORTS_TO"] = "EXPORTS_TO"
     hs_code: str = Field(pattern=r"^[0-9]{2}(?:[0-9]{2}){0,4}$")
     year: Year
@@ -118,7 +118,7 @@ class ExportsTo(Relationship):
     quantity: float | None = Field(default=None, ge=0)
     unit: Unit | None = None
     flow_basis: str = "imports"          # which side reported the flow
-    month: int | None = Field(default=None, ge=1, le=12)
+    month: int = Field(default=0, ge=0, le=12, description="1-12 for a monthly flow, 0 for the year")
 
     @field_validator("flow_basis")
     @classmethod

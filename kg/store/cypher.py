@@ -12,9 +12,17 @@ from .base import WriteStatement
 BATCH = 2000
 
 
+# Provenance accumulates: a fact stated again by another source keeps both sources, while the
+# other properties take the newer values.
+_KEEP_SOURCES = ("WITH {v}, row, coalesce({v}.source_ids, []) AS old "
+                 "SET {v} += row.props, {v}.source_ids = old + "
+                 "[s IN row.props.source_ids WHERE NOT s IN old]")
+
+
 def node_statement(label: str) -> str:
     # Labels come from the closed model vocabulary, never from user input.
-    return f"UNWIND $rows AS row MERGE (n:{label} {{id: row.id}}) SET n += row.props"
+    return (f"UNWIND $rows AS row MERGE (n:{label} {{id: row.id}}) "
+            + _KEEP_SOURCES.format(v="n"))
 
 
 def relationship_statement(rel_type: str, from_label: str, to_label: str) -> str:
@@ -22,7 +30,8 @@ def relationship_statement(rel_type: str, from_label: str, to_label: str) -> str
     key_map = ", ".join(f"{k}: row.key.{k}" for k in keys)
     pattern = f"[r:{rel_type} {{{key_map}}}]" if keys else f"[r:{rel_type}]"
     return (f"UNWIND $rows AS row MATCH (a:{from_label} {{id: row.from}}) "
-            f"MATCH (b:{to_label} {{id: row.to}}) MERGE (a)-{pattern}->(b) SET r += row.props")
+            f"MATCH (b:{to_label} {{id: row.to}}) MERGE (a)-{pattern}->(b) "
+            + _KEEP_SOURCES.format(v="r"))
 
 
 def plan_writes(records: Iterable[Record], batch: int = BATCH) -> list[WriteStatement]:
