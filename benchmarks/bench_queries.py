@@ -1,0 +1,90 @@
+"""Latency of every stored query at each graph size (median of several runs), and its growth.
+
+Each size is a synthetic supply network (benchmarks/generate.py) loaded with `kg import` into a
+fresh graph on the embedded store; every stored query runs with its declared defaults (the
+synthetic graph uses real ISO countries, so importer USA and China are present), read-only, as
+`kg query` runs it. Growth is the latency ratio between consecutive sizes divided by the size
+ratio: about 1 means linear, well above 1 faster than linear.
+
+    python benchmarks/bench_queries.py --sizes 10000 100000 1000000 --runs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import Server, machine, table  # noqa: E402
+from generate import generate  # noqa: E402
+
+from kg import api  # noqa: E402
+from kg.queries import list_queries, run_query  # noqa: E402
+
+# Parameters that make a query touch the synthetic graph rather than miss (defaults name real
+# materials such as gallium, absent from synthetic data).
+SYNTHETIC_PARAMS = {
+    "diversification": {"material": "material:syn-m0"},
+    "single-points-of-failure": {"product": "product:syn-p0"},
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    queries = list_queries()
+    results: dict[str, dict[int, float]] = {name: {} for name in queries}
+    rows_out: dict[str, dict[int, int]] = {name: {} for name in queries}
+    server = Server()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for n in args.sizes:
+                path = Path(tmp) / f"net-{n}.jsonl"
+                with path.open("w") as fh:
+                    for rec in generate(n):
+                        fh.write(json.dumps(rec, separators=(",", ":")) + "\n")
+                store = server.fresh()
+                t = time.perf_counter()
+                api.import_records(store, [path])
+                print(f"loaded {n:,} in {time.perf_counter() - t:.1f}s", file=sys.stderr)
+                for name in queries:
+                    params = SYNTHETIC_PARAMS.get(name, {})
+                    times = []
+                    for _ in range(args.runs):
+                        t = time.perf_counter()
+                        _, rows = run_query(store, name, params)
+                        times.append(time.perf_counter() - t)
+                    results[name][n] = statistics.median(times)
+                    rows_out[name][n] = len(rows)
+                    print(f"  {name}: {results[name][n] * 1000:.1f} ms ({len(rows)} rows)",
+                          file=sys.stderr)
+                store.graph.delete()
+    finally:
+        server.close()
+    table_rows = []
+    for name in queries:
+        row = {"query": name}
+        for n in args.sizes:
+            row[f"{n:,} rels (ms)"] = f"{results[name][n] * 1000:.1f}"
+        for a, b in zip(args.sizes, args.sizes[1:]):
+            growth = (results[name][b] / results[name][a]) / (b / a) if results[name][a] else 0
+            row[f"growth {a:,}→{b:,}"] = f"{growth:.2f}"
+        row["rows at largest"] = rows_out[name][args.sizes[-1]]
+        worst = results[name][args.sizes[-1]]
+        row["< 1 s at largest"] = "yes" if worst < 1.0 else "NO"
+        table_rows.append(row)
+    print(f"Machine: {machine()}; median of {args.runs} runs\n")
+    print(table(table_rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
