@@ -29,6 +29,10 @@ def _index(records: Iterable[dict[str, Any]]) -> dict[tuple[Any, ...], dict[str,
     return {identity(r): r for r in records}
 
 
+def _show(value: Any) -> str:
+    return "—" if value is None else str(value)
+
+
 def _share(rec: dict[str, Any]) -> float | None:
     if rec.get("share") is not None:
         return float(rec["share"])
@@ -66,7 +70,10 @@ class Diff:
             if a != b:
                 counts.append({"kind": key, "old": a, "new": b, "change": b - a})
         out["counts"] = counts
-        return {k: v for k, v in out.items() if v}
+        order = ["export controls", "production shares", "ownership and state control",
+                 "agreements", "trade partners", "other facts", "counts"]
+        return {k: out[k] for k in sorted(out, key=lambda k: order.index(k) if k in order else 99)
+                if out[k]}
 
     def _classify(self, out: dict[str, list[dict[str, Any]]], what: str, old: dict[str, Any] | None,
                   new: dict[str, Any] | None, fields: list[str]) -> None:
@@ -77,7 +84,8 @@ class Diff:
                 "change": what, "control": rec.get("name"), "id": rec.get("id"),
                 "instrument": rec.get("instrument"),
                 "fields": ", ".join(fields),
-                **{k: f"{(old or {}).get(k)} → {(new or {}).get(k)}" if what == "changed" and k in fields
+                **{k: f"{_show((old or {}).get(k))} → {_show((new or {}).get(k))}"
+                   if what == "changed" and k in fields
                    else rec.get(k) for k in ("announced", "effective", "suspended_from",
                                              "suspended_until", "status")}})
         elif t in ("RESTRICTS", "TARGETS"):
@@ -90,7 +98,8 @@ class Diff:
             out["ownership and state control"].append({
                 "change": what, "type": t, "owner" if t == "OWNS" else "state": rec.get("to") if t == "STATE_OWNED_BY" else rec.get("from"),
                 "owned": rec.get("to") if t == "OWNS" else rec.get("from"),
-                "share": f"{(old or {}).get('share')} → {(new or {}).get('share')}" if what == "changed" else rec.get("share")})
+                "share": f"{_show((old or {}).get('share'))} → {_show((new or {}).get('share'))}"
+                if what == "changed" else rec.get("share")})
         elif t in ("Agreement", "PARTY_TO", "COVERS"):
             out["agreements"].append({"change": what, "type": t,
                                       "item": rec.get("name") or f"{rec.get('from')} → {rec.get('to')}",
