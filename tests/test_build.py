@@ -1,0 +1,76 @@
+"""`kg build` of the bundled snapshot: idempotent, with a manifest, answering the main question."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from kg import api
+from kg.build import MANIFEST_KEY, current_manifest, plan
+from kg.paths import snapshot_dir
+
+
+@pytest.fixture(scope="module")
+def built(kg_home):
+    from kg.store import embedded
+    from kg.store.falkordb import FalkorDBStore
+    store = FalkorDBStore(embedded.start(kg_home), kg_home, graph="build_test")
+    first = api.build(store, offline=True, home=kg_home)
+    yield store, first
+    store.graph.delete()
+    store.close()
+
+
+def test_second_build_changes_no_counts(built, kg_home):
+    store, first = built
+    before = store.stats()
+    assert first.nodes_created > 1000 and first.relationships_created > 1000
+    second = api.build(store, offline=True, home=kg_home)
+    assert store.stats() == before
+    assert second.nodes_created == 0 and second.relationships_created == 0
+
+
+def test_manifest_records_inputs_versions_and_counts(built, kg_home):
+    store, _ = built
+    doc = current_manifest(store)
+    assert doc is not None and doc["tool"] == "chokepoint-kg"
+    assert doc["counts"] == store.stats()
+    assert doc["ontology_version"]
+    names = [s["name"] for s in doc["sources"]]
+    assert {"usgs-mcs", "iso3166", "hs", "curated"} <= set(names)
+    # every bundled input is listed with its real sha256
+    for source in doc["sources"]:
+        for f in source["files"]:
+            if f["origin"] == "bundled":
+                path = snapshot_dir().parent / f["file"]
+                assert hashlib.sha256(path.read_bytes()).hexdigest() == f["sha256"]
+    usgs = [r for r in doc["source_records"] if r["id"] == "source:usgs-mcs-2025"]
+    assert usgs and usgs[0]["release"] == "MCS2025"
+    latest = json.loads((kg_home / "builds" / "latest.json").read_text())
+    assert latest["built_at"] == doc["built_at"]
+    assert store.get_meta(MANIFEST_KEY) is not None
+    assert "_Meta" not in store.stats()["nodes"]          # internal, not part of the ontology
+
+
+def test_main_question_from_the_bundled_snapshot(built):
+    """China's 2024 rare-earth mining share and HHI, recomputed from the USGS figures by hand."""
+    store, _ = built
+    rows = api.run_query(store, "concentration", material="rare-earths", stage="mining")
+    (row,) = rows
+    assert (row["year"], row["top_country"]) == (2024, "China")
+    assert row["top_share"] == pytest.approx(270_000 / 390_000)
+    # MCS 2025 world data, rare earths, 2024 (t REO): every country row with a figure
+    tonnes = {"USA": 45_000, "AUS": 13_000, "BRA": 20, "MMR": 31_000, "CHN": 270_000,
+              "IND": 2_900, "MDG": 2_000, "MYS": 130, "NGA": 13_000, "RUS": 2_500,
+              "THA": 13_000, "VNM": 300}
+    hhi = sum((t / 390_000 * 100) ** 2 for t in tonnes.values())
+    assert row["hhi"] == pytest.approx(hhi, rel=1e-9)
+    assert row["producers"] == len(tonnes)
+
+
+def test_plan_lists_every_snapshot_source():
+    inputs = plan(offline=True)
+    assert [i.name for i in inputs] == sorted(i.name for i in inputs)
+    assert all(i.records or i.raw for i in inputs)
