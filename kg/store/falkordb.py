@@ -61,6 +61,53 @@ def fast_params_header(params: dict[str, Any]) -> str | None:
     return "CYPHER " + " ".join(parts)
 
 
+def _prepared(statements: Any, depth: int = 4) -> Any:
+    """(statement, rows, params header) per batch, prepared one step ahead in a thread.
+
+    Reading the spilled rows and encoding the next batch is Python work; sending a batch is
+    mostly waiting for the server. Overlapping the two uses both cores during a load.
+    """
+    import queue
+    import threading
+
+    done = object()
+    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for st in statements:
+                for rows in st.batches:
+                    if not put((st, rows, fast_params_header({"rows": rows}))):
+                        return
+            put(done)
+        except BaseException as exc:  # surfaced in the consuming thread
+            put(exc)
+
+    thread = threading.Thread(target=produce, name="kg-write-prepare", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
 def _plain(value: Any) -> Any:
     """FalkorDB result values -> plain Python (nodes and edges become property dicts)."""
     from falkordb import Edge, Node, Path as FPath
@@ -184,22 +231,20 @@ class FalkorDBStore:
                 self.graph.copy(stage_name)
                 stage = self.db.select_graph(stage_name)
             try:
-                for st in statements_of(statements):
-                    for rows in st.batches:
-                        header = fast_params_header({"rows": rows})
-                        res = (stage.query(f"{header} {st.cypher}") if header is not None
-                               else stage.query(st.cypher, {"rows": rows}))
-                        if st.cypher.startswith("UNWIND $rows AS row MERGE (n:"):
-                            summary.nodes += len(rows)
-                            summary.nodes_created += int(res.nodes_created)
-                        else:
-                            summary.relationships += len(rows)
-                            summary.relationships_created += int(res.relationships_created)
-                        summary.by_type[st.label] = summary.by_type.get(st.label, 0) + len(rows)
-                        if self._after_batch is not None:
-                            self._after_batch(st, rows)
-                        if progress:
-                            progress(st.label, len(rows))
+                for st, rows, header in _prepared(statements_of(statements)):
+                    res = (stage.query(f"{header} {st.cypher}") if header is not None
+                           else stage.query(st.cypher, {"rows": rows}))
+                    if st.cypher.startswith("UNWIND $rows AS row MERGE (n:"):
+                        summary.nodes += len(rows)
+                        summary.nodes_created += int(res.nodes_created)
+                    else:
+                        summary.relationships += len(rows)
+                        summary.relationships_created += int(res.relationships_created)
+                    summary.by_type[st.label] = summary.by_type.get(st.label, 0) + len(rows)
+                    if self._after_batch is not None:
+                        self._after_batch(st, rows)
+                    if progress:
+                        progress(st.label, len(rows))
                 self.db.connection.execute_command("RENAME", stage_name, self.graph_name)
             except BaseException as exc:
                 with contextlib.suppress(Exception):
