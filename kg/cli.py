@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -291,6 +290,7 @@ COMMAND_MODULES: list[tuple[str, list[str]]] = [
     ("sources", ["fetch", "load", "sources"]),
     ("release", ["release", "verify", "diff_cmd"]),
     ("rdf", ["validate"]),
+    ("analyst", ["report", "browser_kit", "docs_cmd"]),
 ]
 _register_commands()
 

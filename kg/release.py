@@ -9,7 +9,6 @@ graph are byte-identical apart from the release date in the directory name and t
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import shutil
@@ -20,6 +19,7 @@ from typing import Any
 from .build import current_manifest
 from .bulk import read_neo4j_admin, write_neo4j_admin
 from .errors import DataError, UsageError
+from .sources import sha256_file
 from .store import GraphStore
 
 RECORDS = "records.jsonl"
@@ -41,12 +41,7 @@ def sorted_records(store: GraphStore) -> list[dict[str, Any]]:
     return nodes + rels
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+_sha256 = sha256_file
 
 
 def write_release(store: GraphStore, out_dir: Path, *, date: str | None = None) -> Path:

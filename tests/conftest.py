@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +30,16 @@ def kg_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     embedded.start(home)
     yield home
     embedded.stop(home)
+
+
+@pytest.fixture
+def kg(kg_home: Path) -> Any:
+    """Run the `kg` CLI in a subprocess against the session's embedded server."""
+    def run(*args: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "KG_HOME": str(kg_home), "KG_STORE": "embedded"}
+        return subprocess.run([sys.executable, "-m", "kg", *args], capture_output=True, text=True,
+                              env=env, timeout=300)
+    return run
 
 
 @pytest.fixture

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -72,15 +67,6 @@ CASES = {
     "bad-unit": ("records.jsonl", (SRC + CHN + GA + produces(quantity=3, unit="lb")).encode(),
                  4, "unit", "unknown unit 'lb'"),
 }
-
-
-@pytest.fixture
-def kg(kg_home):
-    def run(*args: str) -> subprocess.CompletedProcess:
-        env = {**os.environ, "KG_HOME": str(kg_home), "KG_STORE": "embedded"}
-        return subprocess.run([sys.executable, "-m", "kg", *args], capture_output=True, text=True,
-                              env=env, timeout=300)
-    return run
 
 
 def test_bad_input_catalogue(kg, tmp_path):

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import os
-import subprocess
 import sys
 
 import pytest
@@ -14,15 +13,6 @@ import pytest
 from .conftest import FIXTURES
 
 SMALL = FIXTURES / "records" / "small.jsonl"
-
-
-@pytest.fixture
-def kg(kg_home):
-    def run(*args: str) -> subprocess.CompletedProcess:
-        env = {**os.environ, "KG_HOME": str(kg_home), "KG_STORE": "embedded"}
-        return subprocess.run([sys.executable, "-m", "kg", *args], capture_output=True, text=True,
-                              env=env, timeout=300)
-    return run
 
 
 def test_import_query_stats_export(kg, tmp_path):

@@ -5,9 +5,8 @@ from __future__ import annotations
 from ..config import Settings
 from ..errors import StoreError
 from .base import GraphStore, WriteStatement, WriteSummary
-from .cypher import plan_writes
 
-__all__ = ["GraphStore", "WriteStatement", "WriteSummary", "open_store", "plan_writes"]
+__all__ = ["GraphStore", "WriteStatement", "WriteSummary", "open_store"]
 
 
 def open_store(settings: Settings) -> GraphStore:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..models import NODE_TYPES, RELATIONSHIP_TYPES
+from ..models import NODE_TYPES, RELATIONSHIP_TYPES, label_of
 
 
 @dataclass
@@ -88,3 +88,55 @@ def stats_from_rows(node_rows: list[dict[str, Any]], rel_rows: list[dict[str, An
                   if r["label"] != META_LABEL},
         "relationships": {r["type"]: int(r["n"]) for r in sorted(rel_rows, key=lambda r: r["type"])},
     }
+
+
+def paged_nodes(read: Callable[..., list[dict[str, Any]]], batch: int) -> Iterator[dict[str, Any]]:
+    """Every node of the ontology labels, paged by id (a stable key) so memory stays bounded."""
+    for label in LABELS:
+        last = ""
+        while True:
+            rows = read(f"MATCH (n:{label}) WHERE n.id > $last RETURN n.id AS id, "
+                        f"properties(n) AS props ORDER BY n.id LIMIT $limit",
+                        {"last": last, "limit": batch})
+            for row in rows:
+                yield {"type": label, **row["props"]}
+            if len(rows) < batch:
+                break
+            last = rows[-1]["id"]
+
+
+def paged_relationships(read: Callable[..., list[dict[str, Any]]], batch: int
+                        ) -> Iterator[dict[str, Any]]:
+    """Every relationship: per label, source nodes paged by id through the id index, then their
+    outgoing relationships (a label-less id lookup would scan every node)."""
+    for label in LABELS:
+        last = ""
+        while True:
+            ids = [r["id"] for r in read(
+                f"MATCH (a:{label}) WHERE a.id > $last RETURN a.id AS id ORDER BY a.id LIMIT $limit",
+                {"last": last, "limit": batch})]
+            if not ids:
+                break
+            rows = read(f"UNWIND $ids AS id MATCH (a:{label} {{id: id}})-[r]->(b) RETURN type(r) AS type, "
+                        "a.id AS src, b.id AS dst, properties(r) AS props", {"ids": ids})
+            for row in rows:
+                yield {"type": row["type"], "from": row["src"], "to": row["dst"], **row["props"]}
+            if len(ids) < batch:
+                break
+            last = ids[-1]
+
+
+def ids_present(read: Callable[..., list[dict[str, Any]]], ids: list[str]) -> set[str]:
+    """Which ids exist, looked up per label (ids carry their label's prefix) through the index."""
+    by_label: dict[str, list[str]] = {}
+    for node_id in ids:
+        label = label_of(node_id)
+        if label is not None:
+            by_label.setdefault(label, []).append(node_id)
+    found: set[str] = set()
+    for label, wanted in sorted(by_label.items()):
+        for i in range(0, len(wanted), 5000):
+            rows = read(f"UNWIND $ids AS id MATCH (n:{label} {{id: id}}) RETURN n.id AS id",
+                        {"ids": wanted[i:i + 5000]})
+            found.update(r["id"] for r in rows)
+    return found

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
-from typing import Any
-
-from ..models import RELATIONSHIP_TYPES, Node, Record, Relationship
-from .base import WriteStatement
+from ..models import RELATIONSHIP_TYPES
 
 BATCH = 2000
 
@@ -32,28 +27,3 @@ def relationship_statement(rel_type: str, from_label: str, to_label: str) -> str
     return (f"UNWIND $rows AS row MATCH (a:{from_label} {{id: row.from}}) "
             f"MATCH (b:{to_label} {{id: row.to}}) MERGE (a)-{pattern}->(b) "
             + _KEEP_SOURCES.format(v="r"))
-
-
-def plan_writes(records: Iterable[Record], batch: int = BATCH) -> list[WriteStatement]:
-    """Group records into MERGE statements: all nodes first, then relationships."""
-    nodes: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    rels: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-    for rec in records:
-        props = rec.properties()
-        if isinstance(rec, Node):
-            nodes[rec.type_name].append({"id": rec.id, "props": props})
-        elif isinstance(rec, Relationship):
-            key = {k: props[k] for k in rec.KEYS}
-            rels[(rec.type_name, rec.from_label, rec.to_label)].append(
-                {"from": rec.from_id, "to": rec.to_id, "key": key, "props": props})
-    out = []
-    for label, rows in sorted(nodes.items()):
-        out.append(WriteStatement(node_statement(label), _chunks(rows, batch), label))
-    for (rel_type, fl, tl), rows in sorted(rels.items()):
-        out.append(WriteStatement(relationship_statement(rel_type, fl, tl), _chunks(rows, batch),
-                                  f"{rel_type} ({fl}->{tl})"))
-    return out
-
-
-def _chunks(rows: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
-    return [rows[i:i + size] for i in range(0, len(rows), size)]

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import StoreError
-from .base import (GET_META, LABELS, SET_META, STATS_NODES, STATS_RELS, Progress, StatementSource, WriteSummary,
+from .base import (GET_META, LABELS, SET_META, STATS_NODES, STATS_RELS, Progress,
+                   StatementSource, WriteSummary, ids_present, paged_nodes, paged_relationships,
                    statements_of, stats_from_rows)
 
 
@@ -72,39 +73,13 @@ class Neo4jStore:
         return stats_from_rows(self.read(STATS_NODES), self.read(STATS_RELS))
 
     def existing_ids(self, ids: list[str]) -> set[str]:
-        found: set[str] = set()
-        for i in range(0, len(ids), 5000):
-            rows = self.read("UNWIND $ids AS id MATCH (n {id: id}) RETURN n.id AS id",
-                             {"ids": ids[i:i + 5000]})
-            found.update(r["id"] for r in rows)
-        return found
+        return ids_present(self.read, ids)
 
     def iter_nodes(self, batch: int = 5000) -> Iterator[dict[str, Any]]:
-        for label in LABELS:
-            last = ""
-            while True:
-                rows = self.read(f"MATCH (n:{label}) WHERE n.id > $last RETURN n.id AS id, "
-                                 f"properties(n) AS props ORDER BY n.id LIMIT $limit",
-                                 {"last": last, "limit": batch})
-                for row in rows:
-                    yield {"type": label, **row["props"]}
-                if len(rows) < batch:
-                    break
-                last = rows[-1]["id"]
+        yield from paged_nodes(self.read, batch)
 
     def iter_relationships(self, batch: int = 5000) -> Iterator[dict[str, Any]]:
-        last = ""
-        while True:
-            ids = [r["id"] for r in self.read(
-                "MATCH (a) WHERE a.id > $last RETURN a.id AS id ORDER BY a.id LIMIT $limit",
-                {"last": last, "limit": batch})]
-            if not ids:
-                break
-            rows = self.read("UNWIND $ids AS id MATCH (a {id: id})-[r]->(b) RETURN type(r) AS type, "
-                             "a.id AS src, b.id AS dst, properties(r) AS props", {"ids": ids})
-            for row in rows:
-                yield {"type": row["type"], "from": row["src"], "to": row["dst"], **row["props"]}
-            last = ids[-1]
+        yield from paged_relationships(self.read, batch)
 
     def write(self, statements: StatementSource, *, replace: bool = False,
               progress: Progress | None = None) -> WriteSummary:

@@ -1,0 +1,234 @@
+"""Generated reference docs: `docs/ontology.md` (from the pydantic models and the OWL ontology)
+and `docs/queries.md` (from the stored queries' headers). `kg docs` writes them; the tests
+regenerate them and fail when the committed copies differ."""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from ..models import NODE_TYPES, RELATIONSHIP_TYPES, QUALIFIERS, STAGES, UNITS
+from ..models import base as _base
+from ..models.ids import ID_PATTERN
+from ..paths import ontology_dir
+from ..queries import StoredQuery, list_queries
+
+ONTOLOGY_FILE = "ontology.md"
+QUERIES_FILE = "queries.md"
+CP = "https://w3id.org/chokepoint/ontology#"
+
+# Terms reused from other vocabularies carry no comment of ours in chokepoint.ttl.
+REUSED = {
+    "id": "The node's id: a CURIE whose prefix names the label (`country:CHN`); also its IRI "
+          "under `https://w3id.org/chokepoint/id/` (`dct:identifier`).",
+    "name": "Human-readable name (`rdfs:label`).",
+    "source_ids": "Ids of the `Source` nodes the fact is derived from, at least one "
+                  "(`prov:wasDerivedFrom`).",
+    "notes": "Free-text remarks: caveats, conflicts between sources, how a figure was derived "
+             "(`rdfs:comment`).",
+    "wikidata": "Wikidata item id, `Q…` (`owl:sameAs wd:Q…`).",
+    "title": "Full title of the publication or data release (`dct:title`).",
+    "publisher": "Who publishes it (`dct:publisher`).",
+    "license": "The source's licence, as its publisher states it (`dct:license`).",
+    "code": "The code's digits: 2 (chapter), 4 (heading), 6 (subheading) or more for national "
+            "lines (`skos:notation`).",
+    "parent": "The digits of the code one level up (`skos:broader`).",
+    "from": "Id of the start node.",
+    "to": "Id of the end node.",
+}
+
+
+def _comments() -> dict[str, dict[str, str]]:
+    """graph name -> {IRI local name: rdfs:comment} from ontology/chokepoint.ttl."""
+    import rdflib
+    from rdflib.namespace import RDFS
+    g = rdflib.Graph().parse(ontology_dir() / "chokepoint.ttl")
+    out: dict[str, dict[str, str]] = {}
+    for subject, name in g.subject_objects(rdflib.URIRef(CP + "graphName")):
+        comment = g.value(subject, RDFS.comment)
+        out.setdefault(str(name), {})[str(subject).removeprefix(CP)] = \
+            " ".join(str(comment or "").split())
+    return out
+
+
+def _alias_notes() -> dict[int, str]:
+    """id() of the validators of the shared value types -> how to describe them."""
+    notes = {}
+    for alias, text in ((_base.ISODate, "ISO date `YYYY-MM-DD`"),
+                        (_base.ISO3, "ISO 3166-1 alpha-3 code"),
+                        (_base.Stage, "one of " + ", ".join(f"`{s}`" for s in STAGES)),
+                        (_base.Unit, "one of " + ", ".join(f"`{u}`" for u in UNITS)),
+                        (_base.Qualifier, "one of " + ", ".join(f"`{q}`" for q in QUALIFIERS)),
+                        (_base.Confidence, "one of `H`, `M`, `L`")):
+        for meta in typing.get_args(alias)[1:]:
+            notes[id(meta)] = text
+    return notes
+
+
+_BASIC = {str: "string", int: "integer", float: "number", bool: "boolean"}
+
+
+def describe_type(annotation: Any, metadata: list[Any] | tuple[Any, ...] = ()) -> tuple[str, bool]:
+    """A field's type in words, and whether it may be absent (null)."""
+    optional = False
+    args = typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType) and type(None) in args:
+        optional = True
+        rest = [a for a in args if a is not type(None)]
+        annotation = rest[0] if len(rest) == 1 else annotation
+        args, origin = typing.get_args(annotation), typing.get_origin(annotation)
+    extra = list(metadata)
+    if origin is typing.Annotated:
+        annotation, extra = args[0], list(args[1:]) + extra
+        args, origin = typing.get_args(annotation), typing.get_origin(annotation)
+    if origin is tuple:
+        inner, _ = describe_type(args[0])
+        return f"list of {inner}", optional
+    if origin is typing.Literal:
+        return " | ".join(f"`{a}`" for a in args), optional
+    text = _BASIC.get(annotation, getattr(annotation, "__name__", str(annotation)))
+    notes = _alias_notes()
+    details = []
+    for meta in extra:
+        if id(meta) in notes:
+            details.append(notes[id(meta)])
+            continue
+        for attr, fmt in (("ge", "≥ {}"), ("gt", "> {}"), ("le", "≤ {}"), ("lt", "< {}"),
+                          ("min_length", "min length {}"), ("pattern", "pattern `{}`")):
+            value = getattr(meta, attr, None)
+            if value is not None and not (attr == "min_length" and value == 1):
+                details.append(fmt.format(value))
+            elif attr == "min_length" and value == 1:
+                details.append("non-empty")
+        for sub in getattr(meta, "metadata", []) or []:
+            for attr, fmt in (("ge", "≥ {}"), ("le", "≤ {}"), ("gt", "> {}")):
+                if getattr(sub, attr, None) is not None:
+                    details.append(fmt.format(getattr(sub, attr)))
+    return text + (f" ({', '.join(dict.fromkeys(details))})" if details else ""), optional
+
+
+def _cell(text: str) -> str:
+    """Table-cell text: a pipe would end the cell, even inside a code span."""
+    return text.replace("|", "\\|")
+
+
+def _fields_table(cls: Any, comments: dict[str, dict[str, str]], skip: set[str]) -> list[str]:
+    rows = ["| property | type | required | description |", "|---|---|---|---|"]
+    first, last = ["id", "name", "from_id", "to_id"], ["confidence", "source_ids", "notes"]
+    names = [n for n in first if n in cls.model_fields] + \
+        [n for n in cls.model_fields if n not in first and n not in last] + \
+        [n for n in last if n in cls.model_fields]
+    for name in names:
+        info = cls.model_fields[name]
+        if name in skip:
+            continue
+        key = info.alias or name
+        kind, optional = describe_type(info.annotation, info.metadata)
+        required = info.is_required()
+        if not required and info.default not in (None, (), ""):
+            default = json.dumps(info.default, ensure_ascii=False)
+            req = f"no (default {default})"
+        else:
+            req = "yes" if required else "no"
+        owl = comments.get(name, {})
+        desc = next((c for c in owl.values() if c), "") or REUSED.get(key, "") or \
+            (info.description or "")
+        rows.append(f"| `{key}` | {_cell(kind)} | {req} | {_cell(desc)} |")
+    return rows
+
+
+def ontology_md() -> str:
+    comments = _comments()
+    out = ["# Ontology reference", "",
+           "Generated by `kg docs` from the pydantic models (`kg/models/`) and the OWL ontology "
+           "(`ontology/chokepoint.ttl`); `tests/test_docs.py` fails when this file is out of date. "
+           "Naming rules, IRIs and the statement model: `ontology/README.md`.", "",
+           "Every record carries `source_ids` (at least one `Source` id) and may carry `notes`. "
+           "Records are frozen and reject unknown fields. In the records format (JSON Lines, or "
+           "CSV named `<Type>.csv` as `kg import` reads) a record has `type` (the label or "
+           "relationship type) and, for relationships, `from` and `to` ids.", "",
+           "## Labels", "",
+           "| label | id pattern | what |", "|---|---|---|"]
+    for label, cls in NODE_TYPES.items():
+        what = comments.get(label, {}).get(label, "") or (cls.__doc__ or "").strip()
+        out.append(f"| [`{label}`](#{label.lower()}) | `{_cell(ID_PATTERN[label].pattern)}` | "
+                   f"{_cell(what)} |")
+    out += ["", "## Relationship types", "", "| type | from → to | key properties | what |",
+            "|---|---|---|---|"]
+    for rel, cls in RELATIONSHIP_TYPES.items():
+        c = comments.get(rel, {})
+        what = next((v for k, v in c.items() if k[0].isupper()), "") or next(iter(c.values()), "")
+        keys = ", ".join(f"`{k}`" for k in cls.KEYS) or "–"
+        out.append(f"| [`{rel}`](#{rel.lower()}) | {'/'.join(cls.FROM)} → "
+                   f"{'/'.join(cls.TO)} | {keys} | {_cell(what)} |")
+    out += ["", "## Labels in detail", ""]
+    for label, cls in NODE_TYPES.items():
+        out += [f"### {label}", "", comments.get(label, {}).get(label, ""), "",
+                f"Id: `{ID_PATTERN[label].pattern}` · OWL class `cp:{label}`", ""]
+        out += _fields_table(cls, comments, {"type"}) + [""]
+    out += ["## Relationship types in detail", ""]
+    for rel, cls in RELATIONSHIP_TYPES.items():
+        c = comments.get(rel, {})
+        out += [f"### {rel}", ""]
+        for local, text in sorted(c.items(), key=lambda kv: kv[0][0].islower()):
+            out += [f"- `cp:{local}`: {text}"]
+        keys = ", ".join(f"`{k}`" for k in cls.KEYS)
+        out += ["", f"{'/'.join(cls.FROM)} → {'/'.join(cls.TO)}"
+                + (f" · one fact per endpoints and {keys}" if keys else
+                   " · one fact per pair of endpoints"), ""]
+        out += _fields_table(cls, comments, {"type"}) + [""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _default(value: Any) -> str:
+    return "null" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def queries_md(queries: dict[str, StoredQuery] | None = None) -> str:
+    queries = queries if queries is not None else list_queries()
+    out = ["# Query catalogue", "",
+           "Generated by `kg docs` from the headers of `queries/*.cypher`; `tests/test_docs.py` "
+           "fails when this file is out of date. Run one with `kg query NAME -p key=value "
+           "[--format table|json|csv]`, from Python with `kg.open_store().query(NAME, key=value)`,"
+           " or in Neo4j Browser from the favourites of `docs/browser/` (each file is valid "
+           "Cypher: its header is comments).", "",
+           "| query | what it reveals | parameters |", "|---|---|---|"]
+    for name, q in queries.items():
+        params = ", ".join(f"`{p.name}`" for p in q.params.values()) or "–"
+        out.append(f"| [`{name}`](#{name}) | {q.title} | {params} |")
+    for name, q in queries.items():
+        out += ["", f"## {name}", "", f"**{q.title}** · `queries/{q.path.name}`", "",
+                q.description, ""]
+        if q.params:
+            out += ["| parameter | type | default |", "|---|---|---|"]
+            out += [f"| `{p.name}` | {p.type} | "
+                    + ("*required*" if p.required else f"`{_default(p.default)}`") + " |"
+                    for p in q.params.values()]
+            out.append("")
+        out.append("Returns: " + ", ".join(f"`{c}`" for c in q.returns) + ".")
+        if q.table:
+            out.append(f"Terminal tables show: {', '.join(f'`{c}`' for c in q.table)}.")
+        example = " ".join(f"-p {p.name}={'' if p.default is None else p.default}"
+                           for p in list(q.params.values())[:1] if p.default is not None)
+        out += ["", "```bash", f"kg query {name}{' ' + example if example else ''} "
+                f"--format json", "```"]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def doc_files() -> dict[str, str]:
+    return {ONTOLOGY_FILE: ontology_md(), QUERIES_FILE: queries_md()}
+
+
+def write_docs(out_dir: Path) -> list[Path]:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in doc_files().items():
+        path = out_dir / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
