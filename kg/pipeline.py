@@ -88,7 +88,8 @@ class _Loader:
         self.source_ids: set[str] = set()
         self.wanted_nodes: dict[str, tuple[str, int, str]] = {}
         self.wanted_sources: dict[str, tuple[str, int]] = {}
-        self.share_totals: dict[tuple[str, str, int], float] = {}
+        # identity -> (material, stage, year) and share: a repeated fact counts once, latest value
+        self.shares: dict[int, tuple[tuple[str, str, int], float]] = {}
         self.share_first: dict[tuple[str, str, int], tuple[str, int]] = {}
         self.records = 0
 
@@ -118,16 +119,16 @@ class _Loader:
                 if nid not in self.node_ids and nid not in self.wanted_nodes:
                     self.wanted_nodes[nid] = (file, line, end)
             if rec.type_name == "PRODUCES" and rec.from_id.startswith("country:"):
-                self._count_share(rec, file, line)
+                self._count_share(ident, rec, file, line)
 
-    def _count_share(self, rec: Any, file: str, line: int) -> None:
+    def _count_share(self, ident: int, rec: Any, file: str, line: int) -> None:
         share = rec.share
         if share is None and rec.quantity is not None and rec.world_quantity:
             share = rec.quantity / rec.world_quantity
+        group = (rec.to_id, rec.stage, rec.year)
         if share is None:
             return
-        group = (rec.to_id, rec.stage, rec.year)
-        self.share_totals[group] = self.share_totals.get(group, 0.0) + share
+        self.shares[ident] = (group, share)
         self.share_first.setdefault(group, (file, line))
 
     @staticmethod
@@ -148,7 +149,10 @@ class _Loader:
     # -- checks after the pass -------------------------------------------------------------------
     def check(self, known_in_store: Any) -> None:
         errors: list[DataError] = []
-        for group, total in sorted(self.share_totals.items()):
+        totals: dict[tuple[str, str, int], float] = {}
+        for group, share in self.shares.values():
+            totals[group] = totals.get(group, 0.0) + share
+        for group, total in sorted(totals.items()):
             if total > 1.0 + SHARE_TOLERANCE:
                 file, line = self.share_first[group]
                 errors.append(DataError(f"country shares of {group[0]} at stage {group[1]} in "

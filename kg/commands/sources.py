@@ -26,17 +26,29 @@ def _loader(name: str) -> Any:
 @click.command()
 @click.argument("names", nargs=-1)
 @click.option("--base-url", default=None, help="fetch from a mirror instead of the public URL")
+@click.option("--edition", type=int, default=None, help="USGS MCS edition (e.g. 2025)")
+@click.option("--year", type=int, default=None, help="data year for trade sources (e.g. 2024)")
+@click.option("--hs-code", "hs_codes", multiple=True, help="HS code to fetch (repeatable; trade sources)")
 @click.pass_obj
-def fetch(obj: Any, names: tuple[str, ...], base_url: str | None) -> None:
+def fetch(obj: Any, names: tuple[str, ...], base_url: str | None, edition: int | None,
+          year: int | None, hs_codes: tuple[str, ...]) -> None:
     """Download live sources into the cache ($KG_HOME/raw/NAME)."""
+    import inspect
     import loaders
     chosen = names or tuple(n for n in loaders.names() if n != "curated")
+    options = {"edition": edition, "year": year, "hs_codes": list(hs_codes) or None}
     rows = []
     for name in chosen:
         loader = _loader(name)
+        accepted = inspect.signature(loader.fetch).parameters
+        given = {k: v for k, v in options.items() if v is not None}
+        unknown = sorted(set(given) - set(accepted))
+        if unknown and names:
+            raise UsageError(f"the {name} loader takes no {', '.join('--' + u.replace('_', '-') for u in unknown)}")
+        kwargs = {k: v for k, v in given.items() if k in accepted}
         dest = obj.settings.home / "raw" / name
         click.echo(f"fetching {name} → {dest}", err=True)
-        files = loader.fetch(dest, base_url=base_url)
+        files = loader.fetch(dest, base_url=base_url, **kwargs)
         rows.append({"source": name, "files": len(files), "directory": str(dest)})
     click.echo(render(rows, "table", title="kg fetch"), nl=False)
 
