@@ -32,41 +32,64 @@ PARAM = re.compile(r"^:param\s+(\w+)\s*=>\s*(.+?);\s*(//.*)?$")
 # ------------------------------------------------------------------------- a GraSS parser
 
 def parse_grass(text: str) -> dict[str, dict[str, str]]:
-    """GraSS (Neo4j Browser's graph style sheet) -> {selector: {property: value}}.
+    """GraSS -> {selector: {property: value}}, read the way Neo4j Browser reads a dropped or
+    pasted style sheet: outside quotes, `{` opens a rule's body and `}` closes it (a `{…}` inside
+    a body is a binding); quotes toggle a string and are dropped; whitespace outside a body is
+    ignored; a body is `prop: value` pairs split on `;` and `:`. There are no comments.
 
-    Grammar: /* comments */, then rules `selector { prop: value; ... }` where the selector is
-    `node`, `relationship`, `node.<Label>` or `relationship.<TYPE>` and a value is a bare token
-    (`50px`, `#A5ABB6`) or a double-quoted string. Anything else raises ValueError."""
-    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
-    rules: dict[str, dict[str, str]] = {}
-    pos = 0
-    rule = re.compile(r'\s*(node|relationship)(?:\.(\w+))?\s*\{((?:[^{}"]|"(?:[^"\\]|\\.)*")*)\}\s*',
-                      re.S)
-    decl = re.compile(r'\s*([a-z][a-z-]*)\s*:\s*("(?:[^"\\]|\\.)*"|[^;"\s]+)\s*;\s*')
-    while pos < len(text):
-        m = rule.match(text, pos)
-        if not m:
-            raise ValueError(f"GraSS syntax error at {text[pos:pos + 40]!r}")
-        selector = m.group(1) + (f".{m.group(2)}" if m.group(2) else "")
-        if selector in rules:
-            raise ValueError(f"duplicate rule {selector}")
+    Stricter than the Browser so mistakes fail here instead of being silently dropped there:
+    a selector must be `node`, `relationship`, `node.<Label>` or `relationship.<TYPE>`, a
+    declaration must have exactly one `:`, a rule may appear once, and no body may be left open."""
+    rules: dict[str, str] = {}
+    selector, body = "", ""
+    in_string = in_body = in_binding = False
+    for ch in text:
+        if ch in "\"'":
+            in_string = not in_string
+            continue
+        if ch == "{" and not in_string:
+            if in_body:
+                in_binding = True
+            else:
+                in_body = True
+            continue
+        if ch == "}" and not in_string:
+            if in_binding:
+                in_binding = False
+            elif in_body:
+                in_body = False
+                if selector in rules:
+                    raise ValueError(f"duplicate rule {selector}")
+                rules[selector], selector, body = body, "", ""
+            else:
+                raise ValueError("unbalanced }")
+            continue
+        if in_body:
+            body += ch
+        elif not ch.isspace():
+            selector += ch
+    if in_body or in_string or selector:
+        raise ValueError(f"unterminated rule or string near {selector!r}")
+    out: dict[str, dict[str, str]] = {}
+    for sel, raw in rules.items():
+        if not re.fullmatch(r"(node|relationship)(\.\w+)?", sel):
+            raise ValueError(f"bad selector {sel!r}")
         props: dict[str, str] = {}
-        body, at = m.group(3), 0
-        while body[at:].strip():
-            d = decl.match(body, at)
-            if not d:
-                raise ValueError(f"bad declaration in {selector}: {body[at:at + 40]!r}")
-            value = d.group(2)
-            props[d.group(1)] = json.loads(value) if value.startswith('"') else value
-            at = d.end()
-        rules[selector] = props
-        pos = m.end()
-    return rules
+        for decl in raw.split(";"):
+            if not decl.strip():
+                continue
+            parts = decl.split(":")
+            if len(parts) != 2:
+                raise ValueError(f"bad declaration {decl.strip()!r} in {sel}")
+            props[parts[0].strip()] = parts[1].strip()
+        out[sel] = props
+    return out
 
 
 def test_grass_parser_rejects_garbage() -> None:
-    for bad in ("node { color #fff; }", "node.X { color: #fff }", "edge { color: #fff; }",
-                "node { color: #fff; } node { color: #000; }"):
+    for bad in ("node { color #fff; }", "edge { color: #fff; }", "/* c */ node { color: #fff; }",
+                "node { color: #fff; } node { color: #000; }", "node { caption: \"x; }",
+                "node { caption: \"a: b\"; }"):
         with pytest.raises(ValueError):
             parse_grass(bad)
     assert parse_grass('node.A { caption: "{name}"; diameter: 5px; }') == \

@@ -41,8 +41,8 @@ def _a(text: object) -> str:
 
 def truncate(text: str, max_chars: int) -> str:
     """Shorten to `max_chars` characters: first drop parenthesised asides ("Graphite anode
-    active material (AAM)" -> "Graphite anode active material"), then cut with an ellipsis.
-    The full text goes in a tooltip."""
+    active material (AAM)" -> "Graphite anode active material"), then cut at a comma, else with
+    an ellipsis. The full text goes in a tooltip."""
     text = " ".join(str(text).split())
     if len(text) <= max_chars:
         return text
@@ -50,6 +50,9 @@ def truncate(text: str, max_chars: int) -> str:
     if plain and len(plain) <= max_chars:
         return plain
     text = plain or text
+    cut = text.rfind(", ", 0, max_chars + 2)
+    if cut >= max_chars // 2:            # "Graphite anode active material, natural or …"
+        return text[:cut]
     return text[: max(1, max_chars - 1)].rstrip(" ,;") + "…"
 
 

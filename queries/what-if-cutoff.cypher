@@ -1,0 +1,90 @@
+// title: What if a country's supply were cut off
+// description: Removes one country's output (`country`, ISO3, default China) and, with
+//   `include_owned_abroad`, also the output of assets abroad that its firms or its state own. For
+//   every input of a product (REQUIRES walked transitively up to 6 levels, no cycles; one product
+//   with `product`) and every stage the graph has for that input, `lost_share` is the share of world
+//   output lost: the country's own share (as in `concentration`: quantity over the world total, else
+//   the stated share; latest year, or the latest at or before `year`) plus, when asked, the output
+//   of owned assets outside it weighted by the ownership share multiplied along the chain (OWNS up
+//   to 5 links, unknown shares count as 1; a 40 % stake removes 40 % of the asset's output) over
+//   the world total, capped at 1. `remaining_share` = 1 - lost_share; a row is reported when it is
+//   below `threshold` (default 0.5: more than half of world supply gone). `path` is the shortest
+//   bill-of-materials path from the product to the input. Reading it: a remaining share near 0 at
+//   any stage means the product cannot be made at scale without that country; the mining stage
+//   can look fine while refining is lost. Limits: a static, first-order view: no stocks,
+//   substitution, spare capacity elsewhere, recycling or re-routing through third countries; an
+//   input with no production data cannot be judged and is not listed.
+// param country: string = "CHN"
+// param threshold: float = 0.5
+// param product: string = null
+// param year: int = null
+// param include_owned_abroad: bool = false
+// returns: product, input, lost_share, stage, remaining_share, lost_direct_share,
+//   lost_owned_abroad_share, year, path, depth, required_stage, country, product_id, input_id
+WITH CASE WHEN $country STARTS WITH 'country:' THEN $country ELSE 'country:' + $country END AS cid
+// The country's firms: headquartered there, or owned by its state (root factor = state share).
+OPTIONAL MATCH (cf:Firm)
+WHERE $include_owned_abroad
+  AND ((cf)-[:HEADQUARTERED_IN]->(:Country {id: cid}) OR (cf)-[:STATE_OWNED_BY]->(:Country {id: cid}))
+WITH cid, collect(CASE WHEN cf IS NULL THEN null ELSE {id: cf.id, f: CASE
+       WHEN size([(cf)-[:HEADQUARTERED_IN]->(hc:Country {id: cid}) | hc]) > 0 THEN 1.0
+       ELSE coalesce(head([(cf)-[so:STATE_OWNED_BY]->(sc:Country {id: cid}) | so.share]), 1.0)
+     END} END) AS roots
+WITH cid, roots, [r IN roots | r.id] AS root_ids
+OPTIONAL MATCH chain = (o:Firm)-[:OWNS*0..5]->(a)
+WHERE o.id IN root_ids AND (a:Facility OR a:Firm)
+  AND (length(chain) = 0 OR NOT a.id IN root_ids)
+  AND none(n IN nodes(chain)[1..-1] WHERE n.id IN root_ids)
+  AND all(n IN nodes(chain) WHERE single(m IN nodes(chain) WHERE m = n))
+  AND NOT (a)-[:LOCATED_IN]->(:Country {id: cid})
+  AND NOT (a)-[:HEADQUARTERED_IN]->(:Country {id: cid})
+WITH cid, roots, a,
+     sum(head([r IN roots WHERE r.id = o.id | r.f])
+         * reduce(s = 1.0, r IN relationships(chain) | s * coalesce(r.share, 1.0))) AS interest
+OPTIONAL MATCH (a)-[pa:PRODUCES]->(x)
+WHERE ($year IS NULL OR pa.year <= $year) AND pa.quantity IS NOT NULL
+WITH cid, a, interest, x, pa.stage AS stage, max(pa.year) AS ay
+OPTIONAL MATCH (a)-[pa:PRODUCES]->(x)
+WHERE pa.stage = stage AND pa.year = ay
+WITH cid, collect(CASE WHEN pa IS NULL THEN null ELSE {x: x.id, stage: stage,
+       q: pa.quantity * CASE WHEN interest > 1.0 THEN 1.0 ELSE interest END} END) AS owned
+// Every input some (selected) product requires, judged once per stage.
+MATCH (p:Product)-[:REQUIRES*1..6]->(x)
+WHERE $product IS NULL OR p.id = $product OR p.id = 'product:' + $product
+      OR toLower(p.name) = toLower($product)
+WITH DISTINCT cid, owned, x
+MATCH (:Country)-[pr:PRODUCES]->(x)
+WHERE $year IS NULL OR pr.year <= $year
+WITH cid, owned, x, pr.stage AS stage, max(pr.year) AS yr
+MATCH (c:Country)-[pr:PRODUCES]->(x)
+WHERE pr.stage = stage AND pr.year = yr
+WITH cid, owned, x, stage, yr, max(pr.world_quantity) AS world,
+     sum(pr.quantity) AS total, collect({c: c.id, q: pr.quantity, s: pr.share}) AS rows
+WITH cid, owned, x, stage, yr, world, total,
+     coalesce(head([r IN rows WHERE r.c = cid | coalesce(toFloat(r.q) / world, r.s,
+                    CASE WHEN total > 0 THEN toFloat(r.q) / total END)]), 0.0) AS direct,
+     reduce(t = 0.0, r IN [r IN owned WHERE r.x = x.id AND r.stage = stage] | t + r.q) AS owned_q
+WITH cid, x, stage, yr, direct,
+     CASE WHEN world > 0 THEN owned_q / world WHEN total > 0 THEN owned_q / total ELSE 0.0 END
+       AS abroad
+WITH cid, x, stage, yr, direct, abroad,
+     CASE WHEN direct + abroad > 1.0 THEN 1.0 ELSE direct + abroad END AS lost
+WHERE 1.0 - lost < $threshold
+WITH cid, x, collect({stage: stage, yr: yr, direct: direct, abroad: abroad, lost: lost}) AS losses
+// The products that need each such input, with the shortest bill-of-materials path.
+MATCH path = (p:Product)-[:REQUIRES*1..6]->(x)
+WHERE ($product IS NULL OR p.id = $product OR p.id = 'product:' + $product
+       OR toLower(p.name) = toLower($product))
+  AND all(n IN nodes(path) WHERE single(m IN nodes(path) WHERE m = n))
+WITH cid, x, losses, p, path, reduce(s = '', n IN nodes(path) | s + '/' + n.id) AS key
+ORDER BY length(path), key
+WITH cid, x, losses, p,
+     head(collect({names: [n IN nodes(path) | n.name], depth: length(path),
+                   stage: last(relationships(path)).stage})) AS bom
+UNWIND losses AS l
+RETURN p.name AS product, x.name AS input, l.lost AS lost_share, l.stage AS stage,
+       1.0 - l.lost AS remaining_share, l.direct AS lost_direct_share,
+       l.abroad AS lost_owned_abroad_share, l.yr AS year, bom.names AS path, bom.depth AS depth,
+       bom.stage AS required_stage, substring(cid, 8) AS country, p.id AS product_id,
+       x.id AS input_id
+ORDER BY product, lost_share DESC, input, stage
