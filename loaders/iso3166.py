@@ -30,6 +30,11 @@ from ._common import CROSSWALKS, Member, clean, iter_members, read_crosswalk
 
 COUNTRY_CODES_URL = "https://raw.githubusercontent.com/datasets/country-codes/main/data/country-codes.csv"
 PROJECT_URL = "https://github.com/chokepoint-kg/chokepoint"
+# CLDR's short display names are good except where they are abbreviations or need a
+# qualifier analysts do not use; these read better in tables and reports.
+DISPLAY_NAMES = {"USA": "United States", "GBR": "United Kingdom", "COD": "DR Congo",
+                 "COG": "Republic of the Congo", "MMR": "Myanmar"}
+
 # Codes outside ISO 3166-1 that public sources use: alpha-3 -> (alpha-2, name).
 EXTRA = {"XKX": ("XK", "Kosovo")}
 
@@ -78,7 +83,8 @@ def parse(paths: Iterable[Path]) -> Iterator[Record]:
             sources.append(CODES_SOURCE)
         if alpha3 in crosswalk:
             sources.append(CROSSWALK_SOURCE)
-        record = {"type": "Country", "id": f"country:{alpha3}", "name": row.get("name") or name,
+        display = DISPLAY_NAMES.get(alpha3) or row.get("name") or name
+        record = {"type": "Country", "id": f"country:{alpha3}", "name": display,
                   "iso3": alpha3, "iso2": alpha2, "numeric": numeric,
                   "wikidata": row.get("wikidata"), "source_ids": sources}
         yield parse_record({k: v for k, v in record.items() if v}, file=row.get("file"),
