@@ -24,7 +24,7 @@
 // returns: kind, count, example, detail, cited
 CALL {
   OPTIONAL MATCH (n)
-  WHERE n.source_ids IS NULL OR size(n.source_ids) = 0
+  WHERE (n.source_ids IS NULL OR size(n.source_ids) = 0) AND NOT n:_Meta
   RETURN 'node-without-source' AS kind, null AS detail, count(n) AS count,
          head(collect(n.id)) AS example, null AS cited
   UNION ALL
