@@ -13,7 +13,8 @@
 //   HHI is the sum of squared percentage shares (0-10 000); by the US DOJ/FTC 2023 Merger
 //   Guidelines a market above 1 800 is highly concentrated and 1 000-1 800 moderately
 //   concentrated; a single country at 50 % or more is flagged on its own. With no year given the
-//   latest year the graph holds for that material and stage is used. Limits: only country-level
+//   latest year with at least one figure (not only W/NA qualifiers) for that material and stage
+//   is used. Limits: only country-level
 //   PRODUCES counts (firm and facility output is never added in); withheld (W) or unavailable
 //   figures are left out, so HHI is a lower bound where `share_covered` is well below 1;
 //   undocumented (illegal) production is invisible.
@@ -29,6 +30,7 @@ WHERE (m:Material OR m:Product)
        OR m.id = 'product:' + $material OR toLower(m.name) = toLower($material))
   AND ($stage IS NULL OR p.stage = $stage)
   AND ($year IS NULL OR p.year = $year)
+  AND (p.quantity IS NOT NULL OR p.share IS NOT NULL)
 WITH m, p.stage AS stage, max(p.year) AS year
 MATCH (c:Country)-[p:PRODUCES]->(m)
 WHERE p.stage = stage AND p.year = year
