@@ -25,7 +25,8 @@ from .models import Node, Record, Relationship
 from .records_io import Located
 from .store import GraphStore
 from .store.base import Progress, WriteStatement
-from .store.cypher import BATCH, node_statement, relationship_statement
+from .store.cypher import (BATCH, node_create_statement, node_statement,
+                           relationship_create_statement, relationship_statement)
 
 SHARE_TOLERANCE = 0.05
 """How far country shares of one material, stage and year may sum above 1: sources round their
@@ -88,8 +89,9 @@ class _Loader:
         self.source_ids: set[str] = set()
         self.wanted_nodes: dict[str, tuple[str, int, str]] = {}
         self.wanted_sources: dict[str, tuple[str, int]] = {}
-        # identity -> (material, stage, year) and share: a repeated fact counts once, latest value
-        self.shares: dict[int, tuple[tuple[str, str, int], float]] = {}
+        # (material, stage, year) -> summed country share; a repeated fact is corrected to its
+        # merged value in merge_repeats(), so it counts once
+        self.share_totals: dict[tuple[str, str, int], float] = {}
         self.share_first: dict[tuple[str, str, int], tuple[str, int]] = {}
         self.records = 0
 
@@ -118,18 +120,13 @@ class _Loader:
             for end, nid in (("from", rec.from_id), ("to", rec.to_id)):
                 if nid not in self.node_ids and nid not in self.wanted_nodes:
                     self.wanted_nodes[nid] = (file, line, end)
-            if rec.type_name == "PRODUCES" and rec.from_id.startswith("country:"):
-                self._count_share(ident, rec, file, line)
-
-    def _count_share(self, ident: int, rec: Any, file: str, line: int) -> None:
-        share = rec.share
-        if share is None and rec.quantity is not None and rec.world_quantity:
-            share = rec.quantity / rec.world_quantity
-        group = (rec.to_id, rec.stage, rec.year)
-        if share is None:
-            return
-        self.shares[ident] = (group, share)
-        self.share_first.setdefault(group, (file, line))
+            if (rec.type_name == "PRODUCES" and rec.from_id.startswith("country:")
+                    and ident not in self.repeats):
+                share = _share_of(rec.properties())
+                if share is not None:
+                    group = (rec.to_id, rec.stage, rec.year)  # type: ignore[attr-defined]
+                    self.share_totals[group] = self.share_totals.get(group, 0.0) + share
+                    self.share_first.setdefault(group, (file, line))
 
     @staticmethod
     def statement_of(rec: Record) -> tuple[str, ...]:
@@ -149,10 +146,7 @@ class _Loader:
     # -- checks after the pass -------------------------------------------------------------------
     def check(self, known_in_store: Any) -> None:
         errors: list[DataError] = []
-        totals: dict[tuple[str, str, int], float] = {}
-        for group, share in self.shares.values():
-            totals[group] = totals.get(group, 0.0) + share
-        for group, total in sorted(totals.items()):
+        for group, total in sorted(self.share_totals.items()):
             if total > 1.0 + SHARE_TOLERANCE:
                 file, line = self.share_first[group]
                 errors.append(DataError(f"country shares of {group[0]} at stage {group[1]} in "
@@ -200,15 +194,27 @@ class _Loader:
                 sources = list(dict.fromkeys([*row["props"]["source_ids"], *new["props"]["source_ids"]]))
                 row = {**row, "props": {**row["props"], **new["props"], "source_ids": sources}}
             merged.setdefault(statement, {})[ident] = {k: v for k, v in row.items() if k not in ("k", "f", "l")}
+            if statement[:3] == ("rel", "PRODUCES", "Country"):
+                self._recount_share(firsts[ident][1], row)
         return merged
+
+    def _recount_share(self, first: dict[str, Any], merged: dict[str, Any]) -> None:
+        """A repeated country figure counts once in its group's total: at its merged value."""
+        group = (merged["to"], merged["key"]["stage"], merged["key"]["year"])
+        before, after = _share_of(first["props"]), _share_of(merged["props"])
+        self.share_totals[group] = self.share_totals.get(group, 0.0) - (before or 0.0) + (after or 0.0)
 
     # -- the write ---------------------------------------------------------------------------------
     def statements(self, merged: dict[tuple[str, ...], dict[int, dict[str, Any]]],
-                   batch: int) -> Iterator[WriteStatement]:
+                   batch: int, empty: bool = False) -> Iterator[WriteStatement]:
         order = sorted(set(self.spill.paths) | set(merged), key=lambda s: (s[0] != "node", s))
         for statement in order:
-            cypher = node_statement(statement[1]) if statement[0] == "node" else \
-                relationship_statement(*statement[1:])
+            kind = "node" if statement[0] == "node" else "relationship"
+            if kind == "node":
+                cypher = (node_create_statement if empty else node_statement)(statement[1])
+            else:
+                cypher = (relationship_create_statement if empty else relationship_statement)(
+                    *statement[1:])
             label = statement[1] if statement[0] == "node" else f"{statement[1]} ({statement[2]}->{statement[3]})"
             replaced = merged.get(statement, {})
             rows: list[dict[str, Any]] = []
@@ -217,11 +223,19 @@ class _Loader:
                     continue
                 rows.append({k: v for k, v in row.items() if k not in ("k", "f", "l")})
                 if len(rows) >= batch:
-                    yield WriteStatement(cypher, [rows], label)
+                    yield WriteStatement(cypher, [rows], label, kind)
                     rows = []
             rows.extend(replaced.values())
             for i in range(0, len(rows), batch):
-                yield WriteStatement(cypher, [rows[i:i + batch]], label)
+                yield WriteStatement(cypher, [rows[i:i + batch]], label, kind)
+
+
+def _share_of(props: dict[str, Any]) -> float | None:
+    if props.get("share") is not None:
+        return float(props["share"])
+    if props.get("quantity") is not None and props.get("world_quantity"):
+        return float(props["quantity"]) / float(props["world_quantity"])
+    return None
 
 
 def _same_identity(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -249,9 +263,9 @@ def load(located: Iterable[Located], store: GraphStore, *, replace: bool = False
             spill.close()
         if phase:
             phase("writing", loader.records)
-        loader.check((lambda ids: set()) if replace else store.existing_ids)
         merged = loader.merge_repeats()
-        summary = store.write(lambda: loader.statements(merged, batch), replace=replace,
+        loader.check((lambda ids: set()) if replace else store.existing_ids)
+        summary = store.write(lambda empty: loader.statements(merged, batch, empty), replace=replace,
                               progress=progress)
     return LoadReport(records=loader.records, nodes=summary.nodes,
                       relationships=summary.relationships, nodes_created=summary.nodes_created,

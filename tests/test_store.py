@@ -167,3 +167,22 @@ def test_csv_records_import(store, tmp_path):
     with pytest.raises(DataError) as err:
         api.import_records(store, [d / "PRODUCES.csv"])
     assert str(err.value).startswith(f"{d / 'PRODUCES.csv'}:2: year:")
+
+
+def test_a_repeated_figure_counts_once_in_share_sums(embedded_store, tmp_path):
+    src = _lines(SMALL)[:1]
+    base = [*src, {"type": "Country", "id": "country:CHN", "name": "China", "source_ids": ["source:usgs-mcs-2025"]},
+            {"type": "Country", "id": "country:JPN", "name": "Japan", "source_ids": ["source:usgs-mcs-2025"]},
+            {"type": "Material", "id": "material:x", "name": "X", "source_ids": ["source:usgs-mcs-2025"]}]
+
+    def fact(country, share):
+        return {"type": "PRODUCES", "from": country, "to": "material:x", "stage": "mining",
+                "year": 2024, "share": share, "source_ids": ["source:usgs-mcs-2025"]}
+    a = write_jsonl(tmp_path / "a.jsonl", base + [fact("country:CHN", 0.6), fact("country:JPN", 0.3)])
+    revised = write_jsonl(tmp_path / "b.jsonl", [fact("country:CHN", 0.65)])
+    api.import_records(embedded_store, [a, revised])           # 0.65 + 0.3: fine
+    rows = embedded_store.read("MATCH (:Country {id: 'country:CHN'})-[p:PRODUCES]->() RETURN p.share AS s")
+    assert rows == [{"s": 0.65}]
+    too_much = write_jsonl(tmp_path / "c.jsonl", [fact("country:CHN", 0.9)])
+    with pytest.raises(ValidationErrors, match="sum to 1.200"):
+        api.import_records(embedded_store, [a, too_much])      # 0.9 + 0.3 in one load

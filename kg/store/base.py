@@ -16,6 +16,7 @@ class WriteStatement:
     cypher: str
     batches: list[list[dict[str, Any]]]
     label: str                          # what the batches are, for progress and errors
+    kind: str = "node"                  # "node" or "relationship", for the counts
 
 
 @dataclass
@@ -30,12 +31,17 @@ class WriteSummary:
 
 Progress = Callable[[str, int], None]
 
-StatementSource = Callable[[], Iterable[WriteStatement]] | list[WriteStatement]
-"""Statements to write, or a function producing them afresh (a retried transaction replays it)."""
+StatementSource = Callable[[bool], Iterable[WriteStatement]] | list[WriteStatement]
+"""Statements to write, or a function producing them afresh (a retried transaction replays it).
+
+The function is told whether the target graph is empty when the write starts (checked under the
+write lock or inside the transaction): into an empty graph every row is new, so it may CREATE
+instead of MERGE."""
 
 
-def statements_of(source: StatementSource) -> Iterable[WriteStatement]:
-    return source() if callable(source) else source
+
+def statements_of(source: StatementSource, empty: bool = False) -> Iterable[WriteStatement]:
+    return source(empty) if callable(source) else source
 """Called with (label, rows written) after each batch."""
 
 
@@ -78,6 +84,7 @@ META_LABEL = "_Meta"
 """Internal metadata nodes (the build manifest): not part of the ontology, never exported."""
 SET_META = f"MERGE (m:{META_LABEL} {{id: $id}}) SET m.json = $json"
 GET_META = f"MATCH (m:{META_LABEL} {{id: $id}}) RETURN m.json AS json"
+ANY_NODE = f"MATCH (n) WHERE NOT n:{META_LABEL} RETURN 1 AS found LIMIT 1"
 STATS_RELS = "MATCH ()-[r]->() RETURN type(r) AS type, count(r) AS n"
 
 

@@ -27,3 +27,13 @@ def relationship_statement(rel_type: str, from_label: str, to_label: str) -> str
     return (f"UNWIND $rows AS row MATCH (a:{from_label} {{id: row.from}}) "
             f"MATCH (b:{to_label} {{id: row.to}}) MERGE (a)-{pattern}->(b) "
             + _KEEP_SOURCES.format(v="r"))
+
+
+def node_create_statement(label: str) -> str:
+    """Into an empty graph (identities already deduplicated by the load): no lookup needed."""
+    return f"UNWIND $rows AS row CREATE (n:{label}) SET n = row.props"
+
+
+def relationship_create_statement(rel_type: str, from_label: str, to_label: str) -> str:
+    return (f"UNWIND $rows AS row MATCH (a:{from_label} {{id: row.from}}) "
+            f"MATCH (b:{to_label} {{id: row.to}}) CREATE (a)-[r:{rel_type}]->(b) SET r = row.props")

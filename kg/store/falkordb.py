@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
-from .base import (GET_META, LABELS, SET_META, STATS_NODES, STATS_RELS, Progress,
+from .base import (ANY_NODE, GET_META, LABELS, SET_META, STATS_NODES, STATS_RELS, Progress,
                    StatementSource, WriteSummary, ids_present, paged_nodes, paged_relationships,
                    statements_of, stats_from_rows)
 from .embedded import ServerInfo, file_lock
@@ -198,14 +198,16 @@ class FalkorDBStore:
             if replace:
                 stage = self.db.select_graph(stage_name)
                 self._ensure_graph(stage)
+                empty = True
             else:
+                empty = not self.graph.ro_query(ANY_NODE).result_set
                 self.graph.copy(stage_name)
                 stage = self.db.select_graph(stage_name)
             try:
-                for st, rows, header in _prepared(statements_of(statements)):
+                for st, rows, header in _prepared(statements_of(statements, empty)):
                     res = (stage.query(f"{header} {st.cypher}") if header is not None
                            else stage.query(st.cypher, {"rows": rows}))
-                    if st.cypher.startswith("UNWIND $rows AS row MERGE (n:"):
+                    if st.kind == "node":
                         summary.nodes += len(rows)
                         summary.nodes_created += int(res.nodes_created)
                     else:

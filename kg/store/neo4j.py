@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import StoreError
-from .base import (GET_META, LABELS, SET_META, STATS_NODES, STATS_RELS, Progress,
+from .base import (ANY_NODE, GET_META, LABELS, SET_META, STATS_NODES, STATS_RELS, Progress,
                    StatementSource, WriteSummary, ids_present, paged_nodes, paged_relationships,
                    statements_of, stats_from_rows)
 
@@ -93,10 +93,11 @@ class Neo4jStore:
             summary.by_type.clear()
             if replace:
                 tx.run("MATCH (n) DETACH DELETE n").consume()
-            for st in statements_of(statements):
+            empty = replace or not list(tx.run(ANY_NODE))
+            for st in statements_of(statements, empty):
                 for rows in st.batches:
                     counters = tx.run(st.cypher, {"rows": rows}).consume().counters
-                    if st.cypher.startswith("UNWIND $rows AS row MERGE (n:"):
+                    if st.kind == "node":
                         summary.nodes += len(rows)
                         summary.nodes_created += counters.nodes_created
                     else:
