@@ -186,3 +186,12 @@ def test_a_repeated_figure_counts_once_in_share_sums(embedded_store, tmp_path):
     too_much = write_jsonl(tmp_path / "c.jsonl", [fact("country:CHN", 0.9)])
     with pytest.raises(ValidationErrors, match="sum to 1.200"):
         api.import_records(embedded_store, [a, too_much])      # 0.9 + 0.3 in one load
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 1000])
+def test_relationship_paging_is_complete_whatever_the_degree(store, batch):
+    from kg.store.base import paged_relationships
+    api.import_records(store, [SMALL])          # China has 4 outgoing relationships, Burma 1
+    expected = sorted(json.dumps(r, sort_keys=True) for r in store.iter_relationships(batch=5000))
+    got = sorted(json.dumps(r, sort_keys=True) for r in paged_relationships(store.read, batch))
+    assert got == expected and len(got) == sum(1 for x in _lines(SMALL) if "from" in x)

@@ -114,23 +114,47 @@ def paged_nodes(read: Callable[..., list[dict[str, Any]]], batch: int) -> Iterat
 
 def paged_relationships(read: Callable[..., list[dict[str, Any]]], batch: int
                         ) -> Iterator[dict[str, Any]]:
-    """Every relationship: per label, source nodes paged by id through the id index, then their
-    outgoing relationships (a label-less id lookup would scan every node)."""
+    """Every relationship, in pages of about `batch` rows whatever the degree distribution.
+
+    Per label, source nodes are paged by id through the id index (a label-less lookup would scan
+    every node) with their out-degrees; consecutive nodes are grouped while their relationships
+    fit a page, and a node with more than a page of relationships (a country with a million trade
+    flows) is read in slices of its own."""
+    ret = "RETURN type(r) AS type, a.id AS src, b.id AS dst, properties(r) AS props"
+
+    def emit(rows: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for row in rows:
+            yield {"type": row["type"], "from": row["src"], "to": row["dst"], **row["props"]}
+
     for label in LABELS:
         last = ""
         while True:
-            ids = [r["id"] for r in read(
-                f"MATCH (a:{label}) WHERE a.id > $last RETURN a.id AS id ORDER BY a.id LIMIT $limit",
-                {"last": last, "limit": batch})]
-            if not ids:
+            nodes = read(f"MATCH (a:{label}) WHERE a.id > $last WITH a ORDER BY a.id LIMIT $limit "
+                         f"RETURN a.id AS id, size([(a)-[r]->() | r]) AS degree",
+                         {"last": last, "limit": batch})
+            if not nodes:
                 break
-            rows = read(f"UNWIND $ids AS id MATCH (a:{label} {{id: id}})-[r]->(b) RETURN type(r) AS type, "
-                        "a.id AS src, b.id AS dst, properties(r) AS props", {"ids": ids})
-            for row in rows:
-                yield {"type": row["type"], "from": row["src"], "to": row["dst"], **row["props"]}
-            if len(ids) < batch:
+            group: list[str] = []
+            size = 0
+            for node in nodes + [{"id": None, "degree": 0}]:
+                if node["id"] is None or (group and size + node["degree"] > batch):
+                    if group:
+                        yield from emit(read(f"UNWIND $ids AS id MATCH (a:{label} {{id: id}})-[r]->(b) "
+                                             + ret, {"ids": group}))
+                    group, size = [], 0
+                if node["id"] is None:
+                    break
+                if node["degree"] > batch:
+                    for skip in range(0, node["degree"], batch):
+                        yield from emit(read(f"MATCH (a:{label} {{id: $id}})-[r]->(b) {ret} "
+                                             f"ORDER BY id(r) SKIP $skip LIMIT $limit",
+                                             {"id": node["id"], "skip": skip, "limit": batch}))
+                elif node["degree"]:
+                    group.append(node["id"])
+                    size += node["degree"]
+            if len(nodes) < batch:
                 break
-            last = ids[-1]
+            last = nodes[-1]["id"]
 
 
 def ids_present(read: Callable[..., list[dict[str, Any]]], ids: list[str]) -> set[str]:
