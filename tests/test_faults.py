@@ -82,18 +82,22 @@ def test_sigint_during_import_leaves_old_graph(home, tmp_path):
     before = fingerprint(store)
     path = big_file(tmp_path / "big.jsonl", 60000)
     proc = kg_proc(home, "import", str(path))
-    # wait until rows are being written into the staged copy, then interrupt
+    # wait until batches are being queued in the write transaction (a client in MULTI with
+    # queued commands), then interrupt
+    def queued() -> int:
+        clients = store.db.connection.execute_command("CLIENT", "LIST")
+        counts = [int(part.split("=")[1]) for line in clients.splitlines()
+                  for part in line.split() if part.startswith("multi=")]
+        return max(counts, default=-1)
     deadline = time.monotonic() + 60
-    while "kg__stage" not in store.db.list_graphs():
+    while queued() < 2:
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
         time.sleep(0.01)
-    time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert fingerprint(store) == before
-    assert "kg__stage" not in store.db.list_graphs()
     r = subprocess.run([sys.executable, "-m", "kg", "import", str(SMALL)], capture_output=True,
                        text=True, env={**os.environ, "KG_HOME": str(home)})
     assert r.returncode == 0, r.stderr
@@ -202,3 +206,21 @@ def test_neo4j_transient_error_is_retried(neo4j_store, monkeypatch):
     api.import_records(neo4j_store, [SMALL])
     assert calls["n"] > 1
     assert neo4j_store.stats()["nodes"]["Country"] == 3
+
+
+def test_error_inside_the_transaction_rolls_back_to_the_last_save(home):
+    """A statement that fails on the server inside EXEC: the server restarts from its last save."""
+    from kg.store.base import WriteStatement
+    store = open_store(Settings(home=home))
+    api.import_records(store, [SMALL])
+    before = fingerprint(store)
+    ok = WriteStatement("UNWIND $rows AS row CREATE (n:Country {id: row.id, name: 'Partial'})",
+                        [[{"id": "country:AUS"}]], "Country", "node")
+    bad = WriteStatement("UNWIND $rows AS row CREATE (n:Country {id: row.id, name: 1 / 0})",
+                         [[{"id": "country:NOR"}]], "Country", "node")
+    with pytest.raises(StoreError, match="graph left unchanged"):
+        store.write([ok, bad])
+    assert fingerprint(store) == before
+    api.import_records(store, [SMALL])          # the next run succeeds on the restarted server
+    assert fingerprint(store) == before
+    store.close()

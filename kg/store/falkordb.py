@@ -62,6 +62,16 @@ def fast_params_header(params: dict[str, Any]) -> str | None:
     return "CYPHER " + " ".join(parts)
 
 
+def _stat(reply: Any, name: str) -> int:
+    """A counter from a compact GRAPH.QUERY reply ([stats] or [header, rows, stats])."""
+    stats = reply[-1] if reply else []
+    for item in stats:
+        text = item.decode() if isinstance(item, bytes) else str(item)
+        if text.startswith(name + ":"):
+            return int(float(text.split(":", 1)[1]))
+    return 0
+
+
 def _prepared(statements: Any, depth: int = 4) -> Any:
     """(statement, rows, params header) per batch, prepared one step ahead in a thread.
 
@@ -188,47 +198,112 @@ class FalkorDBStore:
 
     def write(self, statements: StatementSource, *, replace: bool = False,
               progress: Progress | None = None) -> WriteSummary:
+        """All or nothing, two ways (FalkorDB has no multi-statement rollback).
+
+        Replacing the graph: write a fresh stage graph and RENAME it over the live one (atomic).
+        Merging into it: queue every batch in one MULTI … EXEC transaction, so an error, SIGINT or
+        crash before EXEC discards the whole queue. (`GRAPH.COPY` of the live graph into a stage
+        was the first design; it deadlocked the server about once in 800 copies.) A server-side
+        error inside EXEC would leave a partial write: the server is then stopped without saving,
+        so it restarts from the last RDB save, which every write ends with — the graph as it was.
+        """
         summary = WriteSummary()
         started = time.perf_counter()
-        stage_name = f"{self.graph_name}__stage"
         with file_lock(self.home / "write.lock"):
             self._ensure_graph()
-            with contextlib.suppress(Exception):
-                self.db.select_graph(stage_name).delete()
             if replace:
-                stage = self.db.select_graph(stage_name)
-                self._ensure_graph(stage)
-                empty = True
+                self._write_replacing(statements, summary, progress)
             else:
                 empty = not self.graph.ro_query(ANY_NODE).result_set
-                self.graph.copy(stage_name)
-                stage = self.db.select_graph(stage_name)
-            try:
-                for st, rows, header in _prepared(statements_of(statements, empty)):
-                    res = (stage.query(f"{header} {st.cypher}") if header is not None
-                           else stage.query(st.cypher, {"rows": rows}))
-                    if st.kind == "node":
-                        summary.nodes += len(rows)
-                        summary.nodes_created += int(res.nodes_created)
-                    else:
-                        summary.relationships += len(rows)
-                        summary.relationships_created += int(res.relationships_created)
-                    summary.by_type[st.label] = summary.by_type.get(st.label, 0) + len(rows)
-                    if self._after_batch is not None:
-                        self._after_batch(st, rows)
-                    if progress:
-                        progress(st.label, len(rows))
-                self.db.connection.execute_command("RENAME", stage_name, self.graph_name)
-            except BaseException as exc:
-                with contextlib.suppress(Exception):
-                    self.db.select_graph(stage_name).delete()
-                if isinstance(exc, Exception) and not isinstance(exc, StoreError):
-                    raise StoreError(f"write failed, graph left unchanged: {exc}") from exc
-                raise
+                self._write_transaction(statements_of(statements, empty), summary, progress)
             self.graph = self.db.select_graph(self.graph_name)
             self.save()
         summary.seconds = time.perf_counter() - started
         return summary
+
+    def _count(self, st: Any, rows: list[dict[str, Any]], created: int, summary: WriteSummary,
+               progress: Progress | None) -> None:
+        if st.kind == "node":
+            summary.nodes += len(rows)
+            summary.nodes_created += created
+        else:
+            summary.relationships += len(rows)
+            summary.relationships_created += created
+        summary.by_type[st.label] = summary.by_type.get(st.label, 0) + len(rows)
+        if progress:
+            progress(st.label, len(rows))
+
+    def _write_replacing(self, statements: StatementSource, summary: WriteSummary,
+                         progress: Progress | None) -> None:
+        stage_name = f"{self.graph_name}__stage"
+        with contextlib.suppress(Exception):
+            self.db.select_graph(stage_name).delete()
+        stage = self.db.select_graph(stage_name)
+        self._ensure_graph(stage)
+        try:
+            for st, rows, header in _prepared(statements_of(statements, True)):
+                res = (stage.query(f"{header} {st.cypher}") if header is not None
+                       else stage.query(st.cypher, {"rows": rows}))
+                created = res.nodes_created if st.kind == "node" else res.relationships_created
+                self._count(st, rows, int(created), summary, progress)
+                if self._after_batch is not None:
+                    self._after_batch(st, rows)
+            self.db.connection.execute_command("RENAME", stage_name, self.graph_name)
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                self.db.select_graph(stage_name).delete()
+            if isinstance(exc, Exception) and not isinstance(exc, StoreError):
+                raise StoreError(f"write failed, graph left unchanged: {exc}") from exc
+            raise
+
+    def _write_transaction(self, statements: Any, summary: WriteSummary,
+                           progress: Progress | None) -> None:
+        import redis
+        from falkordb.helpers import stringify_param_value
+        client = redis.Redis(host="127.0.0.1", port=self.info.port, password=self.info.password)
+        conn = client.connection_pool.get_connection()
+        queued: list[tuple[Any, list[dict[str, Any]]]] = []
+        try:
+            conn.send_command("MULTI")
+            conn.read_response()
+            for st, rows, header in _prepared(statements):
+                if header is None:    # rare: strings the fast encoder leaves to the client's
+                    header = "CYPHER rows=" + stringify_param_value(rows)
+                conn.send_command("GRAPH.QUERY", self.graph_name, f"{header} {st.cypher}", "--compact")
+                reply = conn.read_response()
+                if isinstance(reply, Exception):
+                    raise reply
+                queued.append((st, rows))
+                if self._after_batch is not None:
+                    self._after_batch(st, rows)
+            conn.send_command("EXEC")
+            results = conn.read_response()
+        except BaseException as exc:
+            # Closing the connection before EXEC makes the server discard the queued writes.
+            conn.disconnect()
+            client.connection_pool.release(conn)
+            client.close()
+            if isinstance(exc, Exception) and not isinstance(exc, StoreError):
+                raise StoreError(f"write failed, graph left unchanged: {exc}") from exc
+            raise
+        client.connection_pool.release(conn)
+        client.close()
+        failed = [r for r in results or [] if isinstance(r, Exception)]
+        if failed or results is None:
+            self._roll_back()
+            raise StoreError(f"write failed inside the transaction ({failed[0] if failed else 'aborted'}); "
+                             f"the server was restarted from its last save, graph left unchanged")
+        for (st, rows), reply in zip(queued, results):
+            created = _stat(reply, "Nodes created" if st.kind == "node" else "Relationships created")
+            self._count(st, rows, created, summary, progress)
+
+    def _roll_back(self) -> None:
+        from . import embedded
+        embedded.stop(self.home, force=True)
+        self.info = embedded.start(self.home)
+        from falkordb import FalkorDB
+        self.db = FalkorDB(host="127.0.0.1", port=self.info.port, password=self.info.password)
+        self.graph = self.db.select_graph(self.graph_name)
 
     def save(self) -> None:
         try:

@@ -80,16 +80,18 @@ CALL {
   RETURN 'undated-share' AS kind, type(r) AS detail, count(r) AS count,
          head(collect(a.id + ' ' + type(r) + ' ' + b.id)) AS example, null AS cited
   UNION ALL
-  OPTIONAL MATCH (n)
-  WHERE NOT n:Source
-  UNWIND coalesce(n.source_ids, []) + [null] AS sid
+  CALL {
+    MATCH (n)
+    WHERE NOT n:Source
+    UNWIND coalesce(n.source_ids, []) AS sid
+    RETURN sid
+    UNION ALL
+    MATCH ()-[r]->()
+    UNWIND coalesce(r.source_ids, []) AS sid
+    RETURN sid
+  }
   WITH sid, count(*) AS uses
-  WITH collect(CASE WHEN sid IS NULL THEN null ELSE {sid: sid, uses: uses} END) AS node_uses
-  OPTIONAL MATCH ()-[r]->()
-  UNWIND coalesce(r.source_ids, []) + [null] AS sid
-  WITH node_uses, sid, count(*) AS uses
-  WITH node_uses, collect(CASE WHEN sid IS NULL THEN null ELSE {sid: sid, uses: uses} END) AS uses
-  WITH node_uses + uses AS uses
+  WITH collect({sid: sid, uses: uses}) AS uses
   MATCH (s:Source)
   WITH s, reduce(t = 0, u IN [u IN uses WHERE u.sid = s.id] | t + u.uses) AS cited
   ORDER BY s.id
