@@ -143,6 +143,7 @@ class CP(DefinedNamespace):
     kind: URIRef
     symbol: URIRef
     criticalList: URIRef
+    memberOf: URIRef
     category: URIRef
     lei: URIRef
     ticker: URIRef
@@ -315,6 +316,7 @@ _PROPS = [
     _p("kind", CP.kind, "string"),
     _p("symbol", CP.symbol, "string"),
     _p("critical_lists", CP.criticalList, "string", "set"),
+    _p("member_of", CP.memberOf, "node", "set"),
     _p("category", CP.category, "string"),
     _p("lei", CP.lei, "string"),
     _p("ticker", CP.ticker, "string"),

@@ -192,3 +192,19 @@ def test_amoxicillin_chain_reaches_penicillin(g):
     names = [" > ".join(r["path"]).lower() for r in rows]
     assert any("6-apa" in n or "aminopenicillanic" in n for n in names), names
     assert any("penicillin" in n.split(" > ")[-1] for n in names), names
+
+
+def test_aggregates_and_their_members(g):
+    """USGS reports rare earths and PGMs as aggregates; the elements are members of them."""
+    rows = g.cypher("MATCH (m:Material) WHERE $g IN m.member_of RETURN m.id AS id ORDER BY id",
+                    g="material:rare-earths")
+    assert len(rows) == 16                      # 15 lanthanides less promethium, plus Sc and Y
+    assert {"material:neodymium", "material:dysprosium", "material:yttrium",
+            "material:scandium"} <= {r["id"] for r in rows}
+    pgm = g.cypher("MATCH (m:Material) WHERE $g IN m.member_of RETURN m.id AS id",
+                   g="material:platinum-group-metals")
+    assert {r["id"] for r in pgm} == {"material:iridium", "material:palladium", "material:platinum",
+                                      "material:rhodium", "material:ruthenium"}
+    # one Material per real material across sources: USGS and the curated tables share the id
+    (ga,) = g.cypher("MATCH (m:Material {id: 'material:gallium'}) RETURN m.source_ids AS s")
+    assert any(s.startswith("source:usgs-mcs") for s in ga["s"]) and len(ga["s"]) > 1

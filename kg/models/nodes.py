@@ -79,7 +79,16 @@ class Material(Node):
     kind: str | None = None
     symbol: str | None = Field(default=None, pattern=r"^[A-Z][a-z]?$")
     critical_lists: tuple[str, ...] = ()
+    member_of: tuple[str, ...] = ()      # aggregates this material belongs to (rare earths, PGMs)
     wikidata: str | None = Field(default=None, pattern=WIKIDATA)
+
+    @field_validator("member_of")
+    @classmethod
+    def _groups(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            if not ID_PATTERN["Material"].match(item):
+                raise ValueError(f"member_of {item!r} must be a material: id")
+        return value
 
     @field_validator("kind")
     @classmethod
