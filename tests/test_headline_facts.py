@@ -208,3 +208,17 @@ def test_aggregates_and_their_members(g):
     # one Material per real material across sources: USGS and the curated tables share the id
     (ga,) = g.cypher("MATCH (m:Material {id: 'material:gallium'}) RETURN m.source_ids AS s")
     assert any(s.startswith("source:usgs-mcs") for s in ga["s"]) and len(ga["s"]) > 1
+
+
+def test_eu_strategic_raw_materials(g):
+    """CRMA Annex I: 17 strategic raw materials (REE for magnets and PGMs counted as groups)."""
+    rows = g.cypher("MATCH (m:Material) WHERE 'EU-2023-strategic' IN m.critical_lists "
+                    "RETURN m.id AS id", )
+    ids = {r["id"].split(":", 1)[1] for r in rows}
+    magnet_ree = {"neodymium", "praseodymium", "terbium", "dysprosium", "gadolinium", "samarium",
+                  "cerium"}
+    groups = (ids - magnet_ree - {"platinum-group-metals"}) | {"ree-for-magnets", "pgm"}
+    assert len(groups) == 17, sorted(ids)
+    every = g.cypher("MATCH (m:Material) WHERE 'EU-2023-strategic' IN m.critical_lists "
+                     "AND NOT 'EU-2023' IN m.critical_lists RETURN m.id AS id")
+    assert every == []                          # strategic materials are all on the critical list

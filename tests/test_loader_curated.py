@@ -254,7 +254,7 @@ def test_us_agreements(nodes, rels):
 
 def test_critical_list_membership(nodes):
     lists = {i: set(n.critical_lists) for i, n in nodes.items() if n.type_name == "Material"}
-    assert lists["material:gallium"] == {"US-2018", "US-2022", "US-2025", "EU-2020", "EU-2023", "DOE-2023"}
+    assert lists["material:gallium"] == {"US-2018", "US-2022", "US-2025", "EU-2020", "EU-2023", "EU-2023-strategic", "DOE-2023"}
     assert "US-2025" in lists["material:copper"] and "US-2022" not in lists["material:copper"]
     assert lists["material:silver"] == {"US-2025"}
     assert {"US-2022", "DOE-2023"} <= lists["material:dysprosium"]

@@ -12,7 +12,9 @@ from .ids import ID_PATTERN
 MATERIAL_KINDS = ("element", "element-group", "compound", "mineral", "alloy", "intermediate",
                   "metal", "chemical")
 CONTROL_STATUSES = ("announced", "in-force", "suspended", "revoked", "expired")
-CRITICAL_LISTS = ("US-2018", "US-2022", "US-2025", "EU-2020", "EU-2023", "DOE-2023")
+CRITICAL_LISTS = ("US-2018", "US-2022", "US-2025", "EU-2020", "EU-2023", "EU-2023-strategic", "DOE-2023")
+"""EU-2023-strategic: the 17 strategic raw materials of the CRMA (Regulation (EU) 2024/1252, Annex I),
+a subset of its 34 critical raw materials (Annex II, EU-2023)."""
 WIKIDATA = r"^Q[0-9]+$"
 
 
