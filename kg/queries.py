@@ -134,10 +134,10 @@ def parse_query_file(path: Path) -> StoredQuery:
                 params[pname] = param
             else:
                 fields[current].append(value)
-        elif stripped.startswith("//") and current in ("title", "description", "returns", "table"):
-            fields[current].append(stripped[2:].strip())
+        elif stripped.startswith("//  ") and current in ("title", "description", "returns", "table"):
+            fields[current].append(stripped[2:].strip())   # indented: continues the field
         elif stripped.startswith("//"):
-            continue
+            current = None                                  # a plain comment ends the field
         else:
             current = None
             body_lines.append(line)

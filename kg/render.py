@@ -26,10 +26,11 @@ def _cell(value: Any, column: str) -> str:
     if isinstance(value, int):
         return f"{value:,}" if abs(value) >= 10000 else str(value)
     if isinstance(value, list):
-        return "; ".join(_cell(v, column) if not isinstance(v, dict) else json.dumps(v, ensure_ascii=False)
-                         for v in value)
+        return "; ".join(_cell(v, column) for v in value)
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
+        # compact for terminals: set values only, shares as percentages (JSON/CSV keep it all)
+        return " ".join(f"{k}={_cell(v, k)}" for k, v in value.items()
+                        if v is not None and v != [] and not isinstance(v, (dict, list)))
     return str(value)
 
 

@@ -28,6 +28,7 @@
 // param max_depth: int = 4
 // returns: item, direct_share, lookthrough_share, via, hidden_share, year, import_value_usd,
 //   suppliers, flow_basis, item_id, importer
+// table: item, direct_share, lookthrough_share, hidden_share, year, suppliers
 
 // Chinese firms: headquartered in China, or owned by the Chinese state (root factor = state share).
 OPTIONAL MATCH (cf:Firm)

@@ -19,6 +19,7 @@
 // returns: material, stage, year, country, share, reserves, reserves_unit, reserves_year,
 //   reserves_qualifier, us_agreement, agreements, other_agreements, excluded_share, quantity,
 //   unit, qualifier, iso3, material_id
+// table: material, stage, country, share, reserves, us_agreement
 OPTIONAL MATCH (partner:Country)
 WHERE partner.id = $partner OR partner.id = 'country:' + $partner
 WITH partner,

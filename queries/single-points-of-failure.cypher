@@ -20,6 +20,7 @@
 // param domestic: string = "USA"
 // returns: product, input, stage, supplier, share, path, rule, supplier_kind, year, depth, paths,
 //   required_stage, product_id, input_id, supplier_id
+// table: product, input, stage, supplier, share, path
 
 // Judge each input once: every item some (selected) product requires, directly or not.
 MATCH (p:Product)-[:REQUIRES*1..6]->(x)

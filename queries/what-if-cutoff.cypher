@@ -21,6 +21,7 @@
 // param include_owned_abroad: bool = false
 // returns: product, input, lost_share, stage, remaining_share, lost_direct_share,
 //   lost_owned_abroad_share, year, path, depth, required_stage, country, product_id, input_id
+// table: product, input, stage, lost_share, remaining_share
 WITH CASE WHEN $country STARTS WITH 'country:' THEN $country ELSE 'country:' + $country END AS cid
 // The country's firms: headquartered there, or owned by its state (root factor = state share).
 OPTIONAL MATCH (cf:Firm)

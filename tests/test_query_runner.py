@@ -64,3 +64,19 @@ def test_shipped_queries_parse():
     assert "concentration" in queries
     for q in queries.values():
         assert q.title and q.description and q.returns
+
+
+def test_only_indented_comments_continue_a_header_field(tmp_path):
+    q = parse_query_file(write(tmp_path, """// title: T
+// returns: a,
+//   b
+// table: a
+// a plain comment about the body, not a column
+MATCH (n) RETURN 1 AS a, 2 AS b
+"""))
+    assert q.returns == ["a", "b"] and q.table == ["a"]
+
+
+def test_table_columns_must_be_returned(tmp_path):
+    with pytest.raises(UsageError, match="table columns not in returns: c"):
+        parse_query_file(write(tmp_path, "// title: T\n// returns: a\n// table: a, c\nRETURN 1 AS a\n"))

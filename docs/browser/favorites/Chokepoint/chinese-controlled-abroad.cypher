@@ -27,6 +27,7 @@
 // returns: entity, country, material, owner_chain, share, ownership_share, attributed_share,
 //   stage, year, quantity, unit, chain_shares, chains, share_complete, owner, entity_kind,
 //   entity_id, country_iso3, material_id
+// table: entity, country, material, owner, ownership_share, share, attributed_share
 OPTIONAL MATCH (cf:Firm)
 WHERE (cf)-[:HEADQUARTERED_IN]->(:Country {id: 'country:CHN'})
    OR (cf)-[:STATE_OWNED_BY]->(:Country {id: 'country:CHN'})

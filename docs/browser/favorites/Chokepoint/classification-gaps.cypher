@@ -18,6 +18,7 @@
 //   by prefix and do not count as gaps; concordance between HS versions is not checked.
 // param issue: string = null
 // returns: hs_code, items, issue, item_ids, n_items, detail
+// table: hs_code, items, issue
 CALL {
   MATCH (i)-[:CLASSIFIED_AS]->(h:HSCode)
   WHERE i:Material OR i:Product

@@ -32,6 +32,7 @@
 // returns: control, material, product, status, instrument, imposed_by, effective, suspended_from,
 //   suspended_until, depth, path, import_value_usd, import_value_from_imposer, trade_year,
 //   applies_to, restricted_as, scope, control_id, material_id, product_id
+// table: control, material, product, status, effective
 MATCH (ctl:ExportControl)
 WITH ctl, coalesce(ctl.effective, ctl.announced) AS eff
 WITH ctl, eff, CASE

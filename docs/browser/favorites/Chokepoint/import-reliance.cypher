@@ -23,6 +23,7 @@
 // returns: material, net_import_reliance, top_source, top_source_name, qualifier, sources,
 //   source_shares, china_rank, year, previous_year, previous_net_import_reliance, critical_lists,
 //   material_id
+// table: material, net_import_reliance, qualifier, top_source, year
 MATCH (imp:Country)-[r:IMPORT_RELIANCE]->(m:Material)
 WHERE (imp.id = $importer OR imp.id = 'country:' + $importer)
   AND ($material IS NULL OR m.id = $material OR m.id = 'material:' + $material

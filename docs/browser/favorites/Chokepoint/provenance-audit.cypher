@@ -22,6 +22,7 @@
 // param max_age: int = 5
 // param as_of_year: int = null
 // returns: kind, count, example, detail, cited
+// table: kind, count, example, detail
 CALL {
   OPTIONAL MATCH (n)
   WHERE (n.source_ids IS NULL OR size(n.source_ids) = 0) AND NOT n:_Meta
