@@ -30,7 +30,7 @@ def test_levels_and_parents(codes: dict) -> None:
     assert (ch.code, ch.level, ch.parent, ch.notes) == ("01", 2, None, "HS section I")  # leading zero kept
     sub = codes["hs:280530"]
     assert (sub.parent, sub.level, sub.hs_version) == ("2805", 6, "HS2022")
-    assert sub.name.startswith("Earth-metals, rare; scandium and yttrium")        # quoted comma
+    assert sub.name.startswith("Rare-earth metals, scandium and yttrium")        # quoted comma
     assert codes["hs:850511"].parent == "8505" and codes["hs:8505"].parent == "85"
     for r in codes.values():
         if r.type_name == "HSCode" and r.parent:
