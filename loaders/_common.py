@@ -12,7 +12,6 @@ import csv
 import datetime as _dt
 import hashlib
 import io
-import json
 import re
 import unicodedata
 import zipfile
@@ -22,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from kg.errors import DataError
+
+from ._inputs import manifest_entry
 
 CROSSWALKS = Path(__file__).resolve().parent / "_crosswalks"
 
@@ -86,13 +87,13 @@ def iter_members(paths: Iterable[Path | str], suffixes: tuple[str, ...] = (".csv
 
 
 def _file_member(path: Path, listed: bool = False) -> Member:
-    origin = _manifest_entry(path)
+    origin = manifest_entry(path)
     return Member(name=str(path), filename=path.name, data=path.read_bytes(),
                   retrieved=_retrieved(origin, path), origin=origin, listed=listed)
 
 
 def _zip_members(path: Path, suffixes: tuple[str, ...]) -> Iterator[Member]:
-    origin = _manifest_entry(path)
+    origin = manifest_entry(path)
     retrieved = _retrieved(origin, path)
     try:
         with zipfile.ZipFile(path) as archive:
@@ -106,21 +107,6 @@ def _zip_members(path: Path, suffixes: tuple[str, ...]) -> Iterator[Member]:
                              origin={**origin, "member": info.filename})
     except zipfile.BadZipFile as exc:
         raise DataError(f"not a readable zip archive: {exc}", file=str(path)) from None
-
-
-def _manifest_entry(path: Path) -> dict[str, Any]:
-    """The entry for `path` in a `manifest.json` beside it (written by `kg.sources.write_manifest`)."""
-    manifest = path.parent / "manifest.json"
-    if not manifest.is_file():
-        return {}
-    try:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-    except (ValueError, OSError) as exc:
-        raise DataError(f"unreadable manifest: {exc}", file=str(manifest)) from None
-    for entry in data.get("files", []):
-        if entry.get("file") == path.name:
-            return dict(entry)
-    return {}
 
 
 def _retrieved(origin: dict[str, Any], path: Path) -> str:
