@@ -42,6 +42,21 @@ def kg(kg_home: Path) -> Any:
     return run
 
 
+@pytest.fixture(scope="session")
+def snapshot_store(kg_home: Path) -> Iterator[Any]:
+    """The bundled snapshot built once per session into its own graph; for read-only tests."""
+    from kg.build import build
+    from kg.store import embedded
+    from kg.store.falkordb import FalkorDBStore
+    store = FalkorDBStore(embedded.start(kg_home), kg_home, graph=f"snapshot_{uuid.uuid4().hex[:10]}")
+    build(store, offline=True, home=kg_home)
+    yield store
+    try:
+        store.graph.delete()
+    finally:
+        store.close()
+
+
 @pytest.fixture
 def embedded_store(kg_home: Path) -> Iterator[Any]:
     from kg.store import embedded

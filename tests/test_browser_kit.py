@@ -11,7 +11,6 @@ import re
 import subprocess
 import threading
 import urllib.request
-import uuid
 import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
@@ -271,20 +270,6 @@ def test_zip_is_the_favourites_folder() -> None:
 
 
 # -------------------------------------------------------------- guide queries return rows
-
-@pytest.fixture(scope="module")
-def snapshot_store(kg_home: Path) -> Any:
-    from kg.build import build
-    from kg.store import embedded
-    from kg.store.falkordb import FalkorDBStore
-    store = FalkorDBStore(embedded.start(kg_home), kg_home, graph=f"t_kit_{uuid.uuid4().hex[:10]}")
-    build(store, offline=True)
-    yield store
-    try:
-        store.graph.delete()
-    finally:
-        store.close()
-
 
 @pytest.mark.parametrize("slide,block", [(i, j) for i, s in enumerate(browser.SLIDES)
                                          for j, b in enumerate(s.blocks) if b.query])

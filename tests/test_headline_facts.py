@@ -14,14 +14,8 @@ from kg import api
 
 
 @pytest.fixture(scope="module")
-def g(kg_home):
-    from kg.store import embedded
-    from kg.store.falkordb import FalkorDBStore
-    store = FalkorDBStore(embedded.start(kg_home), kg_home, graph="headline_facts")
-    api.build(store, offline=True, home=kg_home)
-    yield api.Graph(store)
-    store.graph.delete()
-    store.close()
+def g(snapshot_store):
+    return api.Graph(snapshot_store)
 
 
 def top(g, material, stage, year=None):

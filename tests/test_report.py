@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -131,20 +130,6 @@ def test_truncate_drops_asides_before_cutting() -> None:
 
 
 # ------------------------------------------------------------------- the report itself
-
-@pytest.fixture(scope="module")
-def snapshot_store(kg_home: Path) -> Any:
-    from kg.build import build
-    from kg.store import embedded
-    from kg.store.falkordb import FalkorDBStore
-    store = FalkorDBStore(embedded.start(kg_home), kg_home, graph=f"t_rep_{uuid.uuid4().hex[:10]}")
-    build(store, offline=True)
-    yield store
-    try:
-        store.graph.delete()
-    finally:
-        store.close()
-
 
 @pytest.fixture(scope="module")
 def report_file(snapshot_store: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
