@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
+from . import falkordb_reply
 from .base import (ANY_NODE, GET_META, LABELS, SET_META, STATS_NODES, STATS_RELS, Progress,
                    StatementSource, WriteSummary, ids_present, paged_nodes, paged_relationships,
                    statements_of, stats_from_rows)
@@ -154,8 +155,18 @@ class FalkorDBStore:
     def read(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         if not self._exists():
             self._ensure_graph()
+        # The command the client's ro_query sends, with the C-encoded parameter header; the
+        # compact reply is decoded in one pass (falkordb_reply) unless it holds graph entities.
+        params = params or {}
+        header = (fast_params_header(params) if params else "") or self.graph._build_params_header(params)
         try:
-            result = self.graph.ro_query(cypher, params or {})
+            reply = self.graph.execute_command("GRAPH.RO_QUERY", self.graph_name,
+                                               f"{header} {cypher}" if header else cypher, "--compact")
+            try:
+                return falkordb_reply.rows(reply)[1]
+            except falkordb_reply.Unsupported:
+                from falkordb.query_result import QueryResult
+                result = QueryResult(self.graph, reply)
         except Exception as exc:
             raise StoreError(f"query failed on the embedded store: {exc}") from None
         names = [h[1] for h in result.header]
