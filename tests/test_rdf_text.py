@@ -24,8 +24,10 @@ from kg.rdf.terms import quoted, turtle_iri
 
 SOURCE = {"type": "Source", "id": "source:s", "name": "S", "title": "T", "publisher": "P",
           "url": "https://example.org/s", "license": "CC0", "retrieved": "2025-01-01"}
-HOSTILE = ['quote " and backslash \\ end', "line\nbreak\rcarriage\ttab", "bell\x07 nul\x00 del\x7f esc\x1b",
-           "form\x0cfeed back\x08space", "emoji 🧲 and 𝔊 (astral plane)", "稀土 — Ωμέγα", '"""', "\\u0041 not an escape",
+HOSTILE = ['quote " and backslash \\ end', "line\nbreak\rcarriage\ttab",
+           "bell\x07 nul\x00 del\x7f esc\x1b",
+           "form\x0cfeed back\x08space", "emoji 🧲 and 𝔊 (astral plane)", "稀土 — Ωμέγα", '"""',
+           "\\u0041 not an escape",
            "trailing backslash \\", ""]
 RDFS_COMMENT = URIRef("http://www.w3.org/2000/01/rdf-schema#comment")
 

@@ -34,9 +34,29 @@ from typing import Any, BinaryIO, NamedTuple
 
 from ..errors import DataError, UsageError
 from ..models import RELATIONSHIP_TYPES
-from ..vocab import (ALL_PREFIXES, CLASSES, CP, CP_NS, LITERAL_KINDS, PROPERTIES, RDF_FIRST, RDF_NIL,
-                     RDF_REST, RDF_TYPE, RELATIONS, SKOS_IN_SCHEME, STATEMENT_CLASSES, UNITS,
-                     WD_NS, XSD_NS, Prop, decimal_lexical, jsonld_context, node_iri, statement_iri)
+from ..vocab import (
+    ALL_PREFIXES,
+    CLASSES,
+    CP,
+    CP_NS,
+    LITERAL_KINDS,
+    PROPERTIES,
+    RDF_FIRST,
+    RDF_NIL,
+    RDF_REST,
+    RDF_TYPE,
+    RELATIONS,
+    SKOS_IN_SCHEME,
+    STATEMENT_CLASSES,
+    UNITS,
+    WD_NS,
+    XSD_NS,
+    Prop,
+    decimal_lexical,
+    jsonld_context,
+    node_iri,
+    statement_iri,
+)
 from .terms import compact, iri_ok, quoted, turtle_iri
 
 __all__ = ["FORMATS", "ExportReport", "compact", "export_rdf", "export_rows"]
@@ -351,7 +371,9 @@ class _Out:
     """Text written in chunks of UTF-8; a lone surrogate (not Unicode) is a DataError."""
 
     def __init__(self, out: BinaryIO) -> None:
-        self.out, self.parts, self.size = out, [], 0
+        self.out = out
+        self.parts: list[str] = []
+        self.size = 0
 
     def write(self, text: str) -> None:
         self.parts.append(text)

@@ -22,7 +22,7 @@ class Unsupported(Exception):
 
 def value(cell: list[Any]) -> Any:
     kind, raw = cell
-    if kind == STRING or kind == INTEGER:
+    if kind in (STRING, INTEGER):
         return raw.decode() if isinstance(raw, bytes) else raw
     if kind == NULL:
         return None
