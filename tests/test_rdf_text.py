@@ -66,6 +66,16 @@ def test_any_string_is_written_as_pyoxigraph_writes_it(text: str) -> None:
     assert triple.object.value == text
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_decimal_lexical_fast_path_equals_the_decimal_module(value: float) -> None:
+    from decimal import Decimal
+    expected = format(Decimal(repr(value)), "f")
+    expected = expected if "." in expected else expected + ".0"
+    assert vocab.decimal_lexical(value) == expected
+    assert float(vocab.decimal_lexical(value)) == value        # the shortest repr round-trips
+
+
 def test_a_lone_surrogate_is_a_clear_error() -> None:
     with pytest.raises(DataError, match="not valid Unicode"):
         _export("broken \ud800 text", "nt")

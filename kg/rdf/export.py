@@ -168,9 +168,20 @@ def _term_writer(prop: Prop, syntax: Syntax) -> Callable[[Any], Any]:
             return lambda value: lit(value if isinstance(value, str) else str(value), "string")
         return lambda value: lit(_lexical(kind, value), kind)
     iri = syntax.iri
-    if kind == "node":             # the common case, cached per syntax by the IRI functions
-        return lambda value: iri(_reference("node", value))
-    return lambda value: iri(_reference(kind, value))
+    cache: dict[Any, Any] = {}     # references repeat (sources, units, endpoints): text once
+
+    def reference(value: Any) -> Any:
+        try:
+            return cache[value]
+        except KeyError:
+            pass
+        except TypeError:          # unhashable: refused below with the usual message
+            return iri(_reference(kind, value))
+        if len(cache) > 100_000:
+            cache.clear()
+        text = cache[value] = iri(_reference(kind, value))
+        return text
+    return reference
 
 
 class _Compiled(NamedTuple):

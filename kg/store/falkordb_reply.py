@@ -5,8 +5,9 @@
 `OrderedDict` per map, a `Node` per node) and the store then turned those into plain values again:
 two pure-Python passes, most of an export's read time once hiredis parses RESP in C. Scalars,
 lists and maps — what `properties(n)` paging and almost every stored query return — are decoded
-here in one pass. Nodes, edges and paths need the client's label and key lookups: `Unsupported`
-tells the caller to hand the same reply to the client's parser.
+here in one pass, strings and integers (most values) without a function call. Nodes, edges and
+paths need the client's label and key lookups: `Unsupported` tells the caller to hand the same
+reply to the client's parser.
 """
 
 from __future__ import annotations
@@ -20,23 +21,30 @@ class Unsupported(Exception):
     """A value this decoder leaves to the falkordb client (a node, an edge, a path, a point…)."""
 
 
+def _text(raw: Any) -> Any:
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
 def value(cell: list[Any]) -> Any:
     kind, raw = cell
     if kind in (STRING, INTEGER):
-        return raw.decode() if isinstance(raw, bytes) else raw
-    if kind == NULL:
-        return None
+        return _text(raw)
+    if kind == ARRAY:
+        return [x[1] if x[0] == STRING and type(x[1]) is str else value(x) for x in raw]
+    if kind == MAP:
+        out = {}
+        for i in range(0, len(raw), 2):
+            v = raw[i + 1]
+            t = v[0]
+            out[_text(raw[i])] = (v[1] if t in (STRING, INTEGER) and type(v[1]) is not bytes
+                                  else value(v))
+        return out
     if kind == DOUBLE:
         return float(raw)
-    if kind == ARRAY:
-        return [value(item) for item in raw]
-    if kind == MAP:
-        # strings (most property values) inline: a call per value is most of the decoding time
-        return {(k.decode() if isinstance(k, bytes) else k):
-                (v[1] if v[0] == STRING and type(v[1]) is str else value(v))
-                for k, v in zip(raw[::2], raw[1::2], strict=True)}
+    if kind == NULL:
+        return None
     if kind == BOOLEAN:
-        return (raw.decode() if isinstance(raw, bytes) else raw) == "true"
+        return _text(raw) == "true"
     raise Unsupported(kind)
 
 
@@ -46,5 +54,5 @@ def rows(reply: list[Any]) -> tuple[list[str], list[dict[str, Any]]]:
         raise Unsupported("error reply")
     if len(reply) < 3:
         return [], []
-    names = [h[1].decode() if isinstance(h[1], bytes) else h[1] for h in reply[0]]
+    names = [_text(h[1]) for h in reply[0]]
     return names, [dict(zip(names, map(value, row), strict=True)) for row in reply[1]]
