@@ -137,7 +137,8 @@ class LoaderRegistry:
 
 
 class FetchError(KGError):
-    """A download failed after its retries; nothing partial was left behind."""
+    """A download failed after its retries; nothing partial was left behind. `status` is the last
+    HTTP status the server answered, if the failure was one (never parse it from the message)."""
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
@@ -204,7 +205,8 @@ def download(url: str, dest: Path, *, headers: Mapping[str, str] | None = None,
             log.warning("fetch %s failed (%s); retry %d/%d in %.1fs", redact(url),
                         redact(str(last)), attempt + 1, retries, delay)
             time.sleep(delay)
-    raise FetchError(f"{redact(url)}: failed after {retries + 1} attempts: {redact(str(last))}")
+    raise FetchError(f"{redact(url)}: failed after {retries + 1} attempts: {redact(str(last))}",
+                     status=last.code if isinstance(last, urllib.error.HTTPError) else None)
 
 
 _SECRET_PARAMS = re.compile(r"(?i)([?&](?:key|api_key|apikey|token|subscription-key|access_token)=)[^&#\s:]*")
