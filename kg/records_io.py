@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import types
 import typing
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -60,94 +61,130 @@ def read_jsonl(path: Path) -> Iterator[Located]:
         raise DataError("the file holds no records", file=str(path))
 
 
-def _field_kind(cls: type[Record], name: str) -> str:
-    """'list', 'int', 'float', 'bool' or 'str' for a model field, to coerce CSV text."""
-    fields = cls.model_fields
-    finfo = fields.get(name) or next((f for f in fields.values() if f.alias == name), None)
-    if finfo is None:
-        return "str"
-    return _kind_of(finfo.annotation)
+LIST_SEP = ";"
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f"}
 
 
 def _kind_of(annotation: Any) -> str:
+    """'list', 'int', 'float', 'bool' or 'str' for a model field annotation, to coerce CSV text."""
     origin = typing.get_origin(annotation)
-    if origin is tuple or origin is list:
+    if origin is typing.Annotated:
+        return _kind_of(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        kinds = {_kind_of(a) for a in typing.get_args(annotation) if a is not type(None)}
+        return next((k for k in ("list", "float", "int", "bool") if k in kinds), "str")
+    if origin in (tuple, list) or annotation in (tuple, list):
         return "list"
-    if annotation in (bool, int, float):
-        return str(annotation.__name__)
-    for arg in typing.get_args(annotation):   # Optional[...] / Annotated[...]
-        if arg is type(None):
-            continue
-        kind = _kind_of(arg)
-        if kind != "str":
-            return kind
-    return "str"
+    return {bool: "bool", int: "int", float: "float"}.get(annotation, "str")
 
 
-def coerce_csv_row(type_name: str, row: dict[str, str]) -> dict[str, Any]:
-    """CSV text -> typed values: empty means absent, lists are `;`-separated."""
-    cls = record_types()[type_name]
-    out: dict[str, Any] = {"type": type_name}
-    for name, raw in row.items():
-        if name is None or name == "type":
-            continue
-        value = (raw or "").strip()
-        if value == "":
-            continue
-        kind = _field_kind(cls, name)
-        if kind == "list":
-            out[name] = [v.strip() for v in value.split(";") if v.strip()]
-        elif kind == "bool":
-            out[name] = value.lower() in ("true", "1", "yes", "y")
-            if value.lower() not in ("true", "false", "1", "0", "yes", "no", "y", "n"):
-                out[name] = value   # let validation report it
-        elif kind in ("int", "float"):
-            try:
-                out[name] = int(value) if kind == "int" else float(value)
-            except ValueError:
-                out[name] = value
-        else:
-            out[name] = value
-    return out
+def field_kinds(cls: type[Record]) -> dict[str, str]:
+    """Column name (the alias where a field has one) -> coercion kind."""
+    return {info.alias or name: _kind_of(info.annotation) for name, info in cls.model_fields.items()}
 
 
-def read_csv(path: Path, type_name: str | None = None) -> Iterator[Located]:
+def coerce_cell(value: str, kind: str) -> Any:
+    """One non-empty CSV cell -> its typed value; ValueError says what was expected."""
+    if kind == "list":
+        return [v.strip() for v in value.split(LIST_SEP) if v.strip()]
+    if kind == "int":
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(f"expected an integer, got {value!r}") from None
+        if not number.is_integer():
+            raise ValueError(f"expected an integer, got {value!r}")
+        return int(number)
+    if kind == "float":
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError(f"expected a number, got {value!r}") from None
+    if kind == "bool":
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
+def csv_table(path: Path, type_name: str | None = None) -> Iterator[tuple[int, Record | DataError]]:
+    """The one typed-CSV reader (`kg build`, `kg import`, `kg load curated`): a `<Type>.csv` file
+    row by row as (line, record) or (line, the row's error), so a caller can stop at the first
+    error or collect them all. Lines starting with `#` carry citations in curated tables and are
+    not data; blank rows are skipped; every row must have the header's number of fields."""
     type_name = type_name or path.stem
-    if type_name not in record_types():
+    cls = record_types().get(type_name)
+    if cls is None:
         raise DataError(f"a records CSV must be named <type>.csv with a known type; "
                         f"{path.name!r} is not one of {', '.join(sorted(record_types()))}",
                         file=str(path))
+    kinds = field_kinds(cls)
     current = {"line": 0}
 
     def data_lines() -> Iterator[str]:
-        # Lines starting with '#' carry citations in curated tables; they are not data.
         for lineno, line in _text_lines(path):
             current["line"] = lineno
-            if line.startswith("#"):
-                continue
-            yield line
+            if not line.startswith("#"):
+                yield line
 
     reader = csv.reader(data_lines(), strict=True)
     header: list[str] | None = None
-    seen = False
     try:
         for fields in reader:
+            line = current["line"]
             if header is None:
                 header = [h.strip() for h in fields]
+                if len(set(header)) != len(header):
+                    raise DataError("duplicate column names in the header", file=str(path), line=line)
                 continue
             if not fields or all(not f.strip() for f in fields):
                 continue
             if len(fields) != len(header):
-                raise DataError(f"expected {len(header)} fields (as in the header), found "
-                                f"{len(fields)}", file=str(path), line=current["line"])
-            seen = True
-            data = coerce_csv_row(type_name, dict(zip(header, fields, strict=True)))
-            yield parse_record(data, file=str(path), line=current["line"]), str(path), current["line"]
+                yield line, DataError(f"expected {len(header)} fields (as in the header), found "
+                                      f"{len(fields)}", file=str(path), line=line)
+                continue
+            yield line, _typed_row(path, line, type_name, kinds, header, fields)
     except csv.Error as exc:
         raise DataError(f"malformed CSV: {exc}", file=str(path), line=current["line"]) from None
+    if header is None:
+        raise DataError("the file is empty", file=str(path))
+
+
+def _typed_row(path: Path, line: int, type_name: str, kinds: dict[str, str], header: list[str],
+               fields: list[str]) -> Record | DataError:
+    data: dict[str, Any] = {"type": type_name}
+    for column, raw in zip(header, fields, strict=True):
+        value = raw.strip()
+        if column == "type":
+            if value and value != type_name:
+                return DataError(f"type {value!r} does not match the file name", file=str(path),
+                                 line=line, field="type")
+            continue
+        if value == "":
+            continue
+        try:
+            data[column] = coerce_cell(value, kinds.get(column, "str"))
+        except ValueError as exc:
+            return DataError(str(exc), file=str(path), line=line, field=column)
+    try:
+        return parse_record(data, file=str(path), line=line)
+    except DataError as exc:
+        return exc
+
+
+def read_csv(path: Path, type_name: str | None = None) -> Iterator[Located]:
+    """Records of one `<Type>.csv`; the first bad row raises its DataError."""
+    seen = False
+    for line, item in csv_table(path, type_name):
+        if isinstance(item, DataError):
+            raise item
+        seen = True
+        yield item, str(path), line
     if not seen:
-        raise DataError("the file holds no records" if header else "the file is empty",
-                        file=str(path))
+        raise DataError("the file holds no records", file=str(path))
 
 
 def read_paths(paths: Iterable[Path]) -> Iterator[Located]:
