@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import json
 import os
 import secrets
@@ -70,9 +71,9 @@ def file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _open_private(path: Path) -> "os.FileIO":
+def _open_private(path: Path) -> os.FileIO:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    return os.fdopen(fd, "rb+", buffering=0)  # type: ignore[return-value]
+    return io.FileIO(fd, "r+")
 
 
 def server_running(home: Path) -> bool:
@@ -125,7 +126,7 @@ def _is_our_server(info: ServerInfo, home: Path) -> bool:
                                            or str(home / "falkordb.conf").encode() in cmdline)
 
 
-def _client(info: ServerInfo, timeout: float | None) -> "redis.Redis":  # type: ignore[name-defined]  # noqa: F821
+def _client(info: ServerInfo, timeout: float | None) -> redis.Redis:  # type: ignore[name-defined]  # noqa: F821
     import redis
     from redis.backoff import NoBackoff
     from redis.retry import Retry
@@ -145,7 +146,7 @@ def _ping(info: ServerInfo, timeout: float = 1.0) -> bool:
             client.close()
     except redis.exceptions.BusyLoadingError:
         return True
-    except Exception:
+    except (redis.exceptions.RedisError, OSError):
         return False
 
 

@@ -7,9 +7,22 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import StoreError
-from .base import (ANY_NODE, GET_META, LABELS, SET_META, STATS_NODES, STATS_RELS, Progress,
-                   StatementSource, WriteSummary, ids_present, paged_nodes, paged_relationships,
-                   statements_of, stats_from_rows)
+from .base import (
+    ANY_NODE,
+    GET_META,
+    LABELS,
+    SET_META,
+    STATS_NODES,
+    STATS_RELS,
+    Progress,
+    StatementSource,
+    WriteSummary,
+    ids_present,
+    paged_nodes,
+    paged_relationships,
+    statements_of,
+    stats_from_rows,
+)
 
 
 def _plain(value: Any) -> Any:
