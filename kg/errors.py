@@ -32,27 +32,27 @@ class ValidationErrors(DataError):
 
     def __init__(self, errors: list[DataError], cap: int = 100, *, stopped_at: int | None = None) -> None:
         self.errors = errors
-        if len(errors) == 1 and stopped_at is None:
-            message = str(errors[0])
+        records = {(e.file, e.line) for e in errors}
+        if len(records) <= 1 and stopped_at is None:
+            message = "\n".join(str(e) for e in errors)     # one record: its errors, no summary
         else:
+            # Grouped by field (the most frequent first), as neo4j-admin's bad-row report; the
+            # summary comes last so the first line is still a `file:line: field: message`.
             by_field: dict[str, list[DataError]] = {}
             for err in errors:
                 by_field.setdefault(err.field or "(record)", []).append(err)
-            counts = ", ".join(f"{name} {len(errs)}" for name, errs in
-                               sorted(by_field.items(), key=lambda kv: (-len(kv[1]), kv[0])))
-            head = f"{len(errors)} errors, nothing written (by field: {counts})"
+            groups = sorted(by_field.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+            lines: list[str] = []
+            for _name, errs in groups:
+                lines += [str(e) for e in sorted(errs, key=lambda e: (e.file or "", e.line or 0))]
+            if len(lines) > cap:
+                lines = lines[:cap] + [f"... and {len(lines) - cap} more"]
+            counts = ", ".join(f"{name} {len(errs)}" for name, errs in groups)
+            summary = (f"{len(errors)} errors in {len(records)} records, nothing written "
+                       f"(by field: {counts})")
             if stopped_at is not None:
-                head += f"; reading stopped after {stopped_at} errors (--max-errors)"
-            lines = [head]
-            shown = 0
-            for _name, errs in sorted(by_field.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-                for err in sorted(errs, key=lambda e: (e.file or "", e.line or 0)):
-                    if shown < cap:
-                        lines.append(str(err))
-                    shown += 1
-            if shown > cap:
-                lines.append(f"... and {shown - cap} more")
-            message = "\n".join(lines)
+                summary += f"; reading stopped at {stopped_at} errors (--max-errors)"
+            message = "\n".join([*lines, summary])
         KGError.__init__(self, message)
         self.file = errors[0].file if errors else None
         self.line = errors[0].line if errors else None

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import csv
 import json
-import typing
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from .errors import DataError
+from .errors import DataError, record_error
 from .models import Record, parse_record, record_types
+from .models.parse import field_kind
 
 Located = tuple[Record, str, int]
 
@@ -37,11 +38,31 @@ def _text_lines(path: Path) -> Iterator[tuple[int, str]]:
             if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]   # a UTF-8 byte-order mark is tolerated
             try:
-                yield lineno, raw.decode("utf-8")
+                text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise DataError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column "
-                                f"{exc.start + 1}); re-save the file as UTF-8",
-                                file=str(path), line=lineno) from None
+                record_error(DataError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column "
+                                       f"{exc.start + 1}); re-save the file as UTF-8",
+                                       file=str(path), line=lineno))
+                continue
+            yield lineno, text
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r} in one object")
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number (JSON has no NaN or Infinity)")
+
+
+def parse_json_line(line: str) -> Any:
+    """One JSON value, strictly: no duplicate keys, no NaN/Infinity; floats parse exactly."""
+    return json.loads(line, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
 
 
 def read_jsonl(path: Path) -> Iterator[Located]:
@@ -49,39 +70,31 @@ def read_jsonl(path: Path) -> Iterator[Located]:
     for lineno, line in _text_lines(path):
         if not line.strip():
             continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"invalid JSON: {exc.msg} (column {exc.colno})",
-                            file=str(path), line=lineno) from None
         seen = True
-        yield parse_record(data, file=str(path), line=lineno), str(path), lineno
+        try:
+            data = parse_json_line(line)
+        except json.JSONDecodeError as exc:
+            record_error(DataError(f"invalid JSON: {exc.msg} (column {exc.colno})",
+                                   file=str(path), line=lineno))
+            continue
+        except ValueError as exc:
+            record_error(DataError(f"invalid JSON: {exc}", file=str(path), line=lineno))
+            continue
+        except RecursionError:
+            record_error(DataError("invalid JSON: nested too deeply to be a record",
+                                   file=str(path), line=lineno))
+            continue
+        try:
+            yield parse_record(data, file=str(path), line=lineno), str(path), lineno
+        except DataError as exc:
+            record_error(exc)
     if not seen:
         raise DataError("the file holds no records", file=str(path))
 
 
 def _field_kind(cls: type[Record], name: str) -> str:
     """'list', 'int', 'float', 'bool' or 'str' for a model field, to coerce CSV text."""
-    fields = cls.model_fields
-    finfo = fields.get(name) or next((f for f in fields.values() if f.alias == name), None)
-    if finfo is None:
-        return "str"
-    return _kind_of(finfo.annotation)
-
-
-def _kind_of(annotation: Any) -> str:
-    origin = typing.get_origin(annotation)
-    if origin is tuple or origin is list:
-        return "list"
-    if annotation in (bool, int, float):
-        return annotation.__name__
-    for arg in typing.get_args(annotation):   # Optional[...] / Annotated[...]
-        if arg is type(None):
-            continue
-        kind = _kind_of(arg)
-        if kind != "str":
-            return kind
-    return "str"
+    return field_kind(cls, name) or "str"
 
 
 def coerce_csv_row(type_name: str, row: dict[str, str]) -> dict[str, Any]:
@@ -137,12 +150,18 @@ def read_csv(path: Path, type_name: str | None = None) -> Iterator[Located]:
                 continue
             if not fields or all(not f.strip() for f in fields):
                 continue
-            if len(fields) != len(header):
-                raise DataError(f"expected {len(header)} fields (as in the header), found "
-                                f"{len(fields)}", file=str(path), line=current["line"])
             seen = True
+            if len(fields) != len(header):
+                record_error(DataError(f"expected {len(header)} fields (as in the header), found "
+                                       f"{len(fields)}", file=str(path), line=current["line"]))
+                continue
             data = coerce_csv_row(type_name, dict(zip(header, fields)))
-            yield parse_record(data, file=str(path), line=current["line"]), str(path), current["line"]
+            try:
+                located = parse_record(data, file=str(path), line=current["line"])
+            except DataError as exc:
+                record_error(exc)
+                continue
+            yield located, str(path), current["line"]
     except csv.Error as exc:
         raise DataError(f"malformed CSV: {exc}", file=str(path), line=current["line"]) from None
     if not seen:
@@ -150,22 +169,48 @@ def read_csv(path: Path, type_name: str | None = None) -> Iterator[Located]:
                         file=str(path))
 
 
+RECORD_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
+"""Records files by extension, in any letter case: JSON Lines (`.jsonl`, `.ndjson`, `.json`
+holding one record a line) and `<type>.csv`."""
+
+
+def _regular(path: Path) -> None:
+    """Refuse what is not a regular file (a FIFO would block the read forever)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise DataError("no such file", file=str(path)) from None
+    except OSError as exc:
+        raise DataError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    if not stat.S_ISREG(mode):
+        raise DataError("not a regular file (a FIFO, device or socket cannot be imported)",
+                        file=str(path))
+
+
 def read_paths(paths: Iterable[Path]) -> Iterator[Located]:
-    """Read records from files or directories (`*.jsonl`, `*.csv`)."""
+    """Read records from files or directories (every records file in it, see RECORD_SUFFIXES)."""
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.suffix in (".jsonl", ".csv"))
+            files = sorted(p for p in path.iterdir() if p.suffix.lower() in RECORD_SUFFIXES)
+            if not files:
+                record_error(DataError(f"no records files ({', '.join(RECORD_SUFFIXES)}) in this "
+                                       f"directory", file=str(path)))
+                continue
             yield from read_paths(files)
-        elif not path.exists():
-            raise DataError("no such file", file=str(path))
-        elif path.suffix == ".csv":
-            yield from read_csv(path)
-        elif path.suffix in (".jsonl", ".ndjson", ".json"):
-            yield from read_jsonl(path)
-        else:
-            raise DataError("unknown records file type (expected .jsonl or <type>.csv)",
-                            file=str(path))
+            continue
+        try:
+            _regular(path)
+            suffix = path.suffix.lower()
+            if suffix == ".csv":
+                yield from read_csv(path)
+            elif suffix in (".jsonl", ".ndjson", ".json"):
+                yield from read_jsonl(path)
+            else:
+                raise DataError("unknown records file type (expected .jsonl, .ndjson or "
+                                "<type>.csv)", file=str(path))
+        except DataError as exc:
+            record_error(exc)
 
 
 def write_jsonl(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
