@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import signal
@@ -38,7 +39,9 @@ from .base import (
     WriteSummary,
     statements_of,
 )
-from .embedded import ServerInfo, log_tail
+from .embedded import ServerInfo, log_tail, server_running
+
+log = logging.getLogger(__name__)
 
 STAGE_SUFFIX = "__stage"
 BATCH_TIMEOUT = 600.0
@@ -176,6 +179,9 @@ def _prepared(statements: Any, depth: int = 4) -> Any:
 class StagedWrite:
     """One all-or-nothing write into the graph `name` (the caller holds the write lock)."""
 
+    on_phase: Any = None
+    """Fault-injection hook for tests: called with "staged", "written", "swapped", "saved"."""
+
     def __init__(self, info: ServerInfo, home: Path, name: str, after_batch: Any = None) -> None:
         self.info, self.home, self.name = info, home, name
         self.stage = f"{name}{STAGE_SUFFIX}"
@@ -203,7 +209,9 @@ class StagedWrite:
                 self._fresh_stage()
             else:
                 self._copy_live()
+            self._phase("staged")
             self._write_batches(statements_of(statements, empty or replace), summary, progress)
+            self._phase("written")
         except BaseException as exc:
             with contextlib.suppress(Exception):
                 _client(self.info, 30).execute_command("GRAPH.DELETE", self.stage)
@@ -214,7 +222,19 @@ class StagedWrite:
                 raise StoreError(f"write failed, graph left unchanged: {exc}") from exc
             raise
         self._swap()
-        background_save(self.info, self.home)
+        self._phase("swapped")
+        try:
+            background_save(self.info, self.home)
+        except BaseException as exc:
+            if not isinstance(exc, Exception):   # Ctrl-C / SIGTERM while waiting for the save
+                log.warning("interrupted after the swap: the load is applied and the server "
+                            "goes on saving it")
+            raise
+        self._phase("saved")
+
+    def _phase(self, name: str) -> None:
+        if StagedWrite.on_phase is not None:
+            StagedWrite.on_phase(name)
 
     def drop_stage(self) -> None:
         if self.stage in self._graphs():
@@ -300,6 +320,9 @@ class StagedWrite:
             self._abandon(f"the swap was refused: {exc}")
         except (redis.exceptions.TimeoutError, redis.exceptions.ConnectionError) as exc:
             # The reply was lost: whether the rename happened is read from the server.
+            if not server_running(self.home):
+                raise StoreError("write failed, graph left unchanged: the server stopped at the "
+                                 "swap and restarts from its last save") from None
             try:
                 graphs = {g.decode() for g in _client(self.info, 60).execute_command("GRAPH.LIST")}
             except redis.exceptions.RedisError:
@@ -363,6 +386,9 @@ def background_save(info: ServerInfo, home: Path, timeout: float = 3600.0) -> No
         _wait_no_save(client, deadline)
         status = client.info("persistence").get("rdb_last_bgsave_status")
     except redis.exceptions.RedisError as exc:
+        if not server_running(home):
+            raise StoreError("the server stopped before the load was saved; it restarts from its "
+                             "last save, without this load: run the load again") from None
         raise StoreError(f"the load was applied but SAVE failed: {exc}") from None
     finally:
         client.close()
