@@ -21,12 +21,17 @@ from typing import Any, TextIO
 
 from .errors import DataError, collecting, record_error
 from .models import Node, Record, Relationship, label_of
-from .scratch import scratch_dir
 from .records_io import Located
+from .scratch import scratch_dir
 from .store import GraphStore
 from .store.base import Progress, WriteStatement
-from .store.cypher import (BATCH, node_create_statement, node_statement,
-                           relationship_create_statement, relationship_statement)
+from .store.cypher import (
+    BATCH,
+    node_create_statement,
+    node_statement,
+    relationship_create_statement,
+    relationship_statement,
+)
 
 SHARE_TOLERANCE = 0.05
 """How far country shares of one material, stage and year may sum above 1: sources round their
@@ -45,7 +50,7 @@ class LoadReport:
 
 
 def _identity(rec: Record) -> tuple[Any, ...]:
-    return ("node", rec.id) if isinstance(rec, Node) else rec.key()  # type: ignore[union-attr]
+    return ("node", rec.id) if isinstance(rec, Node) else rec.key()  # type: ignore[attr-defined]
 
 
 class _Spill:
@@ -257,8 +262,8 @@ def _share_of(props: dict[str, Any]) -> float | None:
 
 def _same_identity(a: dict[str, Any], b: dict[str, Any]) -> bool:
     if "id" in a:
-        return a["id"] == b.get("id")
-    return (a["from"], a["to"], a["key"]) == (b.get("from"), b.get("to"), b.get("key"))
+        return bool(a["id"] == b.get("id"))
+    return bool((a["from"], a["to"], a["key"]) == (b.get("from"), b.get("to"), b.get("key")))
 
 
 SHARES_IN_GRAPH = (

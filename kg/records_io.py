@@ -155,7 +155,7 @@ def read_csv(path: Path, type_name: str | None = None) -> Iterator[Located]:
                 record_error(DataError(f"expected {len(header)} fields (as in the header), found "
                                        f"{len(fields)}", file=str(path), line=current["line"]))
                 continue
-            data = coerce_csv_row(type_name, dict(zip(header, fields)))
+            data = coerce_csv_row(type_name, dict(zip(header, fields, strict=True)))
             try:
                 located = parse_record(data, file=str(path), line=current["line"])
             except DataError as exc:

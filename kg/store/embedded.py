@@ -71,7 +71,7 @@ def file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _open_private(path: Path) -> os.FileIO:
+def _open_private(path: Path) -> io.FileIO:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     return io.FileIO(fd, "r+")
 

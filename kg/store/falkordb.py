@@ -81,7 +81,7 @@ class FalkorDBStore:
         except Exception as exc:
             raise StoreError(f"query failed on the embedded store: {exc}") from None
         names = [h[1] for h in result.header]
-        return [dict(zip(names, (_plain(v) for v in row))) for row in result.result_set]
+        return [dict(zip(names, (_plain(v) for v in row), strict=True)) for row in result.result_set]
 
     def explain(self, cypher: str) -> str:
         self._ensure_graph()

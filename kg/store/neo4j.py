@@ -73,7 +73,8 @@ class Neo4jStore:
             return [{k: _plain(v) for k, v in rec.items()} for rec in result]
         try:
             with self._session(read=True) as session:
-                return session.execute_read(work)
+                rows: list[dict[str, Any]] = session.execute_read(work)
+                return rows
         except Exception as exc:
             raise StoreError(f"query failed on Neo4j: {exc}") from None
 

@@ -156,7 +156,7 @@ def _prepared(statements: Any, depth: int = 4) -> Any:
                     if not put((st, rows, fast_params_header({"rows": rows}))):
                         return
             put(done)
-        except BaseException as exc:  # noqa: BLE001 - surfaced in the consuming thread
+        except BaseException as exc:  # surfaced in the consuming thread
             put(exc)
 
     thread = threading.Thread(target=produce, name="kg-write-prepare", daemon=True)
