@@ -21,6 +21,8 @@ LOADERS = {
     "wikidata": "wikidata",
     "gleif": "gleif",
     "curated": "curated",
+    "ev-investments": "ev_investments",
+    "fineprint": "fineprint",
 }
 
 
