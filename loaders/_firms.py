@@ -53,7 +53,7 @@ def key(name: str) -> str:
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
     text = text.replace("&", " and ").replace("aluminium", "aluminum")
     text = re.sub(r"\bs\.?\s*a\.?\s*b?\.?\s+de\s+c\.?\s*v\.?", " ", text)   # S.A. (B.) de C.V.
-    text = re.sub(r"\b([a-z])\.(?=[a-z]\.)", r"\1", text)                   # S.A. -> sa.
+    text = re.sub(r"\b([a-z])\.\s?([a-z])\b\.?", r"\1\2", text)              # S.A., S.A -> sa
     words = [w for w in re.split(r"[^a-z0-9]+", text) if w and w not in _DROP]
     return " ".join(words)
 
