@@ -3,6 +3,8 @@
     python -m loaders._snapshot usgs-mcs MCS2025_World_Data.csv salient_dir/ industry_trends_dir/
     python -m loaders._snapshot iso3166 country-codes.csv
     python -m loaders._snapshot hs harmonized-system.csv
+    python -m loaders._snapshot ev-investments na_ev_supply_chain_investments.csv
+    python -m loaders._snapshot fineprint detailed_data_mining.xlsx
     options: --out DIR  --retrieved YYYY-MM-DD  --copied-from URL (a mirror the bytes came from)
 
 Each input is copied under its original public name into a scratch directory with a manifest
@@ -14,6 +16,7 @@ naming the inputs. Inputs the loader does not read (other tables in a release fo
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import re
 import sys
@@ -65,6 +68,12 @@ def _inputs(name: str) -> Callable[[list[Member]], list[tuple[Member, str, dict[
     if name == "hs":
         from .hs import HS_URL
         return _single(HS_URL, "harmonized-system.csv")
+    if name == "ev-investments":
+        from .ev_investments import FILE, URL
+        return _single(URL, FILE)
+    if name == "fineprint":
+        from .fineprint import FILE, URL
+        return _single(URL, FILE)
     raise SystemExit(f"no snapshot recipe for {name!r}")
 
 
@@ -85,7 +94,12 @@ def build(name: str, sources: list[Path], out: Path, retrieved: str | None = Non
         files.sort(key=lambda e: e["file"])
         (scratch / "manifest.json").write_text(json.dumps({"source": name, "files": files}),
                                                encoding="utf-8")
-        records = list(loader.parse([scratch] if files else []))
+        # Loaders that resolve firm names report the matches they would not merge: the manifest
+        # keeps them so a reviewer sees every ambiguous or near match behind the bundled records.
+        matches: list[Any] = []
+        takes_report = "report" in inspect.signature(loader.parse).parameters
+        kwargs = {"report": matches} if takes_report else {}
+        records = list(loader.parse([scratch] if files else [], **kwargs))
     out.mkdir(parents=True, exist_ok=True)
     with (out / "records.jsonl").open("w", encoding="utf-8", newline="\n") as fh:
         for record in records:
@@ -94,6 +108,10 @@ def build(name: str, sources: list[Path], out: Path, retrieved: str | None = Non
     manifest = {"source": name,
                 "generator": f"python -m loaders._snapshot {name} <the files below>",
                 "records": counts, "files": files}
+    if takes_report:
+        manifest["firm_matches"] = [m.to_json() for m in matches]
+        for entry in manifest["firm_matches"]:
+            entry["where"] = re.sub(r"^.*?([^/]+![^/]+:\d+|[^/]+:\d+)$", r"\1", entry["where"])
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                        encoding="utf-8")
     return counts
@@ -102,7 +120,7 @@ def build(name: str, sources: list[Path], out: Path, retrieved: str | None = Non
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m loaders._snapshot", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("name", choices=["usgs-mcs", "iso3166", "hs"])
+    parser.add_argument("name", choices=["usgs-mcs", "iso3166", "hs", "ev-investments", "fineprint"])
     parser.add_argument("sources", nargs="*", type=Path)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--retrieved", help="retrieval date to record (default: each file's date)")

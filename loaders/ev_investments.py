@@ -398,3 +398,11 @@ def _source(members: list[Member]) -> dict[str, Any]:
             "publisher": SPEC.publisher, "url": origin.get("url") or URL, "license": "MIT",
             "release": f"commit {COMMIT[:12]}", "retrieved": max(m.retrieved for m in members),
             "sha256": members[0].sha256 if len(members) == 1 else None}
+
+
+def rebuild_snapshot(public_file: Path, out: Path | None = None, *,
+                     retrieved: str | None = None) -> dict[str, int]:
+    """The snapshot recipe: regenerate `loaders/snapshot/<name>/` (records, manifest with the input's
+    sha256 and the firm matches not merged) from the public file, parsed as `kg load` parses it."""
+    from ._snapshot import SNAPSHOT, build
+    return build(SPEC.name, [public_file], out or SNAPSHOT / SPEC.name, retrieved)

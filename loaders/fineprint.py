@@ -541,3 +541,11 @@ def _source(member: Member) -> dict[str, Any]:
             "url": member.origin.get("url") or URL, "license": "CC BY 4.0",
             "release": f"commit {COMMIT[:12]}", "year": 2023, "retrieved": member.retrieved,
             "sha256": member.sha256}
+
+
+def rebuild_snapshot(public_file: Path, out: Path | None = None, *,
+                     retrieved: str | None = None) -> dict[str, int]:
+    """The snapshot recipe: regenerate `loaders/snapshot/<name>/` (records, manifest with the input's
+    sha256 and the firm matches not merged) from the public file, parsed as `kg load` parses it."""
+    from ._snapshot import SNAPSHOT, build
+    return build(SPEC.name, [public_file], out or SNAPSHOT / SPEC.name, retrieved)
