@@ -27,7 +27,9 @@ Mapped (docs/loaders.md has the full table):
   X; governments ("Government of India (29.5%)", "State of ...") are not firms and are noted on the
   facility instead; remarks such as "sold on 1 June 2013" go to the edge's notes. Owner names resolve
   to the curated firms through `loaders/_firms.py`: ambiguous and near matches are never merged, they
-  are reported (`parse(..., report=[])`, the log, and the bundled snapshot's manifest).
+  are reported (`parse(..., report=[])`, the log, and the bundled snapshot's manifest). Only the
+  latest year's owners of a mine are kept (OWNS is one edge per owner and asset), and none for a
+  facility whose owners the curated tables already cite.
 
 Scope: by default the mines with at least one commodity on a US critical-minerals list (US-2022 or
 US-2025, as recorded on the curated Materials; a group such as the PGMs counts through its members),
@@ -242,7 +244,7 @@ def _workbook(member: Member, scope: str, index: FirmIndex) -> Iterator[Record]:
             materials.add(material)
             yield parse_record(_produces(fid, material, stage, year, rows),
                                file=f"{member.name}!commodities", line=rows[0][0])
-    yield from _ownership(sheets["other_info"], kept, ids, member, index)
+    yield from _ownership(sheets["other_info"], kept, ids, member, index, facilities.owned)
     names = _material_names()
     for material in sorted(materials):
         yield parse_record({"type": "Material", "id": material, "name": names[material],
@@ -394,7 +396,7 @@ def _commodity_basis(material: str, stage: str, rows: list[Any]) -> str | None:
 
 
 def _ownership(rows: list[tuple[int, dict[str, Any]]], kept: dict[str, _Mine], ids: dict[str, str],
-               member: Member, index: FirmIndex) -> Iterator[Record]:
+               member: Member, index: FirmIndex, curated_owned: set[str]) -> Iterator[Record]:
     latest: dict[str, tuple[int, int, dict[str, Any]]] = {}
     for line, row in rows:
         mine_key = key(_text(row.get("mine_fac")))
@@ -425,6 +427,12 @@ def _ownership(rows: list[tuple[int, dict[str, Any]]], kept: dict[str, _Mine], i
             log.warning("fineprint: %s:%d: owners: kept the stakes before %r (not a stake)",
                         where["file"], line, owners.unparsed)
         fid = ids[mine_key]
+        if fid in curated_owned:
+            # The curated tables cite this facility's owners (more recent than the dataset's to-2020
+            # reports): OWNS has no year in its identity, so older stakes would sit beside them as if
+            # current (Tenke Fungurume: Freeport 56 % in 2015, CMOC 80 % since 2016).
+            log.info("fineprint: %s: owners of %d left to the curated tables", fid, year)
+            continue
         for stake in owners.stakes:
             res = index.resolve(stake.owner, where=f"{where['file']}:{line}")
             firms.setdefault(res.firm_id, res.name)
@@ -511,11 +519,13 @@ _HAS_MEASURED_AS = _has_measured_as()
 class _CuratedMines:
     names: dict[str, str]
     country: dict[str, str]
+    owned: set[str]
 
     @classmethod
     def load(cls) -> "_CuratedMines":
         return cls({r["id"]: r["name"] for r in curated_rows("Facility.csv")},
-                   {r["from"]: r["to"] for r in curated_rows("LOCATED_IN.csv")})
+                   {r["from"]: r["to"] for r in curated_rows("LOCATED_IN.csv")},
+                   {r["to"] for r in curated_rows("OWNS.csv")})
 
     def match(self, mine: _Mine) -> tuple[str, str | None]:
         """The curated facility that is this mine (same country, its name starts with the mine's
