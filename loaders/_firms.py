@@ -41,11 +41,12 @@ from ._common import crosswalk_file, read_crosswalk
 ALIASES = "firm_aliases.csv"
 
 # Legal forms and generic words that do not tell two firms apart. "de" only inside "S.A. de C.V.".
-_DROP = frozenset("""
-    inc incorporated corp corporation co company cos ltd ltda limited plc llc lp llp pty pte
-    sa sab saa sac cv spa srl ag se nv bv gmbh kg ab asa oyj jsc ojsc pao oao tbk pt bhd berhad
-    group holding holdings the jv
-""".split())
+_DROP = frozenset((
+    "inc", "incorporated", "corp", "corporation", "co", "company", "cos", "ltd", "ltda", "limited",
+    "plc", "llc", "lp", "llp", "pty", "pte", "sa", "sab", "saa", "sac", "cv", "spa", "srl", "ag", "se",
+    "nv", "bv", "gmbh", "kg", "ab", "asa", "oyj", "jsc", "ojsc", "pao", "oao", "tbk", "pt", "bhd",
+    "berhad", "group", "holding", "holdings", "the", "jv",
+))
 
 
 def key(name: str) -> str:
@@ -107,7 +108,7 @@ class FirmIndex:
     _reported: set[tuple[str, str]] = field(default_factory=set)
 
     @classmethod
-    def from_files(cls, firms_csv: Path | None = None) -> "FirmIndex":
+    def from_files(cls, firms_csv: Path | None = None) -> FirmIndex:
         firms = _curated_firms(firms_csv or snapshot_dir() / "curated" / "Firm.csv")
         by_key: dict[str, set[str]] = {}
         for firm in firms.values():

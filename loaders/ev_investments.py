@@ -169,7 +169,7 @@ def _rows(member: Member) -> Iterator[tuple[int, dict[str, str]]]:
 
 def _take(plants: dict[tuple[str, str, str, str], _Plant], member: Member, line: int,
           row: dict[str, str]) -> None:
-    where = {"file": member.name, "line": line}
+    where: dict[str, Any] = {"file": member.name, "line": line}
     company = row["company_name"]
     if not company:
         raise DataError("no company named", field="company_name", **where)
@@ -353,7 +353,7 @@ class _CuratedFacilities:
     links: set[tuple[str, str, str]]
 
     @classmethod
-    def load(cls) -> "_CuratedFacilities":
+    def load(cls) -> _CuratedFacilities:
         names = {r["id"]: r["name"] for r in curated_rows("Facility.csv")}
         country = {r["from"]: r["to"] for r in curated_rows("LOCATED_IN.csv")}
         firms: dict[str, set[str]] = {}

@@ -206,7 +206,7 @@ def parse(paths: Iterable[Path], *, scope: str = "critical",
 
 
 def _workbook(member: Member, scope: str, index: FirmIndex) -> Iterator[Record]:
-    import openpyxl   # only this loader needs it; importing it lazily keeps `kg` start-up fast
+    import openpyxl  # only this loader needs it; importing it lazily keeps `kg` start-up fast
     try:
         book = openpyxl.load_workbook(io.BytesIO(member.data), read_only=True, data_only=True)
     except Exception as exc:   # openpyxl raises zipfile, KeyError or its own errors
@@ -227,7 +227,7 @@ def _workbook(member: Member, scope: str, index: FirmIndex) -> Iterator[Record]:
     for mine_key, mine in sorted(kept.items()):
         fid, curated_name = facilities.match(mine)
         ids[mine_key] = fid
-        where = {"file": f"{member.name}!general", "line": mine.line}
+        where: dict[str, Any] = {"file": f"{member.name}!general", "line": mine.line}
         rec: dict[str, Any] = {"type": "Facility", "id": fid, "name": curated_name or mine.name,
                                "latitude": mine.lat, "longitude": mine.lon,
                                "production_start": mine.start, "notes": mine.history,
@@ -295,7 +295,7 @@ def _year(value: Any, where: dict[str, Any], name: str, earliest: int = 1900) ->
 def _mines(rows: list[tuple[int, dict[str, Any]]], member: Member) -> dict[str, _Mine]:
     out: dict[str, _Mine] = {}
     for line, row in rows:
-        where = {"file": f"{member.name}!general", "line": line}
+        where: dict[str, Any] = {"file": f"{member.name}!general", "line": line}
         kind = key(_text(row.get("mine_or_processing")))
         name = _text(row.get("mine_fac"))
         if "mine" not in kind.split(", ") and not kind.startswith("mine"):
@@ -325,7 +325,7 @@ def _production(rows: list[tuple[int, dict[str, Any]]], mines: dict[str, _Mine],
                 member: Member) -> None:
     commodities, units = _commodities(), _units()
     for line, row in rows:
-        where = {"file": f"{member.name}!commodities", "line": line}
+        where: dict[str, Any] = {"file": f"{member.name}!commodities", "line": line}
         mine = mines.get(key(_text(row.get("mine_fac"))))
         value = _number(row.get("value"), where, "value")
         if mine is None or value is None:
@@ -402,7 +402,7 @@ def _ownership(rows: list[tuple[int, dict[str, Any]]], kept: dict[str, _Mine], i
         mine_key = key(_text(row.get("mine_fac")))
         if mine_key not in kept or _text(row.get("sub_site")) or not _text(row.get("owners")):
             continue
-        where = {"file": f"{member.name}!other_info", "line": line}
+        where: dict[str, Any] = {"file": f"{member.name}!other_info", "line": line}
         year = _year(row.get("year"), where, "year")
         if year is None:
             raise DataError("owners without the year they are for", field="year", **where)
@@ -522,7 +522,7 @@ class _CuratedMines:
     owned: set[str]
 
     @classmethod
-    def load(cls) -> "_CuratedMines":
+    def load(cls) -> _CuratedMines:
         return cls({r["id"]: r["name"] for r in curated_rows("Facility.csv")},
                    {r["from"]: r["to"] for r in curated_rows("LOCATED_IN.csv")},
                    {r["to"] for r in curated_rows("OWNS.csv")})

@@ -18,9 +18,9 @@ from kg.sources import FetchError
 from loaders import ev_investments as ev
 from loaders._firms import FirmIndex
 
+from ._loopback import Reply, loopback
 from .conftest import FIXTURES
 from .loader_checks import assert_closed, by_type, edges
-from ._loopback import Reply, loopback
 
 TABLE = FIXTURES / "ev_investments" / "post_ira_ev_supply_chain_investments.csv"
 HEADER = TABLE.read_text().splitlines()[0]

@@ -238,9 +238,8 @@ def test_fetch(tmp_path: Path) -> None:
         assert lb.hits[f"/{fp.FILE}"] == 2
     source = next(r for r in fp.parse(paths) if r.type_name == "Source")
     assert (source.license, source.url) == ("CC BY 4.0", f"{lb.url}/{fp.FILE}")
-    with loopback() as lb:
-        with pytest.raises(FetchError, match="404"):
-            fp.fetch(tmp_path / "empty", base_url=lb.url, backoff=0.01)
+    with loopback() as lb, pytest.raises(FetchError, match="404"):
+        fp.fetch(tmp_path / "empty", base_url=lb.url, backoff=0.01)
     assert not (tmp_path / "empty").exists() or not any((tmp_path / "empty").iterdir())
 
 
