@@ -18,7 +18,7 @@ from kg.sources import FetchError
 from loaders import ev_investments as ev
 from loaders._firms import FirmIndex
 
-from ._loopback import Reply, loopback
+from .loopback import Answer, loopback
 from .conftest import FIXTURES
 from .loader_checks import assert_closed, by_type, edges
 
@@ -190,9 +190,9 @@ def test_load_is_idempotent(embedded_store) -> None:
 def test_fetch(tmp_path: Path) -> None:
     body = TABLE.read_bytes()
     with loopback() as lb:
-        lb.route(f"/{ev.FILE}", Reply(500, b"busy"), Reply(body=body))
+        lb.route(f"/{ev.FILE}", Answer(500, b"busy"), Answer(body=body))
         paths = ev.fetch(tmp_path, base_url=lb.url, backoff=0.01)
-        assert lb.hits[f"/{ev.FILE}"] == 2
+        assert len(lb.hits(f"/{ev.FILE}")) == 2
     assert paths[0].read_bytes() == body
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["files"][0]["original_name"] == ev.ORIGINAL
@@ -203,7 +203,7 @@ def test_fetch(tmp_path: Path) -> None:
 def test_fetch_truncated_leaves_nothing(tmp_path: Path) -> None:
     body = TABLE.read_bytes()
     with loopback() as lb:
-        lb.route(f"/{ev.FILE}", Reply(body=body, truncate=100))
+        lb.route(f"/{ev.FILE}", Answer(body=body, truncate=100))
         with pytest.raises(FetchError):
             ev.fetch(tmp_path, base_url=lb.url, retries=1, backoff=0.01)
     assert [p for p in tmp_path.iterdir()] == []

@@ -16,7 +16,7 @@ from kg.records_io import read_paths
 from kg.sources import FetchError
 from loaders import fineprint as fp
 
-from ._loopback import Reply, loopback
+from .loopback import Answer, loopback
 from .loader_checks import assert_closed, edges
 
 ISO = Path(__file__).resolve().parents[1] / "loaders" / "snapshot" / "iso3166" / "records.jsonl"
@@ -233,9 +233,9 @@ def test_fetch(tmp_path: Path) -> None:
     body = workbook(tmp_path / "served.xlsx").read_bytes()
     dest = tmp_path / "cache"
     with loopback() as lb:
-        lb.route(f"/{fp.FILE}", Reply(503, b"later"), Reply(body=body))
+        lb.route(f"/{fp.FILE}", Answer(503, b"later"), Answer(body=body))
         paths = fp.fetch(dest, base_url=lb.url, backoff=0.01)
-        assert lb.hits[f"/{fp.FILE}"] == 2
+        assert len(lb.hits(f"/{fp.FILE}")) == 2
     source = next(r for r in fp.parse(paths) if r.type_name == "Source")
     assert (source.license, source.url) == ("CC BY 4.0", f"{lb.url}/{fp.FILE}")
     with loopback() as lb, pytest.raises(FetchError, match="404"):
