@@ -7,6 +7,7 @@ loader's output.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,9 @@ from kg.sources import FetchError
 from loaders import ev_investments as ev
 from loaders._firms import FirmIndex
 
-from .loopback import Answer, loopback
 from .conftest import FIXTURES
 from .loader_checks import assert_closed, by_type, edges
+from .loopback import Answer, loopback
 
 TABLE = FIXTURES / "ev_investments" / "post_ira_ev_supply_chain_investments.csv"
 HEADER = TABLE.read_text().splitlines()[0]
@@ -223,3 +224,14 @@ def test_bundled_chinese_controlled_us_plants(snapshot_store) -> None:
                 "facility:envision-aesc-florence-south-carolina"):
         assert plants[fid]["owner_chain"][0] == "Envision Group"
         assert plants[fid]["ownership_share"] == pytest.approx(0.8)
+
+
+@pytest.mark.network
+@pytest.mark.skipif(os.environ.get("KG_TEST_NETWORK") != "1", reason="live internet test: set KG_TEST_NETWORK=1")
+def test_live_fetch(tmp_path: Path) -> None:
+    """The pinned public file: its sha256 is the one the bundled snapshot was built from."""
+    paths = ev.fetch(tmp_path)
+    bundled = json.loads((Path(ev.__file__).parent / "snapshot" / "ev-investments" / "manifest.json")
+                         .read_text())["files"][0]["sha256"]
+    assert json.loads((tmp_path / "manifest.json").read_text())["files"][0]["sha256"] == bundled
+    assert sum(r.type_name == "Facility" for r in ev.parse(paths)) > 250

@@ -4,6 +4,8 @@ below; expected values are worked out by hand in the comments."""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +18,8 @@ from kg.records_io import read_paths
 from kg.sources import FetchError
 from loaders import fineprint as fp
 
-from .loopback import Answer, loopback
 from .loader_checks import assert_closed, edges
+from .loopback import Answer, loopback
 
 ISO = Path(__file__).resolve().parents[1] / "loaders" / "snapshot" / "iso3166" / "records.jsonl"
 GENERAL = ["mine_fac", "mine_other_names", "country", "state", "region", "province", "district",
@@ -257,3 +259,13 @@ def test_parse_owners_text() -> None:
     assert [(s.owner, s.share) for s in chain.stakes] == [("Acacia Mining plc", None)]
     dated = fp.parse_owners("After 2007: Goldcorp (100%), Until 2007: Kinross Gold (49%)")
     assert [(s.owner, s.share) for s in dated.stakes] == [("Goldcorp", 1.0)]
+
+
+@pytest.mark.network
+@pytest.mark.skipif(os.environ.get("KG_TEST_NETWORK") != "1", reason="live internet test: set KG_TEST_NETWORK=1")
+def test_live_fetch(tmp_path: Path) -> None:
+    """The pinned public workbook: its sha256 is the one the bundled snapshot was built from."""
+    fp.fetch(tmp_path)
+    bundled = json.loads((Path(fp.__file__).parent / "snapshot" / "fineprint" / "manifest.json")
+                         .read_text())["files"][0]["sha256"]
+    assert json.loads((tmp_path / "manifest.json").read_text())["files"][0]["sha256"] == bundled
