@@ -328,6 +328,8 @@ def _facility(plant: _Plant, fid: str, curated_name: str | None) -> dict[str, An
     if curated_name is None:
         kind = "battery" if key(plant.technology) == "batteries" else clean(plant.technology).lower()
         rec["facility_type"] = f"{kind} plant ({', '.join(acts)})"
+    else:
+        del rec["notes"]      # the curated facility's own notes stay (later values win in a merge)
     return {k: v for k, v in rec.items() if v is not None}
 
 

@@ -108,6 +108,7 @@ def test_same_plant_as_a_curated_facility_is_one_facility(parsed) -> None:
     kings = nodes["facility:kings-mountain"]
     assert kings.name == "Kings Mountain lithium mine" and kings.investment_usd == (394 + 90) * 1e6
     assert kings.stages == ("mining", "refining")
+    assert kings.notes is None and kings.facility_type is None    # the curated ones stay
     assert not any(k == "facility:albemarle-kings-mountain-north-carolina" for k in nodes)
     # The curated tables already say Albemarle runs and owns it: not repeated (it would overwrite
     # the curated 100 % equity basis).
