@@ -22,6 +22,10 @@
 //   stage, year, quantity, unit, chain_shares, chains, share_complete, owner, entity_kind,
 //   entity_id, country_iso3, material_id
 // table: entity, country, material, owner, ownership_share, share, attributed_share
+// Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
+// :param material => null;
+// :param year => null;
+// :param min_ownership => 0.0;
 OPTIONAL MATCH (cf:Firm)
 WHERE (cf)-[:HEADQUARTERED_IN]->(:Country {id: 'country:CHN'})
    OR (cf)-[:STATE_OWNED_BY]->(:Country {id: 'country:CHN'})

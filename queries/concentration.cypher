@@ -27,6 +27,10 @@
 //   single_country_majority, share_covered, material_id, top_iso3, sources, china_share, basis,
 //   group, measure, single_reporter, reported_over_world, coverage_note
 // table: material, stage, year, top_country, top_share, hhi, producers, hhi_band, basis
+// Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
+// :param material => null;
+// :param stage => null;
+// :param year => null;
 MATCH (x)
 WHERE (x:Material OR x:Product)
   AND ($material IS NULL OR x.id = $material OR x.id = 'material:' + $material

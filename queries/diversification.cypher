@@ -20,6 +20,11 @@
 //   reserves_qualifier, us_agreement, agreements, other_agreements, excluded_share, quantity,
 //   unit, qualifier, iso3, material_id, basis, group, measure
 // table: material, stage, country, share, reserves, us_agreement, basis
+// Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
+// :param material => null;
+// :param year => null;
+// :param exclude => 'CHN';
+// :param partner => 'USA';
 OPTIONAL MATCH (partner:Country)
 WHERE partner.id = $partner OR partner.id = 'country:' + $partner
 WITH partner,

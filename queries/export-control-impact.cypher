@@ -27,6 +27,10 @@
 //   suspended_until, depth, path, import_value_usd, import_value_from_imposer, trade_year,
 //   applies_to, restricted_as, scope, control_id, material_id, product_id
 // table: control, material, product, status, effective
+// Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
+// :param as_of => null;
+// :param importer => 'USA';
+// :param include_inactive => false;
 MATCH (ctl:ExportControl)
 WITH ctl, coalesce(ctl.effective, ctl.announced) AS eff
 WITH ctl, eff, CASE

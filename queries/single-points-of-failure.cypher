@@ -21,6 +21,11 @@
 // returns: product, input, stage, supplier, share, path, rule, supplier_kind, year, depth, paths,
 //   required_stage, product_id, input_id, supplier_id, basis, group, measure, customer
 // table: product, input, stage, supplier, share, rule, basis, path
+// Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
+// :param product => null;
+// :param threshold => 0.5;
+// :param year => null;
+// :param domestic => 'USA';
 
 CALL {
   // Judge each input once: every item some (selected) product requires, directly or not.

@@ -23,6 +23,12 @@
 //   lost_owned_abroad_share, year, path, depth, required_stage, country, product_id, input_id,
 //   basis, group, measure
 // table: product, input, stage, lost_share, remaining_share, basis
+// Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
+// :param country => 'CHN';
+// :param threshold => 0.5;
+// :param product => null;
+// :param year => null;
+// :param include_owned_abroad => false;
 WITH CASE WHEN $country STARTS WITH 'country:' THEN $country ELSE 'country:' + $country END AS cid
 // The country's firms: headquartered there, or owned by its state (root factor = state share).
 OPTIONAL MATCH (cf:Firm)

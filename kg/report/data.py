@@ -179,7 +179,10 @@ def _finding_text(f: dict[str, Any]) -> str:
     who = f["supplier"]
     if f["rule"] == "sole-domestic-producer":
         return f"{f['stage']}: sole domestic producer {who}"
-    return f"{f['stage']}: {who} {pct(f['share'], 1)} ({f['year']})"
+    if f["rule"] == "sole-supplier":
+        return f"sole supplier {who} of {f.get('customer') or 'a customer'}"
+    group = f" — figure of its group, {f['group']}" if f.get("basis") == "group" else ""
+    return f"{f['stage']}: {who} {pct(f['share'], 1)} ({f['year']}){group}"
 
 
 def _badge(findings: list[dict[str, Any]]) -> str:
@@ -188,7 +191,7 @@ def _badge(findings: list[dict[str, Any]]) -> str:
     if ranked:
         f = ranked[0]
         who = _iso(f.get("supplier_id")) or "1 site"
-        return f"{who} {pct(f['share'])}"
+        return f"{who} {pct(f['share'])}" + ("*" if f.get("basis") == "group" else "")
     return "sole site"
 
 
@@ -238,15 +241,17 @@ def spof_section(store: GraphStore, spof: list[dict[str, Any]],
             elif fs:
                 nodes[nid] = svg.TreeNode(nid, name, fill="#fdecea", stroke=CHINA,
                                           badge=_badge(fs),
-                                          title=name + " — " + "; ".join(map(_finding_text, fs)))
+                                          title=name + " — " + "; ".join(map(_finding_text, fs)),
+                                          dashed=all(f.get("basis") == "group" for f in fs))
             else:
                 nodes[nid] = svg.TreeNode(nid, name)
         charts.append(svg.tree_chart([pid], children, nodes, chart=f"bom-{pid.split(':', 1)[1]}",
                                      title=f"Bill of materials of {names[pid]}, chokepoints marked"))
         captions.append(f"{names[pid]}: {len(findings)} of its inputs have a single point of "
                         f"failure (red; badge = dominant country and its share of world output at "
-                        f"the most concentrated stage). ↑ marks an item whose inputs are drawn "
-                        f"above.")
+                        f"the most concentrated stage; * and a dashed border: the element has no "
+                        f"figure of its own, so the share is that of its group, e.g. the magnet "
+                        f"rare earths). ↑ marks an item whose inputs are drawn above.")
     # The finding: how many products are exposed, through which inputs.
     by_input: dict[str, set[str]] = defaultdict(set)
     for r in spof:
@@ -258,10 +263,13 @@ def spof_section(store: GraphStore, spof: list[dict[str, Any]],
             f"The inputs behind the most products: "
             + ", ".join(f"{i} ({len(by_input[i])} products)" for i in top_inputs) + ".")
     shown = [r for r in spof if r["product_id"] in products]
-    table = Table(["product", "input", "stage", "supplier", "share", "rule", "year", "path"],
-                  [[r["product"], r["input"], r["stage"], r["supplier"], pct(r.get("share"), 1),
-                    r["rule"], str(r.get("year") or ""), " → ".join(r.get("path") or [])]
-                   for r in shown], numeric={4, 6})
+    table = Table(["product", "input", "stage", "supplier", "share", "rule", "basis", "year",
+                   "path"],
+                  [[r["product"], r["input"], r["stage"] or "", r["supplier"],
+                    pct(r.get("share"), 1), r["rule"],
+                    f"group: {r['group']}" if r.get("basis") == "group" else (r.get("basis") or ""),
+                    str(r.get("year") or ""), " → ".join(r.get("path") or [])]
+                   for r in shown], numeric={4, 7})
     keys = [{"a": r["supplier_id"], "b": r["input_id"], "stage": r["stage"], "year": r.get("year")}
             for r in shown if r.get("supplier_id")]
     drawn = set()

@@ -23,6 +23,9 @@
 // param as_of_year: int = null
 // returns: kind, count, example, detail, cited
 // table: kind, count, example, detail
+// Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
+// :param max_age => 5;
+// :param as_of_year => null;
 CALL {
   OPTIONAL MATCH (n)
   WHERE (n.source_ids IS NULL OR size(n.source_ids) = 0) AND NOT n:_Meta
