@@ -32,7 +32,7 @@ CARRY = "__CARRY__"
 BROWSER_HEAD = ("// Neo4j Browser: set the parameters first - run each line below without its "
                 "leading //, editing the values:")
 _BLOCK = re.compile(r"^(?P<indent>[ \t]*)// BEGIN fragment (?P<name>[\w-]+)\((?P<carry>[^)]*)\)"
-                    r"[^\n]*\n(?P<body>.*?)^[ \t]*// END fragment (?P=name)[ \t]*$", re.M | re.S)
+                    r"[^\n]*\n(?P<body>.*?)^[ \t]*// END fragment (?P=name)[ \t]*$", re.MULTILINE | re.DOTALL)
 
 
 def fragment_path(name: str, directory: Path | None = None) -> Path:

@@ -267,7 +267,7 @@ def test_china_exposure_matches_the_oracle(store: Any, max_depth: int) -> None:
 # -- chinese-controlled abroad -------------------------------------------------------------------------
 def test_chinese_controlled_abroad_chains(store: Any) -> None:
     load(store, "base", "bom", "owners")
-    rows = q(store, "chinese-controlled-abroad")
+    rows = q(store, "chinese-controlled-abroad", min_ownership=0.0)   # any stake
     by = {(r["entity_id"], r["material_id"]): r for r in rows}
     tfm = by[("facility:tenke-fungurume", "material:cobalt")]
     assert tfm["owner_chain"] == ["CMOC Group", "Lualaba Holdings", "Tenke Fungurume mine"]
@@ -276,11 +276,16 @@ def test_chinese_controlled_abroad_chains(store: Any) -> None:
     assert tfm["share"] == approx(114000 / 290000)
     assert tfm["attributed_share"] == approx(0.4 * 114000 / 290000)
     assert tfm["country"] == "Congo, Democratic Republic of the" and tfm["stage"] == "mining"
-    # three links, one share unknown: counted as 1 (upper bound) and flagged
+    # three links, one share unknown: 1 in the upper bound, 0 in the lower, and named
     gb = by[("facility:greenbushes", "material:lithium")]
     assert gb["owner_chain"] == ["Tianqi Lithium", "Tianqi Lithium HK",
                                  "Tianqi Lithium Energy Australia", "Greenbushes mine"]
     assert gb["ownership_share"] == approx(0.51 * 0.51) and gb["share_complete"] is False
+    assert gb["ownership_high"] == approx(0.51 * 0.51) and gb["ownership_low"] == 0.0
+    assert gb["unknown_links"] == ["Tianqi Lithium -> Tianqi Lithium HK"]
+    assert gb["co_owners"] == [{"owner": "Albemarle", "share": 0.49, "year": 2024}]
+    assert gb["control"] == "minority" and gb["output_basis"] == "facility output"
+    assert tfm["ownership_low"] == approx(0.4) and tfm["unknown_links"] == []
     assert gb["share"] == approx(20000 / 240000)
     # a foreign firm owned by the Chinese state: the chain starts at the state
     mor = by[("facility:morowali-hpal", "material:cobalt")]
@@ -303,6 +308,40 @@ def test_chinese_controlled_abroad_filters(store: Any) -> None:
     rows = q(store, "chinese-controlled-abroad", material="cobalt", min_ownership=0.1)
     assert [r["entity"] for r in rows] == ["Tenke Fungurume mine", "Morowali HPAL plant"]
     assert rows[1]["share"] == approx(10000 / 290000)
+    # the default lists control only (0.5, as the title says): the 40 % and 42 % stakes drop out
+    assert list_queries()["chinese-controlled-abroad"].params["min_ownership"].default == 0.5
+    assert q(store, "chinese-controlled-abroad", material="cobalt") == []
+
+
+def test_chinese_controlled_abroad_bounds_joint_ventures_and_dated_stakes(store: Any) -> None:
+    load(store, "base", "bom", "owners")
+    # Plant what the records format cannot hold yet: a second, older stake for the same pair
+    # (CMOC in Lualaba: 0.8 in 2024, 0.3 in 2019), and a 50:50 joint venture whose Chinese side's
+    # share is unknown (the partner's 0.5 is stated).
+    store.write([WriteStatement(
+        "UNWIND $rows AS row MATCH (a {id: row.a}), (b {id: row.b}) "
+        "CREATE (a)-[:OWNS {share: row.share, year: row.year, source_ids: ['source:chokepoint-curated']}]->(b)",
+        [[{"a": "firm:china-moly", "b": "firm:lualaba-holdings", "share": 0.3, "year": 2019},
+          {"a": "firm:china-moly", "b": "facility:morowali-hpal", "share": None, "year": 2024},
+          {"a": "firm:albemarle", "b": "facility:morowali-hpal", "share": 0.3, "year": 2024}]],
+        "plant stakes", kind="relationship")])
+    by = {r["entity_id"]: r for r in q(store, "chinese-controlled-abroad", min_ownership=0.0)
+          if r["material_id"] in (None, "material:cobalt")}
+    tfm = by["facility:tenke-fungurume"]
+    assert tfm["chains"] == 1 and tfm["ownership_share"] == approx(0.8 * 0.5)   # latest stake only
+    assert by["firm:lualaba-holdings"]["ownership_low"] == approx(0.8)
+    # Morowali: the state chain (0.6 * 0.7 = 0.42) plus CMOC's unknown stake. Lower bound 0.42;
+    # upper 0.42 + 1 capped at 1, then at 1 - 0.3 (Albemarle's stated stake) = 0.7.
+    mor = by["facility:morowali-hpal"]
+    assert mor["ownership_low"] == approx(0.42) and mor["ownership_high"] == approx(0.7)
+    assert mor["chains"] == 2 and mor["share_complete"] is False and mor["control"] == "possible"
+    assert mor["unknown_links"] == ["CMOC Group -> Morowali HPAL plant"]
+    assert mor["co_owners"] == [{"owner": "Albemarle", "share": 0.3, "year": 2024}]
+    assert mor["attributed_share_low"] == approx(0.42 * 10000 / 290000)
+    assert mor["attributed_share"] == approx(0.7 * 10000 / 290000)
+    # with the default (control) the possible controller is listed, the minority stake is not
+    listed = {r["entity_id"] for r in q(store, "chinese-controlled-abroad")}
+    assert "facility:morowali-hpal" in listed and "facility:mountain-pass" not in listed
 
 
 # -- export controls -----------------------------------------------------------------------------------

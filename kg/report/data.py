@@ -395,8 +395,15 @@ def exposure_section(store: GraphStore, importer: str = "USA") -> Section:
 
 # ------------------------------------------------------------- 4. ownership chains abroad
 
+def _owned(r: dict[str, Any]) -> str:
+    low, high = r.get("ownership_low"), r.get("ownership_high")
+    if low is None or high is None or abs(high - low) < 1e-9:
+        return pct(high)
+    return f"{pct(low)}–{pct(high)}"
+
+
 def ownership_section(store: GraphStore) -> Section:
-    _, rows = run_query(store, "chinese-controlled-abroad")
+    _, rows = run_query(store, "chinese-controlled-abroad", {"min_ownership": 0.0})  # any stake
     children: dict[str, list[tuple[str, str]]] = defaultdict(list)
     nodes: dict[str, svg.TreeNode] = {}
     roots: dict[str, int] = {}
@@ -424,7 +431,7 @@ def ownership_section(store: GraphStore) -> Section:
                     for x in rs if x.get("material")]
             nodes[name] = svg.TreeNode(
                 name, name, badge=r.get("country_iso3") or "", badge_color=OTHER,
-                title=(f"{name}, {r['country']}: Chinese ownership {pct(r.get('ownership_share'))}"
+                title=(f"{name}, {r['country']}: Chinese ownership {_owned(r)}"
                        + (f"; produces {', '.join(made)}" if made else "")))
         else:
             nodes[name] = svg.TreeNode(name, name, fill="#f5f7f8", title=name)
@@ -448,7 +455,7 @@ def ownership_section(store: GraphStore) -> Section:
     table = Table(["asset", "country", "material", "stage", "owned", "world share", "attributed",
                    "owner chain"],
                   [[r["entity"], r["country"], r.get("material") or "–", r.get("stage") or "–",
-                    pct(r.get("ownership_share")), pct(r.get("share"), 1),
+                    _owned(r), pct(r.get("share"), 1),
                     pct(r.get("attributed_share"), 2), " → ".join(r.get("owner_chain") or [])]
                    for r in rows], numeric={4, 5, 6})
     entity_ids = list(dict.fromkeys(r["entity_id"] for r in rows if r.get("entity_id")))
@@ -462,9 +469,10 @@ def ownership_section(store: GraphStore) -> Section:
     keys = [{"a": r["entity_id"], "b": r["material_id"], "stage": r["stage"], "year": r["year"]}
             for r in rows if r.get("material_id") and r.get("stage") and r.get("year")]
     ids = _ids(x["ids"] for x in own) + _ids(x["ids"] for x in state) + produces_sources(store, keys)
-    notes = ["Percentages on the links are the share each owner holds in the next (blank: unknown,"
-             " counted as 1). Badge: the asset's country. Only ownership the graph records is seen;"
-             " offtake, operatorship and debt are not."]
+    notes = ["Percentages on the links are the share each owner holds in the next (blank: unknown)."
+             " Where a share is unknown, 'owned' is a range: unknown counted as 0, and as 1 capped"
+             " by the other owners' stated stakes. Badge: the asset's country. Only ownership the"
+             " graph records is seen; offtake, operatorship and debt are not."]
     return Section("ownership", "Ownership chains abroad",
                    "Which assets outside China are owned, through chains of firms, by Chinese "
                    "owners?", lead, [chart], table, "chinese-controlled-abroad",
