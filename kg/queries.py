@@ -20,7 +20,7 @@ from typing import Any
 
 from .errors import UsageError
 from .paths import queries_dir
-from .query_params import check_ids, check_values
+from .query_params import DATES, TODAY, TODAY_IN_BROWSER, check_ids, check_values, resolve_dates
 from .store import GraphStore
 
 PARAM_TYPES = ("string", "int", "float", "bool", "list<string>", "list<int>", "list<float>")
@@ -63,6 +63,7 @@ class StoredQuery:
                 raise UsageError(f"query {self.name!r} needs -p {name}=<{param.type}>")
             else:
                 bound[name] = param.default
+        resolve_dates(bound)
         check_values(self.name, bound, set(given))
         return bound
 
@@ -133,7 +134,8 @@ def param_lines(query: StoredQuery, overrides: dict[str, Any] | None = None) -> 
     for name, param in query.params.items():
         value = overrides.get(name, param.default)
         note = "  // required: set a value" if param.required and name not in overrides else ""
-        lines.append(f":param {name} => {cypher_literal(value)};{note}")
+        literal = TODAY_IN_BROWSER if name in DATES and value == TODAY else cypher_literal(value)
+        lines.append(f":param {name} => {literal};{note}")
     return lines
 
 

@@ -6,7 +6,8 @@ gets them without repeating them in its header:
 - ranges: `threshold` and `min_ownership` are fractions 0-1, `year`/`as_of_year` 1900-2100,
   `max_depth` 1-4 (the longest REQUIRES walk china-exposure takes), `max_age` 0-200; floats must
   be finite (no nan, no inf);
-- `as_of` is an ISO date YYYY-MM-DD that exists;
+- `as_of` is an ISO date YYYY-MM-DD that exists, or `today` (its default where a query declares
+  `= "today"`), replaced by the current date when the query runs;
 - `stage` is one of the supply stages, `issue` one of classification-gaps' issues;
 - ids: `material`, `item` (a material or product: id, id without prefix, or name), `product`
   (a product), `importer`, `country`, `exclude`, `partner`, `domestic` (a country: ISO3 or
@@ -35,6 +36,15 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "issue": ("shared-code", "coarse-trade", "no-hs-code", "no-trade-data"),
 }
 DATES = ("as_of",)
+TODAY = "today"
+TODAY_IN_BROWSER = "toString(date())"   # what a `today` default becomes on a Neo4j Browser :param line
+
+
+def resolve_dates(bound: dict[str, Any]) -> None:
+    """Replace `today` in date parameters by the current date (in place)."""
+    for name in DATES:
+        if bound.get(name) == TODAY:
+            bound[name] = _dt.date.today().isoformat()
 
 
 @dataclass(frozen=True)

@@ -356,7 +356,8 @@ def test_export_control_status_follows_dates(store: Any) -> None:
                   "2025-11-09", "2026-11-27", "2026-11-28", "2027-01-01"):
         rows = q(store, "export-control-impact", as_of=as_of, include_inactive=True)
         got = {r["control_id"]: r["status"] for r in rows}
-        exp = {i: oracle.control_status(c, as_of) for i, c in controls.items()}
+        exp = {i: oracle.control_status(c, as_of, oracle.newest_source_year(w, c))
+               for i, c in controls.items()}
         assert got == exp, as_of
         in_force = {r["control_id"] for r in q(store, "export-control-impact", as_of=as_of)}
         assert in_force == {i for i, s in exp.items() if s == "in-force"}, as_of
@@ -366,7 +367,9 @@ def test_export_control_status_follows_dates(store: Any) -> None:
     assert at("2025-11-08")["control:mofcom-2024-46-clause-2"] == "in-force"
     assert at("2025-11-09")["control:mofcom-2024-46-clause-2"] == "suspended"
     assert at("2026-11-27")["control:mofcom-2024-46-clause-2"] == "suspended"
-    assert at("2026-11-28")["control:mofcom-2024-46-clause-2"] == "in-force"
+    # the suspension ends and no cited source is newer than 2026: lapsed, not in force (the old
+    # answer, in force again, claimed more than the graph knows)
+    assert at("2026-11-28")["control:mofcom-2024-46-clause-2"] == "lapsed-unverified"
     # suspended before it ever took effect
     assert at("2025-11-07")["control:mofcom-2025-58"] == "announced"
     assert at("2025-11-08")["control:mofcom-2025-58"] == "suspended"
@@ -566,3 +569,63 @@ def test_what_if_cutoff_with_assets_owned_abroad(store: Any) -> None:
     drc = q(store, "what-if-cutoff", country="COD")
     assert [(r["input"], r["stage"]) for r in drc] == [("Cobalt", "mining")]
     assert drc[0]["lost_share"] == approx(220 / 290) and drc[0]["country"] == "COD"
+
+
+def test_export_controls_dated_validity_other_imposers_and_technology(store: Any) -> None:
+    load(store, *CONTROLS, "validity")
+    at = lambda d: {r["control_id"]: r for r in  # noqa: E731
+                    q(store, "export-control-impact", as_of=d, include_inactive=True)}
+    # a US measure (imposed by the United States, not China) whose suspension ended on 2026-06-30:
+    # a source from 2027 postdates the end, so the measure is in force again, shown as US
+    us = at("2026-07-01")["control:planted-us-gallium"]
+    assert (us["status"], us["imposed_by"], us["newest_source_year"]) == ("in-force", "United States", 2027)
+    assert us["validity_note"] is None
+    assert at("2026-06-30")["control:planted-us-gallium"]["status"] == "suspended"
+    # China's Ga/Ge ban: its suspension ended 2026-11-27, its newest source is from 2025
+    ban = at("2026-12-01")["control:mofcom-2024-46-clause-2"]
+    assert ban["status"] == "lapsed-unverified" and ban["newest_source_year"] == 2025
+    assert "suspension ended 2026-11-27" in ban["validity_note"]
+    assert "control:mofcom-2024-46-clause-2" not in {
+        r["control_id"] for r in q(store, "export-control-impact", as_of="2026-12-01")}
+    # a technology catalogue restricts the know-how, not the magnet: one row, no products reached
+    tech = [r for r in q(store, "export-control-impact", as_of="2025-01-01")
+            if r["control_id"] == "control:planted-tech-catalogue"]
+    assert [(r["material_id"], r["product_id"], r["restricted_as"]) for r in tech] == \
+        [("product:ndfeb-magnet", None, ["technology"])]
+    assert "technology" in tech[0]["validity_note"]
+    # the drone needs the magnet: reached by the HS-code restriction on NdPr oxide, never by the
+    # technology catalogue
+    reached = {(r["control_id"], r["product_id"]) for r in q(store, "export-control-impact",
+                                                             as_of="2025-06-30")}
+    assert ("control:mofcom-2025-18", "product:planted-drone") in reached
+    assert not any(c == "control:planted-tech-catalogue" and p for c, p in reached)
+
+
+def test_export_control_as_of_defaults_to_today(store: Any) -> None:
+    import datetime as dt
+    load(store, *CONTROLS, "validity")
+    query = list_queries()["export-control-impact"]
+    assert query.params["as_of"].default == "today"
+    assert query.bind({})["as_of"] == dt.date.today().isoformat()
+    today = {r["control_id"]: r["status"] for r in q(store, "export-control-impact",
+                                                     include_inactive=True)}
+    dated = {r["control_id"]: r["status"] for r in q(store, "export-control-impact",
+                                                     as_of=dt.date.today().isoformat(),
+                                                     include_inactive=True)}
+    assert today == dated
+
+
+def test_provenance_audit_lists_ended_validity_windows(store: Any) -> None:
+    load(store, *CONTROLS, "validity")
+    by = {r["kind"]: r for r in q(store, "provenance-audit", as_of="2026-12-01")}
+    # ended by then: the Ga/Ge ban (2026-11-27, sources from 2025) and the battery controls'
+    # suspension (2026-11-10); the US measure (ended 2026-06-30) has a 2027 source
+    w = world(*CONTROLS, "validity")
+    expected = sorted(i for i, n in w.nodes.items()
+                      if n.get("suspended_until") and n["suspended_until"] < "2026-12-01"
+                      and (oracle.newest_source_year(w, n) or 0) <= int(n["suspended_until"][:4]))
+    assert len(expected) == 2 and "control:planted-us-gallium" not in expected
+    assert by["validity-ended"]["count"] == 2
+    assert by["validity-ended"]["example"].split(" ")[0] in expected
+    assert "validity-ended" not in {r["kind"] for r in q(store, "provenance-audit",
+                                                         as_of="2025-01-01")}

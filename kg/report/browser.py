@@ -30,6 +30,7 @@ from typing import Any
 
 from ..models import NODE_TYPES, RELATIONSHIP_TYPES
 from ..queries import StoredQuery, list_queries, param_lines
+from ..query_params import TODAY, TODAY_IN_BROWSER
 
 STYLE_FILE = "chokepoint.grass"
 GUIDE_FILE = "chokepoint-guide.html"
@@ -334,6 +335,8 @@ def param_value(text: str) -> Any:
     """Parse the right-hand side of a generated `:param` line back to a Python value (the
     literals `cypher_literal` writes: null, booleans, numbers, quoted strings, lists)."""
     text = text.strip()
+    if text == TODAY_IN_BROWSER:
+        return TODAY
     if text.startswith("'") and text.endswith("'"):
         return text[1:-1].replace("\\'", "'").replace("\\\\", "\\")
     if text.startswith("[") and text.endswith("]"):

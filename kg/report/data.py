@@ -525,7 +525,10 @@ def controls_section(store: GraphStore, as_of: _dt.date, importer: str = "USA") 
             stop = s_until or end
             spans.append(svg.Span(s_from, min(stop, end), "suspended",
                                   f"suspended {s_from} – {s_until or 'open'}"))
-            if s_until and s_until < end:
+            if s_until and s_until < end and c.get("status") == "lapsed-unverified":
+                spans.append(svg.Span(s_until, end, "announced",
+                                      f"suspension ended {s_until}: no later source, unverified"))
+            elif s_until and s_until < end:
                 spans.append(svg.Span(s_until, end, "active", f"in force again after {s_until}"))
         else:
             spans.append(svg.Span(eff, end, "active", f"in force from {eff}"))
@@ -539,12 +542,15 @@ def controls_section(store: GraphStore, as_of: _dt.date, importer: str = "USA") 
                          start=start, end=end, today=as_of)
     in_force = [c for c in ordered if c.get("status") == "in-force"]
     suspended = [c for c in ordered if c.get("status") == "suspended"]
+    lapsed = [c for c in ordered if c.get("status") == "lapsed-unverified"]
     items = set().union(*(c["items"] for c in in_force)) if in_force else set()
     prods = set().union(*(c["products"] for c in in_force)) if in_force else set()
     imposers = sorted({c.get("imposed_by") or "?" for c in ordered})
     lead = (f"On {as_of.isoformat()}, {len(in_force)} of the {len(ordered)} export-control measures "
             f"in the graph ({', '.join(imposers)}) are in force"
             + (f" and {len(suspended)} suspended" if suspended else "")
+            + (f"; {len(lapsed)} suspensions have ended with no later source in the graph, so "
+               f"whether those measures apply again is unverified" if lapsed else "")
             + f"; those in force restrict {len(items)} materials and products and reach "
               f"{len(prods)} products downstream.")
     if suspended:
@@ -562,7 +568,10 @@ def controls_section(store: GraphStore, as_of: _dt.date, importer: str = "USA") 
                     + (" …" if len(c["items"]) > 6 else ""),
                     str(len(c["products"]))] for c in ordered], numeric={6})
     notes = ["Status on the report date: in force when effective (else announced) on or before it, "
-             "not suspended and not revoked. Products reached: products whose bill of materials "
+             "not suspended and not revoked; lapsed-unverified when a suspension has ended and no "
+             "source in the graph is newer than its end. A measure on technology (e.g. the 2023 "
+             "catalogue of prohibited technologies) restricts the know-how to make an item, not "
+             "the item, so it reaches no products downstream. Products reached: products whose bill of materials "
              "needs a restricted item (REQUIRES, up to 6 levels)."]
     return Section("export-controls", "Export controls in force over time",
                    "Which export controls bind on the report date, and what do they reach?", lead,
