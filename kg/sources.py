@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from .errors import KGError
+from .errors import KGError, UsageError
 from .models import Record
 
 log = logging.getLogger(__name__)
@@ -54,8 +56,89 @@ class Loader(Protocol):
     def parse(self, paths: Iterable[Path]) -> Iterator[Record]: ...
 
 
+@dataclass(frozen=True)
+class LoaderEntry:
+    """One loader in the registry: everything the CLI and the build need to know about it.
+
+    `module` is imported only when the loader is used. `id_prefixes` say which Source records the
+    loader owns (by id prefix); `fetch_options` name the `kg fetch` options its `fetch()` accepts
+    (`edition`, `year`, `hs_codes`); `snapshot_recipe` ("module:function") lists, for
+    `python -m loaders._snapshot`, the inputs a bundled snapshot is rebuilt from. See
+    docs/architecture.md, "Adding a loader".
+    """
+
+    name: str
+    module: str
+    id_prefixes: tuple[str, ...] = ()
+    fetch_options: tuple[str, ...] = ()
+    snapshot_recipe: str | None = None
+    fetchable: bool = True            # False: bundled tables only, `kg fetch` skips it
+
+    def load(self) -> Loader:
+        """The loader module (imported on first use)."""
+        module: Loader = importlib.import_module(self.module)
+        return module
+
+    def available(self) -> bool:
+        return importlib.util.find_spec(self.module) is not None
+
+
+class LoaderRegistry:
+    """The loaders a build or the CLI may use, by name; handed to `kg.build` by the CLI/API so the
+    core never imports the `loaders` package (docs/architecture.md, "Layers")."""
+
+    def __init__(self, entries: Iterable[LoaderEntry] = ()) -> None:
+        self._entries: dict[str, LoaderEntry] = {}
+        for entry in entries:
+            self.add(entry)
+
+    def add(self, entry: LoaderEntry) -> None:
+        if entry.name in self._entries:
+            raise ValueError(f"loader {entry.name!r} is registered twice")
+        self._entries[entry.name] = entry
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def entry(self, name: str) -> LoaderEntry:
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise UsageError(f"unknown source {name!r}; known: {', '.join(self._entries)}") from None
+
+    def get(self, name: str) -> Loader:
+        """The loader module for `name`; a UsageError names the known ones."""
+        entry = self.entry(name)
+        try:
+            return entry.load()
+        except ModuleNotFoundError as exc:
+            if exc.name != entry.module:
+                raise    # the loader exists but one of its own imports is missing: show that
+            raise UsageError(f"the {name!r} loader is not available in this version") from exc
+
+    def names(self) -> list[str]:
+        """Names of the registered loaders whose module is installed."""
+        return [n for n, e in self._entries.items() if e.available()]
+
+    def owner_of(self, source_id: str) -> str | None:
+        """The loader owning a Source record: the one with the longest matching id prefix."""
+        best: tuple[int, str] | None = None
+        for name, entry in self._entries.items():
+            for prefix in entry.id_prefixes:
+                if source_id.startswith(prefix) and (best is None or len(prefix) > best[0]):
+                    best = (len(prefix), name)
+        return best[1] if best else None
+
+
 class FetchError(KGError):
-    """A download failed after its retries; nothing partial was left behind."""
+    """A download failed after its retries; nothing partial was left behind. `status` is the last
+    HTTP status the server answered, if the failure was one (never parse it from the message)."""
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
@@ -104,7 +187,7 @@ def download(url: str, dest: Path, *, headers: Mapping[str, str] | None = None,
                 os.replace(tmp, dest)
                 tmp = None
                 return FetchedFile(url=url, path=dest, sha256=digest.hexdigest(),
-                                   retrieved=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                                   retrieved=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
                                    size=size)
         except urllib.error.HTTPError as exc:
             last = exc
@@ -122,7 +205,8 @@ def download(url: str, dest: Path, *, headers: Mapping[str, str] | None = None,
             log.warning("fetch %s failed (%s); retry %d/%d in %.1fs", redact(url),
                         redact(str(last)), attempt + 1, retries, delay)
             time.sleep(delay)
-    raise FetchError(f"{redact(url)}: failed after {retries + 1} attempts: {redact(str(last))}")
+    raise FetchError(f"{redact(url)}: failed after {retries + 1} attempts: {redact(str(last))}",
+                     status=last.code if isinstance(last, urllib.error.HTTPError) else None)
 
 
 _SECRET_PARAMS = re.compile(r"(?i)([?&](?:key|api_key|apikey|token|subscription-key|access_token)=)[^&#\s:]*")

@@ -9,7 +9,6 @@ exactly that and nothing else; retries, backoff and Retry-After stay in `downloa
 
 from __future__ import annotations
 
-import re
 import time
 import urllib.parse
 from collections.abc import Mapping
@@ -54,12 +53,6 @@ def redact(url: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(clean, safe=",*:")))
 
 
-def http_status(exc: FetchError) -> int | None:
-    """The final HTTP status a FetchError reports, if it was one (e.g. 404)."""
-    match = re.search(r": HTTP (\d{3}) ", str(exc))
-    return int(match.group(1)) if match else None
-
-
 def get(url: str, dest: Path, *, params: Mapping[str, str | int] | None = None,
         headers: Mapping[str, str] | None = None, pace: Pace | None = None,
         timeout: float = 60.0, retries: int = 4, backoff: float = 1.0,
@@ -79,9 +72,10 @@ def get(url: str, dest: Path, *, params: Mapping[str, str | int] | None = None,
         fetched = download(full, dest, headers=headers, timeout=timeout, retries=retries,
                            backoff=backoff, expect_min_bytes=0 if allow_empty else 1)
     except FetchError as exc:
-        if missing_ok and http_status(exc) == 404:
+        if missing_ok and exc.status == 404:
             return None
-        raise FetchError(str(exc).replace(full, shown)) from None
+        # `from None`: the original message (and so its traceback) carries the unredacted URL.
+        raise FetchError(str(exc).replace(full, shown), status=exc.status) from None
     if fetched.size == 0:
         dest.unlink(missing_ok=True)
         return None
