@@ -218,7 +218,7 @@ def measure_size(server: Server, n: int, tmp: Path, runs: int) -> dict[str, Any]
 
 
 def measure_bundled(server: Server, runs: int) -> dict[str, Any]:
-    from kg.build import build
+    from kg.api import build  # the loader registry comes with the API's build
     store = server.fresh("kg")
     build(store, offline=True, home=server.home)
 
@@ -347,14 +347,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--write", type=Path, help="also write the report to this file (RESULTS.md)")
+    parser.add_argument("--save", type=Path, default=Path(tempfile.gettempdir()) / "kg-targets.json",
+                        help="each step's figures, saved as they are measured (a late failure loses none)")
     args = parser.parse_args(argv)
     server = Server()
+    saved: dict[str, Any] = {"sizes": []}
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            sizes = [measure_size(server, n, Path(tmp), args.runs) for n in sorted(args.sizes)]
-        bundled = measure_bundled(server, args.runs)
+            for n in sorted(args.sizes):
+                saved["sizes"].append(measure_size(server, n, Path(tmp), args.runs))
+                args.save.write_text(json.dumps(saved), encoding="utf-8")
+        saved["bundled"] = measure_bundled(server, args.runs)
+        args.save.write_text(json.dumps(saved), encoding="utf-8")
     finally:
         server.close()
+    sizes, bundled = saved["sizes"], saved["bundled"]
     text = report(sizes, bundled, args.runs, argv)
     print(text)
     if args.write:
