@@ -91,8 +91,8 @@ class _Loader:
         self.wanted_sources: dict[str, tuple[str, int]] = {}
         # (material, stage, year) -> summed country share; a repeated fact is corrected to its
         # merged value in merge_repeats(), so it counts once
-        self.share_totals: dict[tuple[str, str, int], float] = {}
-        self.share_first: dict[tuple[str, str, int], tuple[str, int]] = {}
+        self.share_totals: dict[tuple[str, str, int, str], float] = {}
+        self.share_first: dict[tuple[str, str, int, str], tuple[str, int]] = {}
         self.records = 0
 
     # -- pass over the input -------------------------------------------------------------------
@@ -124,7 +124,8 @@ class _Loader:
                     and ident not in self.repeats):
                 share = _share_of(rec.properties())
                 if share is not None:
-                    group = (rec.to_id, rec.stage, rec.year)  # type: ignore[attr-defined]
+                    group = (rec.to_id, rec.stage, rec.year,  # type: ignore[attr-defined]
+                             rec.basis)  # type: ignore[attr-defined]  # capacity apart from output
                     self.share_totals[group] = self.share_totals.get(group, 0.0) + share
                     self.share_first.setdefault(group, (file, line))
 
@@ -150,7 +151,8 @@ class _Loader:
             if total > 1.0 + SHARE_TOLERANCE:
                 file, line = self.share_first[group]
                 errors.append(DataError(f"country shares of {group[0]} at stage {group[1]} in "
-                                        f"{group[2]} sum to {total:.3f}, more than 1 beyond rounding",
+                                        f"{group[2]} ({group[3]}) sum to {total:.3f}, more than 1 "
+                                        "beyond rounding",
                                         file=file, line=line, field="share"))
         wanted = sorted(set(self.wanted_nodes) | set(self.wanted_sources))
         in_store = known_in_store(wanted) if wanted else set()
@@ -200,7 +202,7 @@ class _Loader:
 
     def _recount_share(self, first: dict[str, Any], merged: dict[str, Any]) -> None:
         """A repeated country figure counts once in its group's total: at its merged value."""
-        group = (merged["to"], merged["key"]["stage"], merged["key"]["year"])
+        group = (merged["to"], merged["key"]["stage"], merged["key"]["year"], merged["key"]["basis"])
         before, after = _share_of(first["props"]), _share_of(merged["props"])
         self.share_totals[group] = self.share_totals.get(group, 0.0) - (before or 0.0) + (after or 0.0)
 

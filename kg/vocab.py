@@ -119,6 +119,10 @@ class CP(DefinedNamespace):
     estimated: URIRef
     qualifier: URIRef
     basis: URIRef
+    measuredAs: URIRef
+    otherShare: URIRef
+    sourcesPeriod: URIRef
+    series: URIRef
     sourceUnit: URIRef
     role: URIRef
     intensity: URIRef
@@ -350,6 +354,7 @@ _PROPS = [
     _p("estimated", CP.estimated, "boolean"),
     _p("qualifier", CP.qualifier, "string"),
     _p("basis", CP.basis, "string"),
+    _p("measured_as", CP.measuredAs, "string"),
     _p("source_unit", CP.sourceUnit, "string"),
     _p("role", CP.role, "string"),
     _p("intensity", CP.intensity, "decimal"),
@@ -361,6 +366,9 @@ _PROPS = [
     _p("net_import_reliance", CP.netImportReliance, "decimal"),
     _p("sources", CP.importSources, "country", "list"),
     _p("source_shares", CP.importSourceShares, "decimal", "list"),
+    _p("other_share", CP.otherShare, "decimal"),
+    _p("sources_period", CP.sourcesPeriod, "string"),
+    _p("series", CP.series, "string"),
     _p("item_id", CP.suppliedItem, "node"),
     _p("scope", CP.scope, "string"),
 ]

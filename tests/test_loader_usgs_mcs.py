@@ -71,7 +71,7 @@ def test_china_rare_earth_share(world: list) -> None:
     # China 270000 t REO of a 390000 t world total in 2024 (estimated column).
     r = one(world, "PRODUCES", "country:CHN", "material:rare-earths", year=2024)
     assert (r.stage, r.quantity, r.unit, r.source_unit) == ("mining", 270000, "t", "metric tons")
-    assert r.basis == "rare-earth-oxide equivalent"
+    assert (r.measured_as, r.basis) == ("rare-earth-oxide equivalent", "output")
     assert r.world_quantity == 390000
     assert r.share == pytest.approx(270000 / 390000) and round(r.share, 4) == 0.6923
     assert r.estimated is True
@@ -145,7 +145,7 @@ def test_world_total_with_a_footnote_number_and_several_types(world: list) -> No
     cod = one(world, "PRODUCES", "country:COD", "material:cobalt", year=2024)
     assert cod.share == pytest.approx(220000 / 290000)
     us = one(world, "PRODUCES", "country:USA", "material:cobalt", year=2024)
-    assert (us.quantity, us.share, us.basis) == (300, pytest.approx(300 / 290000), "cobalt content")
+    assert (us.quantity, us.share, us.measured_as) == (300, pytest.approx(300 / 290000), "cobalt content")
     assert us.estimated and one(world, "PRODUCES", "country:COD", "material:cobalt", year=2023).estimated
 
 
