@@ -50,6 +50,7 @@ class Row:
     reserve_notes: str
     unit_note: str | None = None    # set when the crosswalk corrects a wrongly printed unit
     capacity: bool = False          # a plant-capacity row (MCS 2026): PRODUCES basis "capacity"
+    unit_field: str = "UNIT_MEAS"   # the column the unit is in (MCS 2026: "Unit")
 
 
 @dataclass
@@ -159,7 +160,7 @@ def _world_totals(member: Member, rows: list[Row], stats: dict[str, int]
     for r in rows:
         if r.place.aggregate != "world" or r.info.stage is None:
             continue
-        unit, factor = unit_of(r.printed_unit, file=member.name, line=r.line, field="UNIT_MEAS")
+        unit, factor = unit_of(r.printed_unit, file=member.name, line=r.line, field=r.unit_field)
         used = False
         for year, cell in r.prod.items():
             if cell.value is None or cell.qualifier:
@@ -199,7 +200,7 @@ def _produces(member: Member, rows: list[Row], totals: dict[tuple[str, str, int,
     for r in rows:
         if r.place.iso3 is None or r.info.stage is None:
             continue
-        unit, factor = unit_of(r.printed_unit, file=member.name, line=r.line, field="UNIT_MEAS")
+        unit, factor = unit_of(r.printed_unit, file=member.name, line=r.line, field=r.unit_field)
         for year, cell in r.prod.items():
             if cell.empty:
                 cell = _note_cell(r.prod_notes, year)
