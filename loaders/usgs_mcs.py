@@ -39,6 +39,7 @@ from kg.models import Record, parse_record
 from kg.sources import FetchError, FetchedFile, SourceSpec, download, write_manifest
 
 from ._common import Member, iter_members
+from ._snapshot import Recipe
 from ._usgs import crosswalk as cw
 from ._usgs import commodities, nir, salient, trends, world
 
@@ -76,6 +77,37 @@ PARTS = {
     "trends": ("usgs-mcs-{e}-industry-trends", "Mineral Commodity Summaries {e}: mineral industry "
                                                "trends (Fig2 net import reliance, T5 critical minerals)"),
 }
+
+
+# --- snapshot recipe: which public files `kg snapshot rebuild` bundles, under which names ---------
+
+def _snapshot_inputs(members: list[Member]) -> list[tuple[Member, str, dict[str, Any]]]:
+    out = []
+    for m in members:
+        kind = _kind(m)
+        if kind is None:
+            continue
+        edition = _edition(m)
+        item, doi = EDITIONS.get(edition, (None, None))
+        if kind == "world":
+            name, archive = f"MCS{edition}_World_Data.csv", "World_Data.zip"
+        elif kind == "salient":
+            found = re.search(r"(mcs\d{4}-?[a-z]+_salient\.csv)$", m.filename, re.I)
+            name, archive = (found.group(1) if found else m.filename), "Salient_Commodity.zip"
+        elif kind == "commodities":
+            name, archive = m.filename, None
+        else:
+            found = re.search(r"(MCS\d{4}_.+\.csv)$", m.filename, re.I)
+            name, archive = (found.group(1) if found else m.filename), "Industry_Trends.zip"
+        extra = {"url": f"{SCIENCEBASE}/catalog/item/{item}" if item else SPEC.homepage,
+                 "doi": doi, "edition": edition}
+        if archive:
+            extra.update(archive=archive, member=name)
+        out.append((m, name, extra))
+    return out
+
+
+SNAPSHOT = Recipe(_snapshot_inputs)
 
 
 # --- fetch: the only network code ----------------------------------------------------------------

@@ -86,12 +86,9 @@ def merge(facts: list[NirFact], imports: list[tuple[int, str, Any]] = ()  # type
             "type": "IMPORT_RELIANCE", "from": "country:USA", "to": material, "year": year,
             "net_import_reliance": None if chosen.value is None else float(chosen.value),
             "qualifier": chosen.qualifier, "sources": list(ranked),
-            "series": chosen.form.lower() if chosen.form and any(
-                f.form and f.form != chosen.form for f in group) else None,
+            "series": chosen.form.lower() if chosen.form else None,
             "source_ids": sorted({f.source_id for f in group}),
         }
-        if chosen.form and not record["series"]:
-            notes.insert(0, f"USGS form: {chosen.form}")
         found = shares_at.get((material, year))
         if found:
             sid, shares = found
