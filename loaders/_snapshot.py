@@ -93,7 +93,7 @@ def rebuild(source_dir: Path, names: list[str] | None = None, *, accept_new: boo
     if unknown:
         raise DataError(f"no snapshot recipe for {', '.join(unknown)}; loaders with one: "
                         f"{', '.join(sorted(available))}", file=str(source_dir))
-    plans = []
+    plans: list[tuple[Outcome, list[Input], dict[str, Any]]] = []
     for name in names or sorted(available):
         recipe = available[name]
         inputs = recipe.select(list(iter_members([source_dir], recipe.suffixes)))
@@ -140,10 +140,11 @@ def build(name: str, inputs: list[Input], out: Path, manifest: dict[str, Any] | 
         files = []
         for member, public, extra in inputs:
             (scratch / public).write_bytes(member.data)
-            # An unchanged input keeps its recorded provenance (retrieval date, mirror it came from).
-            entry = previous.get((public, member.sha256)) or {
-                "file": public, **extra, "sha256": member.sha256, "size": len(member.data),
-                "retrieved": retrieved or member.retrieved}
+            entry = {"file": public, **extra, "sha256": member.sha256, "size": len(member.data),
+                     "retrieved": retrieved or member.retrieved}
+            # An unchanged input keeps its recorded retrieval date and the mirror it was copied from.
+            old = previous.get((public, member.sha256), {})
+            entry.update({k: old[k] for k in ("retrieved", "copied_from") if k in old})
             files.append(entry)
         files.sort(key=lambda e: e["file"])
         (scratch / "manifest.json").write_text(json.dumps({"source": name, "files": files}),

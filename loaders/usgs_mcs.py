@@ -40,8 +40,8 @@ from kg.sources import FetchedFile, FetchError, SourceSpec, download, write_mani
 
 from ._common import Member, crosswalk_file, iter_members
 from ._snapshot import Recipe
-from ._usgs import crosswalk as cw
 from ._usgs import commodities, nir, salient, trends, world
+from ._usgs import crosswalk as cw
 
 log = logging.getLogger(__name__)
 

@@ -24,12 +24,16 @@ def snapshot() -> None:
 @click.option("--accept-new", is_flag=True,
               help="accept inputs whose sha256 the manifest does not list, and record them")
 @click.option("--retrieved", default=None, help="retrieval date to record for new inputs (YYYY-MM-DD)")
+@click.option("--snapshot-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="the snapshot folder to check and write (default: the bundled loaders/snapshot)")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
 def rebuild(source_dir: Path, names: tuple[str, ...], accept_new: bool, retrieved: str | None,
-            fmt: str) -> None:
+            snapshot_dir: Path | None, fmt: str) -> None:
     """Regenerate every bundled part derived from public files, checking each input's sha256."""
+    from loaders._snapshot import SNAPSHOT
     from loaders._snapshot import rebuild as run
-    outcomes = run(source_dir, list(names) or None, accept_new=accept_new, retrieved=retrieved)
+    outcomes = run(source_dir, list(names) or None, accept_new=accept_new, retrieved=retrieved,
+                   root=snapshot_dir or SNAPSHOT)
     rows: list[dict[str, Any]] = []
     for o in outcomes:
         rows.append({"source": o.source, "inputs": o.inputs,

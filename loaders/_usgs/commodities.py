@@ -199,7 +199,7 @@ def _world_row(member: Member, line: int, row: dict[str, str], out: Result) -> N
     material = (info.material if info else None) or commodity
     measured_as = (info.measured_as if info else None) or _measured_as(row.get("Other notes", ""))
     notes = clean(row["Notes"])
-    if cell.text and cell.value is None and cell.qualifier in (None, "NA") and not cell.empty:
+    if cell.value is None and cell.text and cell.text != cell.qualifier and not cell.empty:
         notes = "; ".join(p for p in (f"printed as {cell.text!r}", notes) if p)
     if stat == "reserves":
         if place.aggregate == "world":
@@ -323,13 +323,17 @@ def _import_shares(member: Member, groups: dict[tuple[str, str], list[tuple[int,
             else:
                 notes.append(f"{place.label} together: {cell.value.normalize():f}%")
                 other = (other or Decimal(0)) + share
-        total = sum(shares) + (other or 0)
+        # Rank by share (Hong Kong folded into China may move China up); ties keep USGS's order.
+        ranked = sorted(zip(sources, shares, strict=True), key=lambda x: -x[1])
+        sources, shares = [c for c, _ in ranked], [x for _, x in ranked]
+        total = sum(shares, Decimal(0)) + (other or Decimal(0))
         if not Decimal("0.97") <= total <= Decimal("1.03"):
             raise DataError(f"import shares of {commodity_name} ({series}) sum to "
                             f"{(total * 100).normalize():f}%, not 100% (rounding allows 3 points)",
                             file=member.name, line=first, field="Value")
-        by_material[material].append(ImportShares(material, commodity_name, period, tuple(sources), tuple(shares),
-                                                  other, series, member.name, first, tuple(notes)))
+        by_material[material].append(ImportShares(material, commodity_name, period, tuple(sources),
+                                                  tuple(shares), other, series, member.name, first,
+                                                  tuple(notes)))
     out = []
     for material, found in sorted(by_material.items()):
         if len(found) == 1:

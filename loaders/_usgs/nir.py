@@ -9,6 +9,7 @@ and every contributing table cited. A disagreement between tables is kept in `no
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -53,7 +54,7 @@ def fold_sources(codes: list[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def merge(facts: list[NirFact], imports: list[tuple[int, str, Any]] = ()  # type: ignore[assignment]
+def merge(facts: list[NirFact], imports: Sequence[tuple[int, str, Any]] = ()
           ) -> list[tuple[str, int, dict[str, Any]]]:
     """One record dict per (material, year), with (file, line) of the fact that gave the value.
 
@@ -82,7 +83,7 @@ def merge(facts: list[NirFact], imports: list[tuple[int, str, Any]] = ()  # type
                 notes.append(f"USGS also gives {other.form.lower()}: {_show(other)}")
             elif other.table != chosen.table and (other.value, other.qualifier) != (chosen.value, chosen.qualifier):
                 notes.append(f"{other.table} gives {_show(other)}")
-        record = {
+        record: dict[str, Any] = {
             "type": "IMPORT_RELIANCE", "from": "country:USA", "to": material, "year": year,
             "net_import_reliance": None if chosen.value is None else float(chosen.value),
             "qualifier": chosen.qualifier, "sources": list(ranked),

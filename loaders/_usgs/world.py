@@ -250,14 +250,15 @@ def _notes(r: Row, notes: str | None) -> str | None:
 def _shares(facts: dict[tuple[str, str, str, int, bool], dict[str, Any]],
             totals: dict[tuple[str, str, int, bool], Decimal]) -> None:
     sums: dict[tuple[str, str, int, bool], Decimal] = defaultdict(Decimal)
-    for (_, *group), f in facts.items():
+    for (_, material, stage, year, capacity), f in facts.items():
         if f["_quantity"] is not None and f["qualifier"] is None:
-            sums[tuple(group)] += f["_quantity"]  # type: ignore[index]
-    for (_, *group), f in facts.items():
-        world = totals.get(tuple(group))  # type: ignore[call-overload]
+            sums[(material, stage, year, capacity)] += f["_quantity"]
+    for (_, material, stage, year, capacity), f in facts.items():
+        group = (material, stage, year, capacity)
+        world = totals.get(group)
         if world is None or world <= 0:
             continue
-        if sums[tuple(group)] > world * ROUNDING_TOLERANCE:  # type: ignore[index]
+        if sums[group] > world * ROUNDING_TOLERANCE:
             printed = world / _factor(f["source_unit"])
             f["notes"] = "; ".join(p for p in (f["notes"], (
                 f"the USGS world total ({printed.normalize():f} {f['source_unit']}) is less than the "
