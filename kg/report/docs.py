@@ -180,7 +180,7 @@ def ontology_md() -> str:
         out += ["", f"{'/'.join(rel_cls.FROM)} → {'/'.join(rel_cls.TO)}"
                 + (f" · one fact per endpoints and {keys}" if keys else
                    " · one fact per pair of endpoints"), ""]
-        out += _fields_table(cls, comments, {"type"}) + [""]
+        out += _fields_table(rel_cls, comments, {"type"}) + [""]
     return "\n".join(out).rstrip() + "\n"
 
 
