@@ -52,7 +52,8 @@ EDITIONS = {
     2025: ("677eaf95d34e760b392c4970", "10.5066/P13XCP3R"),
     2023: ("63d1a3c6d34e06fef15006be", "10.5066/P9WCYUI6"),
 }
-WANTED = re.compile(r"(world_data|salient|industry_trends)[^/]*\.zip$|world_data\.csv$|_salient\.csv$"
+WANTED = re.compile(r"(world_data|salient|industry_trends|commodities_data)[^/]*\.zip$|world_data\.csv$"
+                    r"|commodities_data\.csv$|_salient\.csv$"
                     r"|fig2_net_import_reliance\.csv$|t5_critical_minerals_salient\.csv$", re.I)
 
 SPEC = SourceSpec(
@@ -112,7 +113,7 @@ SNAPSHOT = Recipe(_snapshot_inputs)
 
 # --- fetch: the only network code ----------------------------------------------------------------
 
-def fetch(dest: Path, *, base_url: str | None = None, edition: int = 2025, timeout: float = 60.0,
+def fetch(dest: Path, *, base_url: str | None = None, edition: int = 2026, timeout: float = 60.0,
           retries: int = 3, backoff: float = 1.0) -> list[Path]:
     """Resolve the edition's files from its ScienceBase item JSON (and child items) and download them.
 
