@@ -226,7 +226,7 @@ def test_observation_values_units_year_and_stage(turtle):
     assert turtle.value(obs, cp("stage")) == Literal("refining")
     assert turtle.value(obs, cp("estimated")) == Literal(True)
     withheld = URIRef(vocab.statement_iri("PRODUCES", "country:AUS", "material:rare-earths",
-                                          ("mining", 2024)))
+                                          ("mining", 2024, "output")))
     assert turtle.value(withheld, cp("qualifier")) == Literal("W")      # kept, never a 0
     assert turtle.value(withheld, cp("quantity")) is None
     trade = URIRef(vocab.statement_iri("EXPORTS_TO", "country:CHN", "country:USA",
