@@ -496,7 +496,7 @@ def test_fetch_resolves_files_from_the_item_json_and_retries(tmp_path: Path) -> 
         lb.route(f"/catalog/file/get/{ITEM}?f=__disk__aa", Reply(500, b"busy"), Reply(body=world_zip))
         lb.route(f"/catalog/file/get/{ITEM}?f=__disk__bb",
                  Reply(body=trends_zip, delay=1.5), Reply(body=trends_zip))       # first one times out
-        paths = usgs_mcs.fetch(tmp_path, base_url=lb.url, backoff=0.01, timeout=0.5)
+        paths = usgs_mcs.fetch(tmp_path, base_url=lb.url, edition=2025, backoff=0.01, timeout=0.5)
         assert lb.hits[f"/catalog/file/get/{ITEM}?f=__disk__aa"] == 2
         assert lb.hits[f"/catalog/file/get/{ITEM}?f=__disk__bb"] == 2
         assert "/meta.xml" not in lb.hits                               # not a data file
@@ -524,7 +524,7 @@ def test_fetch_walks_child_items(tmp_path: Path) -> None:
                  Reply(body=json.dumps({"items": [{"id": "c1", "files": [
                      {"name": "World_Data.zip", "url": f"{lb.url}/w.zip"}]}]}).encode()))
         lb.route("/w.zip", Reply(body=_zip_bytes("MCS2025_World_Data.csv", WORLD.read_bytes())))
-        assert [p.name for p in usgs_mcs.fetch(tmp_path, base_url=lb.url, backoff=0.01)] == ["World_Data.zip"]
+        assert [p.name for p in usgs_mcs.fetch(tmp_path, base_url=lb.url, edition=2025, backoff=0.01)] == ["World_Data.zip"]
 
 
 def test_fetch_404_is_final_and_leaves_nothing(tmp_path: Path) -> None:
@@ -532,7 +532,7 @@ def test_fetch_404_is_final_and_leaves_nothing(tmp_path: Path) -> None:
         lb.route(f"/catalog/item/{ITEM}?format=json", Reply(body=_item(lb.url, [
             {"name": "World_Data.zip", "url": f"{lb.url}/gone.zip"}])))
         with pytest.raises(FetchError, match="404"):
-            usgs_mcs.fetch(tmp_path, base_url=lb.url, backoff=0.01)
+            usgs_mcs.fetch(tmp_path, base_url=lb.url, edition=2025, backoff=0.01)
         assert lb.hits["/gone.zip"] == 1                                 # 4xx is not retried
     assert not (tmp_path / "World_Data.zip").exists()
     assert not (tmp_path / "manifest.json").exists()
@@ -546,7 +546,7 @@ def test_fetch_truncated_body_leaves_no_partial_file(tmp_path: Path) -> None:
             {"name": "World_Data.zip", "url": f"{lb.url}/cut.zip"}])))
         lb.route("/cut.zip", Reply(body=body, truncate=100))
         with pytest.raises(FetchError, match="truncated"):
-            usgs_mcs.fetch(tmp_path, base_url=lb.url, retries=2, backoff=0.01)
+            usgs_mcs.fetch(tmp_path, base_url=lb.url, edition=2025, retries=2, backoff=0.01)
         assert lb.hits["/cut.zip"] == 3
     assert not (tmp_path / "World_Data.zip").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") or p.suffix == ".part"]

@@ -64,7 +64,7 @@ WITH a, ownership, chains, complete, strongest, x, pa.stage AS stage, max(pa.yea
 OPTIONAL MATCH (a)-[pa:PRODUCES]->(x)
 WHERE pa.stage = stage AND pa.year = yr
 WITH a, ownership, chains, complete, strongest, x, stage, yr, pa,
-     [(:Country)-[pc:PRODUCES]->(x) WHERE pc.stage = stage AND pc.year = yr
+     [(:Country)-[pc:PRODUCES {basis: 'output'}]->(x) WHERE pc.stage = stage AND pc.year = yr
       | {w: pc.world_quantity, q: pc.quantity}] AS national
 WITH a, ownership, chains, complete, strongest, x, stage, yr, pa,
      reduce(w = 0.0, r IN national | CASE WHEN r.w > w THEN r.w ELSE w END) AS world,

@@ -15,7 +15,8 @@
 //   concentrated; a single country at 50 % or more is flagged on its own. With no year given the
 //   latest year with at least one figure (not only W/NA qualifiers) for that material and stage
 //   is used. Limits: only country-level
-//   PRODUCES counts (firm and facility output is never added in); withheld (W) or unavailable
+//   PRODUCES counts (firm and facility output is never added in), output only (basis `output`:
+//   plant capacity is never presented as output); withheld (W) or unavailable
 //   figures are left out, so HHI is a lower bound where `share_covered` is well below 1;
 //   undocumented (illegal) production is invisible.
 // param material: string = null
@@ -24,7 +25,7 @@
 // returns: material, stage, year, top_country, top_share, hhi, producers, hhi_band,
 //   single_country_majority, share_covered, material_id, top_iso3, sources
 // table: material, stage, year, top_country, top_share, hhi, producers, hhi_band
-MATCH (:Country)-[p:PRODUCES]->(m)
+MATCH (:Country)-[p:PRODUCES {basis: 'output'}]->(m)
 WHERE (m:Material OR m:Product)
   AND ($material IS NULL OR m.id = $material OR m.id = 'material:' + $material
        OR m.id = 'product:' + $material OR toLower(m.name) = toLower($material))
@@ -32,7 +33,7 @@ WHERE (m:Material OR m:Product)
   AND ($year IS NULL OR p.year = $year)
   AND (p.quantity IS NOT NULL OR p.share IS NOT NULL)
 WITH m, p.stage AS stage, max(p.year) AS year
-MATCH (c:Country)-[p:PRODUCES]->(m)
+MATCH (c:Country)-[p:PRODUCES {basis: 'output'}]->(m)
 WHERE p.stage = stage AND p.year = year
 WITH m, stage, year, max(p.world_quantity) AS world, sum(p.quantity) AS total,
      collect({c: c, p: p}) AS rows

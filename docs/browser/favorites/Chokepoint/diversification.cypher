@@ -32,13 +32,13 @@ WHERE partner.id = $partner OR partner.id = 'country:' + $partner
 WITH partner,
      CASE WHEN partner IS NULL THEN [] ELSE [(partner)-[:PARTY_TO]->(pb:Agreement) | pb] END
        AS partners
-MATCH (:Country)-[pr:PRODUCES]->(m)
+MATCH (:Country)-[pr:PRODUCES {basis: 'output'}]->(m)
 WHERE (m:Material OR m:Product)
   AND ($material IS NULL OR m.id = $material OR m.id = 'material:' + $material
        OR m.id = 'product:' + $material OR toLower(m.name) = toLower($material))
   AND ($year IS NULL OR pr.year <= $year)
 WITH partner, partners, m, pr.stage AS stage, max(pr.year) AS yr
-MATCH (c:Country)-[pr:PRODUCES]->(m)
+MATCH (c:Country)-[pr:PRODUCES {basis: 'output'}]->(m)
 WHERE pr.stage = stage AND pr.year = yr
 WITH partner, partners, m, stage, yr, max(pr.world_quantity) AS world, sum(pr.quantity) AS total,
      collect({c: c, pr: pr}) AS rows

@@ -35,10 +35,10 @@ WHERE $product IS NULL OR p.id = $product OR p.id = 'product:' + $product
       OR toLower(p.name) = toLower($product)
 WITH DISTINCT x
 // Country shares of world output of the input, per stage, at the latest year.
-MATCH (:Country)-[pr:PRODUCES]->(x)
+MATCH (:Country)-[pr:PRODUCES {basis: 'output'}]->(x)
 WHERE $year IS NULL OR pr.year <= $year
 WITH x, pr.stage AS stage, max(pr.year) AS yr
-MATCH (c:Country)-[pr:PRODUCES]->(x)
+MATCH (c:Country)-[pr:PRODUCES {basis: 'output'}]->(x)
 WHERE pr.stage = stage AND pr.year = yr
 WITH x, stage, yr, max(pr.world_quantity) AS world, sum(pr.quantity) AS total,
      collect({c: c, pr: pr}) AS rows

@@ -62,10 +62,10 @@ MATCH (p:Product)-[:REQUIRES*1..6]->(x)
 WHERE $product IS NULL OR p.id = $product OR p.id = 'product:' + $product
       OR toLower(p.name) = toLower($product)
 WITH DISTINCT cid, owned, x
-MATCH (:Country)-[pr:PRODUCES]->(x)
+MATCH (:Country)-[pr:PRODUCES {basis: 'output'}]->(x)
 WHERE $year IS NULL OR pr.year <= $year
 WITH cid, owned, x, pr.stage AS stage, max(pr.year) AS yr
-MATCH (c:Country)-[pr:PRODUCES]->(x)
+MATCH (c:Country)-[pr:PRODUCES {basis: 'output'}]->(x)
 WHERE pr.stage = stage AND pr.year = yr
 WITH cid, owned, x, stage, yr, max(pr.world_quantity) AS world,
      sum(pr.quantity) AS total, collect({c: c.id, q: pr.quantity, s: pr.share}) AS rows
