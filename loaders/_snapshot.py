@@ -1,19 +1,34 @@
 """Rebuild the bundled snapshot (`loaders/snapshot/<name>/`) from the original public files.
 
+Maintainers run one command over a folder of public files:
+
     kg snapshot rebuild --from DIR [--source NAME …] [--accept-new] [--retrieved YYYY-MM-DD]
 
-Every loader whose bundled part is derived from public files declares its recipe in its own module
-as `SNAPSHOT = Recipe(select=…)`: which files of DIR it reads and under which public name and URL.
-For each such loader the command picks its inputs out of DIR, checks each one's sha256 against the
-part's `manifest.json` (a new, changed or missing input is an error unless `--accept-new`), parses
-them with the loader exactly as `kg load` does, and writes `records.jsonl` (one `record.to_json()`
-a line) and a `manifest.json` naming every input with its public URL and sha256, so every bundled
-figure can be traced to the public file it came from. A loader with no input in DIR is left as it is.
+or rebuild one part from files named explicitly:
+
+    python -m loaders._snapshot usgs-mcs MCS2026_Commodities_Data.csv MCS2025_World_Data.csv …
+    python -m loaders._snapshot iso3166 country-codes.csv
+    options: --out DIR  --retrieved YYYY-MM-DD  --copied-from URL (a mirror the bytes came from)
+
+Every loader whose bundled part is derived from public files names its recipe in its registry entry
+(`LoaderEntry.snapshot_recipe = "module:function"`): a function that picks the loader's inputs out
+of a list of files and gives each its public name and provenance (URL, DOI, archive). `rebuild`
+checks each chosen input's sha256 against the part's `manifest.json` — an input the manifest does
+not list, one whose sha256 differs, or one the manifest lists but the folder lacks is an error
+unless `--accept-new` — for every part before writing any. Each input is then copied under its
+public name into a scratch directory with a manifest, parsed by the loader exactly as `kg load`
+parses a fresh download, and written as `records.jsonl` (one `record.to_json()` a line) with a
+`manifest.json` naming every input with its URL and sha256, so every bundled figure traces to the
+public file it came from.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib
+import inspect
 import json
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable
@@ -23,41 +38,64 @@ from typing import Any
 
 from kg.errors import DataError
 
-from . import LOADERS, get
+from . import get, registry
 from ._common import Member, iter_members
 
 SNAPSHOT = Path(__file__).resolve().parent / "snapshot"
+SUFFIXES = (".csv", ".xlsx")          # what a folder is searched for (zip archives are opened)
 
 Input = tuple[Member, str, dict[str, Any]]
 """A chosen file, the public name it is stored under, and its provenance (url, doi, archive …)."""
+Recipe = Callable[[list[Member]], list[Input]]
 
 
-@dataclass(frozen=True)
-class Recipe:
-    """How a loader's bundled part is made: `select` picks the loader's inputs out of a folder."""
-
-    select: Callable[[list[Member]], list[Input]]
-    suffixes: tuple[str, ...] = (".csv",)
+def _single(url: str, name: str) -> Recipe:
+    """A one-file source: a file named explicitly, or in a folder one whose name ends with `name`."""
+    return lambda members: [(m, name, {"url": url}) for m in members
+                            if m.listed or m.filename.lower().endswith(name.lower())]
 
 
-def by_name(pattern: str, public_name: str, url: str) -> Recipe:
-    """A recipe for a one-file source: files whose name ends with `pattern`."""
-    def select(members: list[Member]) -> list[Input]:
-        return [(m, public_name, {"url": url}) for m in members if m.filename.lower().endswith(pattern)]
-    return Recipe(select)
+def iso3166_inputs(members: list[Member]) -> list[Input]:
+    from .iso3166 import COUNTRY_CODES_URL
+    return _single(COUNTRY_CODES_URL, "country-codes.csv")(members)
+
+
+def hs_inputs(members: list[Member]) -> list[Input]:
+    from .hs import HS_URL
+    return _single(HS_URL, "harmonized-system.csv")(members)
+
+
+def ev_investments_inputs(members: list[Member]) -> list[Input]:
+    from .ev_investments import FILE, URL
+    # the public file's own name differs from the one the copies carry; both end with this
+    chosen = _single(URL, FILE)(members) or [
+        (m, FILE, {"url": URL}) for m in members if m.filename.lower().endswith("ev_supply_chain_investments.csv")]
+    return chosen
+
+
+def fineprint_inputs(members: list[Member]) -> list[Input]:
+    from .fineprint import FILE, URL
+    return _single(URL, FILE)(members)
+
+
+def recipe(name: str) -> Recipe | None:
+    """The loader's snapshot recipe, named by its registry entry (`snapshot_recipe`)."""
+    reg = registry()
+    spec = reg.entry(name).snapshot_recipe if name in reg else None
+    if spec is None:
+        return None
+    module, _, attr = spec.partition(":")
+    found: Recipe = getattr(importlib.import_module(module), attr)
+    return found
 
 
 def recipes() -> dict[str, Recipe]:
-    """Loader name -> its recipe, for every loader module that declares `SNAPSHOT`."""
+    """Loader name -> recipe, for every registered loader that declares one."""
     out = {}
-    for name in LOADERS:
-        try:
-            module = get(name)
-        except ModuleNotFoundError:
-            continue
-        recipe = getattr(module, "SNAPSHOT", None)
-        if isinstance(recipe, Recipe):
-            out[name] = recipe
+    for name in registry():
+        found = recipe(name)
+        if found is not None:
+            out[name] = found
     return out
 
 
@@ -93,10 +131,10 @@ def rebuild(source_dir: Path, names: list[str] | None = None, *, accept_new: boo
     if unknown:
         raise DataError(f"no snapshot recipe for {', '.join(unknown)}; loaders with one: "
                         f"{', '.join(sorted(available))}", file=str(source_dir))
+    members = list(iter_members([source_dir], SUFFIXES))
     plans: list[tuple[Outcome, list[Input], dict[str, Any]]] = []
     for name in names or sorted(available):
-        recipe = available[name]
-        inputs = recipe.select(list(iter_members([source_dir], recipe.suffixes)))
+        inputs = available[name](members)
         manifest = _manifest(root / name)
         if not inputs:
             plans.append((Outcome(name, skipped=f"no input for {name} in {source_dir}"), [], manifest))
@@ -108,7 +146,7 @@ def rebuild(source_dir: Path, names: list[str] | None = None, *, accept_new: boo
         plans.append((outcome, inputs, manifest))
     for outcome, inputs, manifest in plans:
         if inputs:
-            outcome.records = build(outcome.source, inputs, root / outcome.source, manifest,
+            outcome.records = write(outcome.source, inputs, root / outcome.source, manifest,
                                     retrieved=retrieved)
     return [p[0] for p in plans]
 
@@ -131,9 +169,11 @@ def _manifest(directory: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def build(name: str, inputs: list[Input], out: Path, manifest: dict[str, Any] | None = None, *,
-          retrieved: str | None = None) -> dict[str, int]:
+def write(name: str, inputs: list[Input], out: Path, manifest: dict[str, Any] | None = None, *,
+          retrieved: str | None = None, copied_from: str | None = None,
+          generator: str | None = None) -> dict[str, int]:
     """Parse the inputs as `kg load` would and write the part's records and manifest."""
+    loader = get(name)
     previous = {(e["file"], e["sha256"]): e for e in (manifest or {}).get("files", [])}
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
@@ -142,6 +182,8 @@ def build(name: str, inputs: list[Input], out: Path, manifest: dict[str, Any] | 
             (scratch / public).write_bytes(member.data)
             entry = {"file": public, **extra, "sha256": member.sha256, "size": len(member.data),
                      "retrieved": retrieved or member.retrieved}
+            if copied_from:
+                entry["copied_from"] = copied_from
             # An unchanged input keeps its recorded retrieval date and the mirror it was copied from.
             old = previous.get((public, member.sha256), {})
             entry.update({k: old[k] for k in ("retrieved", "copied_from") if k in old})
@@ -149,14 +191,55 @@ def build(name: str, inputs: list[Input], out: Path, manifest: dict[str, Any] | 
         files.sort(key=lambda e: e["file"])
         (scratch / "manifest.json").write_text(json.dumps({"source": name, "files": files}),
                                                encoding="utf-8")
-        records = list(get(name).parse([scratch]))
+        # Loaders that resolve firm names report the matches they would not merge: the manifest
+        # keeps them so a reviewer sees every ambiguous or near match behind the bundled records.
+        matches: list[Any] = []
+        takes_report = "report" in inspect.signature(loader.parse).parameters
+        kwargs: dict[str, Any] = {"report": matches} if takes_report else {}
+        records = list(loader.parse([scratch] if files else [], **kwargs))
     out.mkdir(parents=True, exist_ok=True)
     with (out / "records.jsonl").open("w", encoding="utf-8", newline="\n") as fh:
         for record in records:
             fh.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
     counts = dict(sorted(Counter(r.type_name for r in records).items()))
-    text = json.dumps({"source": name,
-                       "generator": f"kg snapshot rebuild --from DIR --source {name}",
-                       "records": counts, "files": files}, indent=2, ensure_ascii=False) + "\n"
-    (out / "manifest.json").write_text(text, encoding="utf-8")
+    text: dict[str, Any] = {"source": name,
+                            "generator": generator or f"kg snapshot rebuild --from DIR --source {name}",
+                            "records": counts, "files": files}
+    if takes_report:
+        text["firm_matches"] = [m.to_json() for m in matches]
+        for entry in text["firm_matches"]:
+            entry["where"] = entry["where"].rsplit("/", 1)[-1]   # the file name, not the scratch dir
+    (out / "manifest.json").write_text(json.dumps(text, indent=2, ensure_ascii=False) + "\n",
+                                       encoding="utf-8")
     return counts
+
+
+def build(name: str, sources: list[Path], out: Path, retrieved: str | None = None,
+          copied_from: str | None = None) -> dict[str, int]:
+    """One part from files named explicitly (no manifest check): `python -m loaders._snapshot`."""
+    found = recipe(name)
+    if found is None:
+        raise SystemExit(f"no snapshot recipe for {name!r}")
+    inputs = found(list(iter_members(sources, SUFFIXES)))
+    return write(name, inputs, out, _manifest(out), retrieved=retrieved, copied_from=copied_from,
+                 generator=f"python -m loaders._snapshot {name} <the files below>")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m loaders._snapshot", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    reg = registry()
+    parser.add_argument("name", choices=[n for n in reg if reg.entry(n).snapshot_recipe])
+    parser.add_argument("sources", nargs="*", type=Path)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--retrieved", help="retrieval date to record (default: each file's date)")
+    parser.add_argument("--copied-from", help="URL of a mirror the bytes were copied from")
+    args = parser.parse_args(argv)
+    counts = build(args.name, args.sources, args.out or SNAPSHOT / args.name, args.retrieved,
+                   args.copied_from)
+    print(json.dumps(counts), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -22,15 +22,11 @@ from kg.models import Record, parse_record
 from kg.sources import SourceSpec, download, write_manifest
 
 from ._common import Member, clean, iter_members
-from ._snapshot import by_name
 
 HS_URL = "https://raw.githubusercontent.com/datasets/harmonized-system/main/data/harmonized-system.csv"
 HS_VERSION = "HS2022"
 SOURCE_ID = "source:datasets-harmonized-system-hs2022"  # the id the curated tables cite
 COLUMNS = ("section", "hscode", "description", "parent", "level")
-
-# `kg snapshot rebuild`: the bundled part is this one public file.
-SNAPSHOT = by_name("harmonized-system.csv", "harmonized-system.csv", HS_URL)
 
 SPEC = SourceSpec(
     name="hs",

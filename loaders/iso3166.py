@@ -27,7 +27,6 @@ from kg.models import Record, parse_record
 from kg.sources import SourceSpec, download, sha256_file, write_manifest
 
 from ._common import CROSSWALKS, Member, clean, iter_members, read_crosswalk
-from ._snapshot import by_name
 
 COUNTRY_CODES_URL = "https://raw.githubusercontent.com/datasets/country-codes/main/data/country-codes.csv"
 PROJECT_URL = "https://github.com/chokepoint-kg/chokepoint"
@@ -38,9 +37,6 @@ DISPLAY_NAMES = {"USA": "United States", "GBR": "United Kingdom", "COD": "DR Con
 
 # Codes outside ISO 3166-1 that public sources use: alpha-3 -> (alpha-2, name).
 EXTRA = {"XKX": ("XK", "Kosovo")}
-
-# `kg snapshot rebuild`: the bundled part is this one public file.
-SNAPSHOT = by_name("country-codes.csv", "country-codes.csv", COUNTRY_CODES_URL)
 
 SPEC = SourceSpec(
     name="iso3166",

@@ -39,7 +39,6 @@ from kg.models import Record, parse_record
 from kg.sources import FetchedFile, FetchError, SourceSpec, download, write_manifest
 
 from ._common import Member, crosswalk_file, iter_members
-from ._snapshot import Recipe
 from ._usgs import commodities, nir, salient, trends, world
 from ._usgs import crosswalk as cw
 
@@ -80,9 +79,11 @@ PARTS = {
 }
 
 
-# --- snapshot recipe: which public files `kg snapshot rebuild` bundles, under which names ---------
+# --- snapshot recipe: which public files `kg snapshot rebuild` bundles, under which names -------
 
-def _snapshot_inputs(members: list[Member]) -> list[tuple[Member, str, dict[str, Any]]]:
+def snapshot_inputs(members: list[Member]) -> list[tuple[Member, str, dict[str, Any]]]:
+    """The snapshot recipe (registry `snapshot_recipe`): the MCS files among `members`, each under
+    its public name with the edition's ScienceBase item and DOI."""
     out = []
     for m in members:
         kind = _kind(m)
@@ -106,9 +107,6 @@ def _snapshot_inputs(members: list[Member]) -> list[tuple[Member, str, dict[str,
             extra.update(archive=archive, member=name)
         out.append((m, name, extra))
     return out
-
-
-SNAPSHOT = Recipe(_snapshot_inputs)
 
 
 # --- fetch: the only network code ----------------------------------------------------------------

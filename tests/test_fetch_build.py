@@ -9,7 +9,7 @@ import sys
 
 from loaders.usgs_mcs import EDITIONS
 
-from ._loopback import Reply, loopback
+from .loopback import Answer, loopback
 from .test_loader_usgs_mcs import _item, _zip_bytes
 from .test_loader_usgs_mcs2026 import RELEASE
 
@@ -27,9 +27,9 @@ def test_kg_fetch_then_build_uses_the_verified_cache(tmp_path):
     world_zip = _zip_bytes("MCS2026_Commodities_Data.csv", RELEASE.read_bytes())
     try:
         with loopback() as lb:
-            lb.route(f"/catalog/item/{ITEM}?format=json", Reply(body=_item(lb.url, [
+            lb.route(f"/catalog/item/{ITEM}?format=json", Answer(body=_item(lb.url, [
                 {"name": "Commodities_Data.zip", "url": f"{lb.url}/catalog/file/get/{ITEM}?f=__disk__aa"}])))
-            lb.route(f"/catalog/file/get/{ITEM}?f=__disk__aa", Reply(500, b"busy"), Reply(body=world_zip))
+            lb.route(f"/catalog/file/get/{ITEM}?f=__disk__aa", Answer(500, b"busy"), Answer(body=world_zip))
             r = kg("fetch", "usgs-mcs", "--edition", "2026", "--base-url", lb.url)
             assert r.returncode == 0, r.stderr
         cache = home / "raw" / "usgs-mcs"
