@@ -42,7 +42,7 @@ def test_every_public_file_loader_names_its_recipe_in_the_registry() -> None:
 
 def test_new_inputs_are_refused_until_accepted(public: Path, tmp_path: Path) -> None:
     root = tmp_path / "snapshot"
-    with pytest.raises(DataError, match="new inputs: .*MCS2026_Commodities_Data.csv.*--accept-new"):
+    with pytest.raises(DataError, match=r"new inputs: .*MCS2026_Commodities_Data\.csv.*--accept-new"):
         rebuild(public, ["usgs-mcs"], root=root)
     assert not root.exists()            # nothing written
     (outcome,) = rebuild(public, ["usgs-mcs"], root=root, accept_new=True, retrieved="2026-12-01")
@@ -78,7 +78,7 @@ def test_changed_and_missing_inputs_are_errors(public: Path, tmp_path: Path) -> 
     with pytest.raises(DataError, match=r"changed inputs \(sha256 differs\): MCS2025_World_Data.csv"):
         rebuild(public, ["usgs-mcs"], root=root)
     (public / "usgs_mcs2025" / "MCS2025_T5_Critical_Minerals_Salient.csv").unlink()
-    with pytest.raises(DataError, match="not given: MCS2025_T5_Critical_Minerals_Salient.csv"):
+    with pytest.raises(DataError, match=r"not given: MCS2025_T5_Critical_Minerals_Salient\.csv"):
         rebuild(public, ["usgs-mcs"], root=root)
     # all or nothing: hs is checked and fine, usgs-mcs is not: neither part is rewritten
     hs_before = (root / "hs" / "manifest.json").read_bytes()
