@@ -144,10 +144,11 @@ def rebuild(source_dir: Path, names: list[str] | None = None, *, accept_new: boo
             raise DataError(_difference(outcome) + "; check the files, then rerun with --accept-new "
                             "to record them in the manifest", file=str(root / name / "manifest.json"))
         plans.append((outcome, inputs, manifest))
-    for outcome, inputs, manifest in plans:
-        if inputs:
-            outcome.records = write(outcome.source, inputs, root / outcome.source, manifest,
-                                    retrieved=retrieved)
+    # Parse every part before writing any, so a loader that fails leaves every part as it was.
+    rendered = [(outcome, render(outcome.source, inputs, manifest, retrieved=retrieved))
+                for outcome, inputs, manifest in plans if inputs]
+    for outcome, part in rendered:
+        outcome.records = part.write(root / outcome.source)
     return [p[0] for p in plans]
 
 
@@ -169,10 +170,27 @@ def _manifest(directory: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def write(name: str, inputs: list[Input], out: Path, manifest: dict[str, Any] | None = None, *,
-          retrieved: str | None = None, copied_from: str | None = None,
-          generator: str | None = None) -> dict[str, int]:
-    """Parse the inputs as `kg load` would and write the part's records and manifest."""
+@dataclass
+class Part:
+    """A bundled part ready to write: its records (JSON Lines) and manifest."""
+
+    lines: list[str]
+    manifest: dict[str, Any]
+
+    def write(self, out: Path) -> dict[str, int]:
+        out.mkdir(parents=True, exist_ok=True)
+        with (out / "records.jsonl").open("w", encoding="utf-8", newline="\n") as fh:
+            fh.writelines(self.lines)
+        (out / "manifest.json").write_text(json.dumps(self.manifest, indent=2, ensure_ascii=False) + "\n",
+                                           encoding="utf-8")
+        counts: dict[str, int] = self.manifest["records"]
+        return counts
+
+
+def render(name: str, inputs: list[Input], manifest: dict[str, Any] | None = None, *,
+           retrieved: str | None = None, copied_from: str | None = None,
+           generator: str | None = None) -> Part:
+    """Parse the inputs as `kg load` would: the part's records and manifest, not yet written."""
     loader = get(name)
     previous = {(e["file"], e["sha256"]): e for e in (manifest or {}).get("files", [])}
     with tempfile.TemporaryDirectory() as tmp:
@@ -197,21 +215,16 @@ def write(name: str, inputs: list[Input], out: Path, manifest: dict[str, Any] | 
         takes_report = "report" in inspect.signature(loader.parse).parameters
         kwargs: dict[str, Any] = {"report": matches} if takes_report else {}
         records = list(loader.parse([scratch] if files else [], **kwargs))
-    out.mkdir(parents=True, exist_ok=True)
-    with (out / "records.jsonl").open("w", encoding="utf-8", newline="\n") as fh:
-        for record in records:
-            fh.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
-    counts = dict(sorted(Counter(r.type_name for r in records).items()))
+    lines = [json.dumps(record.to_json(), ensure_ascii=False) + "\n" for record in records]
     text: dict[str, Any] = {"source": name,
                             "generator": generator or f"kg snapshot rebuild --from DIR --source {name}",
-                            "records": counts, "files": files}
+                            "records": dict(sorted(Counter(r.type_name for r in records).items())),
+                            "files": files}
     if takes_report:
         text["firm_matches"] = [m.to_json() for m in matches]
         for entry in text["firm_matches"]:
             entry["where"] = entry["where"].rsplit("/", 1)[-1]   # the file name, not the scratch dir
-    (out / "manifest.json").write_text(json.dumps(text, indent=2, ensure_ascii=False) + "\n",
-                                       encoding="utf-8")
-    return counts
+    return Part(lines, text)
 
 
 def build(name: str, sources: list[Path], out: Path, retrieved: str | None = None,
@@ -221,8 +234,8 @@ def build(name: str, sources: list[Path], out: Path, retrieved: str | None = Non
     if found is None:
         raise SystemExit(f"no snapshot recipe for {name!r}")
     inputs = found(list(iter_members(sources, SUFFIXES)))
-    return write(name, inputs, out, _manifest(out), retrieved=retrieved, copied_from=copied_from,
-                 generator=f"python -m loaders._snapshot {name} <the files below>")
+    return render(name, inputs, _manifest(out), retrieved=retrieved, copied_from=copied_from,
+                  generator=f"python -m loaders._snapshot {name} <the files below>").write(out)
 
 
 def main(argv: list[str] | None = None) -> int:

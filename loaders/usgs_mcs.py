@@ -86,6 +86,8 @@ def snapshot_inputs(members: list[Member]) -> list[tuple[Member, str, dict[str, 
     its public name with the edition's ScienceBase item and DOI."""
     out = []
     for m in members:
+        if not m.filename.lower().endswith(".csv"):
+            continue        # USGS releases tables as CSV (zip archives are opened by the caller)
         kind = _kind(m)
         if kind is None:
             continue
