@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -333,7 +333,7 @@ def _facility(plant: _Plant, fid: str, curated_name: str | None) -> dict[str, An
     return {k: v for k, v in rec.items() if v is not None}
 
 
-def _edge(kind: str, src: str, dst: str, file: str, line: int, *, skip: Any,
+def _edge(kind: str, src: str, dst: str, file: str, line: int, *, skip: Callable[[str, str, str], bool],
           basis: str | None = None) -> Iterator[Record]:
     # A link the curated tables already state keeps their basis and share: repeating it here would
     # overwrite them (later values win in a merge), so it is not emitted again.

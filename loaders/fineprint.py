@@ -127,7 +127,7 @@ def parse_owners(text: str) -> Owners:
         parts = re.split(r"(?i)\b(after|since|until|before)\s+\d{4}\s*:", flat)
         flat = " ".join(parts[i + 1] for i in range(1, len(parts) - 1, 2)
                         if parts[i].lower() in ("after", "since")).strip(" ,") or parts[0]
-    chain = re.match(r"(?i)(.+?)\s*(?:\(BGML\)|\(PML\))?\s*(?:,|\bsubsidiary\b)", flat)
+    chain = re.match(r"(?i)(.+?)\s*(?:\([^()]*\))?\s*(?:,|\bsubsidiary\b)", flat)
     if chain and re.search(r"(?i)\bsubsidiary of\b", flat):
         # "A, 63.9% subsidiary of B": the stake is B's in A, not A's in the mine. A owns the mine
         # (share not stated); the chain above it is kept as text.
@@ -173,6 +173,20 @@ def _split_names(text: str) -> list[str]:
 
 # --------------------------------------------------------------------------- parse
 
+@dataclass(frozen=True)
+class _Figure:
+    """One production row, converted: the parts of a mine's output are summed from these."""
+
+    line: int
+    level: str                   # "mine" or "sub" (a sub-site's row)
+    quantity: float              # in `unit`, scaled to the whole mine
+    part: str                    # ore type | mining method | processing, "" for a whole-mine figure
+    source_unit: str
+    unit: str
+    share: float | None          # the reporting firm's production share, when below 1
+    basis: str
+
+
 @dataclass
 class _Mine:
     name: str
@@ -183,8 +197,7 @@ class _Mine:
     status: str | None = None
     start: int | None = None
     history: str | None = None
-    output: dict[tuple[str, str, int], list[tuple[int, str, float, str, str, str]]] = field(
-        default_factory=dict)
+    output: dict[tuple[str, str, int], list[_Figure]] = field(default_factory=dict)
 
 
 def parse(paths: Iterable[Path], *, scope: str = "critical",
@@ -243,7 +256,7 @@ def _workbook(member: Member, scope: str, index: FirmIndex) -> Iterator[Record]:
                 continue
             materials.add(material)
             yield parse_record(_produces(fid, material, stage, year, rows),
-                               file=f"{member.name}!commodities", line=rows[0][0])
+                               file=f"{member.name}!commodities", line=rows[0].line)
     yield from _ownership(sheets["other_info"], kept, ids, member, index, facilities.owned)
     names = _material_names()
     for material in sorted(materials):
@@ -352,47 +365,39 @@ def _production(rows: list[tuple[int, dict[str, Any]]], mines: dict[str, _Mine],
         share = _number(row.get("production_share"), where, "production_share")
         if share is not None and not 0 < share <= 1:
             raise DataError(f"production_share {share} outside (0, 1]", field="production_share", **where)
-        part = "|".join(_text(row.get(c)) for c in ("min_ore_con", "type_mining", "mine_processing"))
-        level = "sub" if _text(row.get("sub_site")) else "mine"
-        amount = value * unit[0] / (share or 1.0)
-        mine.output.setdefault((found[0], found[1], year), []).append(
-            (line, level, amount, part, unit_text, unit[1] + (f"|{share}" if share and share < 1 else "")))
+        part = " | ".join(t for t in (_text(row.get(c)) for c in
+                                      ("min_ore_con", "type_mining", "mine_processing")) if t)
+        mine.output.setdefault((found[0], found[1], year), []).append(_Figure(
+            line, "sub" if _text(row.get("sub_site")) else "mine", value * unit[0] / (share or 1.0),
+            part, unit_text, unit[1], share if share and share < 1 else None, found[2]))
 
 
-def _produces(fid: str, material: str, stage: str, year: int,
-              rows: list[tuple[int, str, float, str, str, str]]) -> dict[str, Any]:
-    level = "mine" if any(r[1] == "mine" for r in rows) else "sub"
-    rows = [r for r in rows if r[1] == level]
-    whole = [r for r in rows if not r[3].strip("|")]
+def _produces(fid: str, material: str, stage: str, year: int, rows: list[_Figure]) -> dict[str, Any]:
+    level = "mine" if any(r.level == "mine" for r in rows) else "sub"
+    rows = [r for r in rows if r.level == level]
+    whole = [r for r in rows if not r.part]
     chosen = whole[:1] if whole and len(rows) > 1 else rows
-    quantity = sum(r[2] for r in chosen)
-    unit = chosen[0][5].split("|")[0]
-    scaled = sorted({r[5].split("|")[1] for r in chosen if "|" in r[5]})
     notes = []
     if len(chosen) > 1:
-        notes.append(f"sum of {len(chosen)} reported parts ({'; '.join(r[3].strip('|') for r in chosen)})")
+        notes.append(f"sum of {len(chosen)} reported parts ({'; '.join(r.part for r in chosen)})")
     if whole and len(rows) > 1:
         notes.append("the reported total is kept over its parts")
     if level == "sub":
         notes.append("sum of sub-site figures")
+    scaled = sorted({r.share for r in chosen if r.share is not None})
     if scaled:
-        notes.append(f"scaled to the whole mine from the reporting firm's production share {', '.join(scaled)}")
-    basis = _commodity_basis(material, stage, rows)
+        notes.append("scaled to the whole mine from the reporting firm's production share "
+                     + ", ".join(f"{x:g}" for x in scaled))
     rec: dict[str, Any] = {"type": "PRODUCES", "from": fid, "to": material, "stage": stage,
-                           "year": year, "quantity": round(quantity, 6), "unit": unit,
-                           "source_unit": chosen[0][4], "source_ids": [SOURCE_ID]}
+                           "year": year, "quantity": round(sum(r.quantity for r in chosen), 6),
+                           "unit": chosen[0].unit, "source_unit": chosen[0].source_unit,
+                           "source_ids": [SOURCE_ID]}
+    basis = next((r.basis for r in chosen if r.basis), None)
     if basis:
         rec["measured_as" if _HAS_MEASURED_AS else "basis"] = basis
     if notes:
         rec["notes"] = "; ".join(notes)
     return rec
-
-
-def _commodity_basis(material: str, stage: str, rows: list[Any]) -> str | None:
-    for _, (mid, st, basis) in _commodities().items():
-        if mid == material and st == stage and basis:
-            return basis
-    return None
 
 
 def _ownership(rows: list[tuple[int, dict[str, Any]]], kept: dict[str, _Mine], ids: dict[str, str],

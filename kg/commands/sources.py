@@ -66,7 +66,7 @@ def load(obj: Any, name: str, files: tuple[Path, ...], scope: str | None) -> Non
             raise UsageError(f"--scope for {name} is one of {', '.join(choices)}, not {scope!r}")
         kwargs["scope"] = scope
     located = ((rec, name, i) for i, rec in
-               enumerate(loader.parse(list(files), **kwargs), start=1))  # type: ignore[call-arg]
+               enumerate(loader.parse(list(files), **kwargs), start=1))
     report = api.load_located(obj.store(), located)
     rows = [{"type": k, "records": v} for k, v in sorted(report.by_type.items())]
     caption = (f"{report.nodes:,} nodes, {report.relationships:,} relationships "
