@@ -21,7 +21,7 @@ Mapped (docs/loaders.md has the full table):
   mine's output (open pit and underground, ore types) add up; where a mine reports both a total and
   parts, the total is kept; sub-site rows count only when the mine has no mine-level row. Facility
   output never adds into country totals (DESIGN: country-level PRODUCES carry national output);
-- owners text such as "Lundin 24%, Freeport 56%, Gécamines 20%" or "Newmont (50%), Barrick (50%)"
+- owners text (parsed by `loaders/_owners.py`) such as "Lundin 24%, Freeport 56%, Gécamines 20%" or "Newmont (50%), Barrick (50%)"
   -> one `OWNS` Firm -> Facility per owner with `share` (0-1) and `year` (the row's year); an owner
   named without a stake gets share null (unknown, never 100 %); "X (Y 75%)" is Y's 75 % held through
   X; governments ("Government of India (29.5%)", "State of ...") are not firms and are noted on the
@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -61,6 +60,7 @@ from kg.sources import SourceSpec, download, write_manifest
 from ._common import Member, clean, crosswalk_file, iter_members, key, read_crosswalk
 from ._firms import FirmIndex, Match, base_and_short, curated_rows
 from ._firms import key as name_key
+from ._owners import parse_owners
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,6 @@ CRITICAL_LISTS = ("US-2022", "US-2025")
 SHEETS = {"general": ("mine_fac", "country", "latitude", "longitude", "mine_or_processing"),
           "commodities": ("mine_fac", "sub_site", "commodity", "year", "unit", "value"),
           "other_info": ("mine_fac", "owners", "year")}
-_GOVERNMENT = re.compile(r"(?i)^(government|state|republic|kingdom)\b|\bgovernment\b")
 
 
 def fetch(dest: Path, *, base_url: str | None = None, timeout: float = 120.0, retries: int = 3,
@@ -96,79 +95,6 @@ def fetch(dest: Path, *, base_url: str | None = None, timeout: float = 120.0, re
     got.extra.update({"commit": COMMIT, "doi": DOI})
     write_manifest(dest, SPEC.name, [got])
     return [got.path]
-
-
-# --------------------------------------------------------------------------- owners text
-
-@dataclass(frozen=True)
-class Stake:
-    owner: str
-    share: float | None          # 0-1, None = not stated
-    via: str | None = None       # the holding company named around the stake
-
-
-@dataclass(frozen=True)
-class Owners:
-    stakes: tuple[Stake, ...]
-    states: tuple[str, ...]      # government holders (not firms), as written
-    remark: str | None           # text after the stakes ("sold on 1 June 2013")
-    unparsed: str | None         # text that is neither a stake nor a remark
-
-
-_PCT = re.compile(r"\(?\s*(\d{1,3}(?:\.\d*)?)\s*%\s*[()]?")
-_REMARK = re.compile(r"(?i)^(sold|acquired|since|until|from|as of|effective)\b")
-
-
-def parse_owners(text: str) -> Owners:
-    """'Lundin 24%, Freeport 56%, Gécamines 20%' -> three stakes; a name without % -> share None."""
-    flat = re.sub(r"\s+", " ", text).strip().rstrip(".").strip()
-    if re.search(r"(?i)\b(until|before)\s+\d{4}\s*:", flat):
-        # "After 2007: Goldcorp (100%), Until 2007: Kinross Gold (49%)": the current holders only.
-        parts = re.split(r"(?i)\b(after|since|until|before)\s+\d{4}\s*:", flat)
-        flat = " ".join(parts[i + 1] for i in range(1, len(parts) - 1, 2)
-                        if parts[i].lower() in ("after", "since")).strip(" ,") or parts[0]
-    chain = re.match(r"(?i)(.+?)\s*(?:\([^()]*\))?\s*(?:,|\bsubsidiary\b)", flat)
-    if chain and re.search(r"(?i)\bsubsidiary of\b", flat):
-        # "A, 63.9% subsidiary of B": the stake is B's in A, not A's in the mine. A owns the mine
-        # (share not stated); the chain above it is kept as text.
-        owner = re.sub(r"(?i)\s*\(?wholly-owned.*$", "", chain.group(1)).strip(" ,")
-        return Owners((Stake(owner, None),), (), None, flat[len(chain.group(1)):].strip(" ,"))
-    stakes: list[Stake] = []
-    states: list[str] = []
-    pos = 0
-    for m in _PCT.finditer(flat):
-        name = flat[pos:m.start()].strip(" ,;").strip()
-        name = re.sub(r"(?i)^and\s+", "", name).strip()
-        value = round(float(m.group(1)) / 100.0, 6)
-        if value > 1.0:
-            raise ValueError(f"stake {m.group(1)}% is above 100%")
-        via = None
-        if name.count("(") > name.count(")"):           # "PT NHM (Newcrest Mining Limited 75%)"
-            via, _, name = (s.strip() for s in name.rpartition("("))
-        if name and _GOVERNMENT.search(name):
-            states.append(f"{name} {m.group(1)}%")
-        elif name:
-            stakes.append(Stake(name, value, via))
-        pos = m.end()
-    rest = flat[pos:].strip(" ,;.)").strip()
-    remark = unparsed = None
-    if rest:
-        if _REMARK.match(rest) or (stakes and re.match(r"(?i)^\S+\s+(their|its)\b", rest)):
-            remark = rest
-        elif not stakes and not states and "%" not in rest and "subsidiary" not in rest.lower():
-            for part in _split_names(rest):
-                if _GOVERNMENT.search(part):
-                    states.append(part)
-                else:
-                    stakes.append(Stake(part, None))
-        else:
-            unparsed = rest
-    return Owners(tuple(stakes), tuple(states), remark, unparsed)
-
-
-def _split_names(text: str) -> list[str]:
-    # Only "; " separates names without stakes: commas sit inside legal names ("Co., Ltd.").
-    return [p.strip() for p in text.split(";") if p.strip()]
 
 
 # --------------------------------------------------------------------------- parse
