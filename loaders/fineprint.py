@@ -20,8 +20,10 @@ Mapped (docs/loaders.md has the full table):
   dataset's authors do in their own conversion, and says so in `notes`. Rows for the parts of one
   mine's output (open pit and underground, ore types) add up; where a mine reports both a total and
   parts, the total is kept; sub-site rows count only when the mine has no mine-level row. Facility
-  output never adds into country totals (DESIGN: country-level PRODUCES carry national output);
-- owners text (parsed by `loaders/_owners.py`) such as "Lundin 24%, Freeport 56%, Gécamines 20%" or "Newmont (50%), Barrick (50%)"
+  output never adds into country totals (country-level PRODUCES carry national output;
+  docs/ontology.md);
+- owners text (parsed by `loaders/_owners.py`) such as "Lundin 24%, Freeport 56%, Gécamines 20%"
+  or "Newmont (50%), Barrick (50%)"
   -> one `OWNS` Firm -> Facility per owner with `share` (0-1) and `year` (the row's year); an owner
   named without a stake gets share null (unknown, never 100 %); "X (Y 75%)" is Y's 75 % held through
   X; governments ("Government of India (29.5%)", "State of ...") are not firms and are noted on the
