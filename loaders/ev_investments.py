@@ -296,10 +296,10 @@ def _records(plants: dict[tuple[str, str, str, str], _Plant], index: FirmIndex) 
         for res in investors:
             yield from _edge("OPERATES", res.firm_id, fid, file, line, skip=curated.has)
             yield from _edge("OWNS", res.firm_id, fid, file, line, skip=curated.has,
-                        basis="investor named by the source; stake not stated")
+                             basis="investor named by the source; stake not stated")
         for vehicle, partner in partner_links:
             yield from _edge("OWNS", partner.firm_id, vehicle.firm_id, file, line, skip=curated.has,
-                        basis="joint-venture partner named by the source; stake not stated")
+                             basis="joint-venture partner named by the source; stake not stated")
     for firm_id, name in sorted(firms.items()):
         yield parse_record({"type": "Firm", "id": firm_id, "name": name, "source_ids": [SOURCE_ID]})
 
