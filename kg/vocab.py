@@ -475,7 +475,10 @@ def decimal_lexical(value: float | int) -> str:
         raise TypeError("a boolean is not a decimal")
     if isinstance(value, int):
         return str(value)
-    text = format(Decimal(repr(float(value))), "f")
+    text = repr(float(value))
+    if "e" not in text and "n" not in text:     # already positional (no exponent, not inf/nan)
+        return text
+    text = format(Decimal(text), "f")
     return text if "." in text else text + ".0"
 
 
