@@ -74,6 +74,7 @@ class CP(DefinedNamespace):
     ReservesObservation: URIRef
     RequirementObservation: URIRef
     TradeFlowObservation: URIRef
+    ImportTotalObservation: URIRef
     ImportRelianceObservation: URIRef
     OwnershipObservation: URIRef
     StateOwnershipObservation: URIRef
@@ -94,6 +95,7 @@ class CP(DefinedNamespace):
     holdsReserves: URIRef
     requires: URIRef
     exportsTo: URIRef
+    imports: URIRef
     importReliance: URIRef
     owns: URIRef
     stateOwnedBy: URIRef
@@ -206,6 +208,7 @@ RELATIONS: dict[str, str] = {
     "HOLDS_RESERVES": str(CP.holdsReserves),
     "REQUIRES": str(CP.requires),
     "EXPORTS_TO": str(CP.exportsTo),
+    "IMPORTS": str(CP.imports),
     "IMPORT_RELIANCE": str(CP.importReliance),
     "OWNS": str(CP.owns),
     "STATE_OWNED_BY": str(CP.stateOwnedBy),
@@ -227,6 +230,7 @@ STATEMENT_CLASSES: dict[str, str] = {
     "HOLDS_RESERVES": str(CP.ReservesObservation),
     "REQUIRES": str(CP.RequirementObservation),
     "EXPORTS_TO": str(CP.TradeFlowObservation),
+    "IMPORTS": str(CP.ImportTotalObservation),
     "IMPORT_RELIANCE": str(CP.ImportRelianceObservation),
     "OWNS": str(CP.OwnershipObservation),
     "STATE_OWNED_BY": str(CP.StateOwnershipObservation),
@@ -244,7 +248,8 @@ STATEMENT_CLASSES: dict[str, str] = {
 """Relationship type -> the class of its statement node (endpoints, qualifiers, provenance).
 Quantitative facts are `cp:Observation`s; the rest are plain `cp:Statement`s."""
 
-OBSERVATION_TYPES = ("PRODUCES", "HOLDS_RESERVES", "REQUIRES", "EXPORTS_TO", "IMPORT_RELIANCE",
+OBSERVATION_TYPES = ("PRODUCES", "HOLDS_RESERVES", "REQUIRES", "EXPORTS_TO", "IMPORTS",
+                     "IMPORT_RELIANCE",
                      "OWNS", "STATE_OWNED_BY")
 
 # -- properties --------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ LOADERS = {
     "census-trade": "census_trade",
     "comtrade": "comtrade",
     "baci": "baci",
+    "usitc-dataweb": "usitc_dataweb",
     "wikidata": "wikidata",
     "gleif": "gleif",
     "curated": "curated",
