@@ -41,7 +41,7 @@ class Graph:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
 
-    def __enter__(self) -> "Graph":
+    def __enter__(self) -> Graph:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -88,6 +88,7 @@ def _raw(store: Any) -> GraphStore:
 def export_rdf(store: Any, path: str | Path | None = None, fmt: str = "turtle") -> Any:
     """Write the graph as RDF (turtle, nt, jsonld, trig, nq) to a file (atomically) or stdout."""
     import sys as _sys
+
     from .rdf import export_rdf as _export
     if path is None:
         return _export(_raw(store), _sys.stdout.buffer, fmt)
@@ -148,4 +149,7 @@ def export_jsonl(store: GraphStore, out: TextIO) -> int:
     return write_jsonl(export_records(store), out)
 
 
-from .build import (build, build_located, snapshot_sources, verified_cache)  # noqa: E402,F401
+from .build import build as build  # noqa: E402
+from .build import build_located as build_located  # noqa: E402
+from .build import snapshot_sources as snapshot_sources  # noqa: E402
+from .build import verified_cache as verified_cache  # noqa: E402

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from . import pipeline
-from .version import __version__
 from .config import Settings
 from .errors import DataError, UsageError
 from .records_io import Located, read_paths
 from .sources import sha256_file
 from .store import GraphStore
 from .store.base import Progress
+from .version import __version__
 
 MANIFEST_KEY = "build-manifest"
 
@@ -85,6 +85,7 @@ def verified_cache(cache: Path) -> list[Path]:
 def plan(sources: Iterable[str] | None = None, *, offline: bool = False,
          home: Path | None = None) -> list[SourceInput]:
     import loaders
+
     from .paths import snapshot_dir
     available = snapshot_sources()
     chosen = list(sources) if sources else available
@@ -177,7 +178,7 @@ def build(store: GraphStore, sources: Iterable[str] | None = None, *, offline: b
           fresh: bool = False, progress: Progress | None = None,
           home: Path | None = None) -> pipeline.LoadReport:
     """Load the snapshot (parse, validate every record, one atomic write); record the manifest."""
-    started = _dt.datetime.now(_dt.timezone.utc)
+    started = _dt.datetime.now(_dt.UTC)
     inputs = plan(sources, offline=offline, home=home)
     report = pipeline.load(located(inputs), store, replace=fresh, progress=progress)
     doc = manifest(inputs, store, report, started)

@@ -11,10 +11,10 @@ from typing import Any
 import click
 
 from . import api
-from .version import __version__
 from .config import Settings
 from .errors import KGError, UsageError
 from .render import render
+from .version import __version__
 
 log = logging.getLogger("kg")
 FORMATS = click.Choice(["table", "json", "csv"])
@@ -48,12 +48,11 @@ class _RichProgress:
         self.task: Any = None
         if enabled:
             from rich.console import Console
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                       TimeElapsedColumn)
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
             self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                 TimeElapsedColumn(), console=Console(stderr=True), transient=True)
 
-    def __enter__(self) -> "_RichProgress":
+    def __enter__(self) -> _RichProgress:
         if self.bar is not None:
             self.bar.start()
         return self
@@ -73,7 +72,7 @@ class _RichProgress:
             self.bar.update(self.task, advance=rows)
 
 
-def _progress(obj: "Ctx") -> _RichProgress:
+def _progress(obj: Ctx) -> _RichProgress:
     return _RichProgress(enabled=not obj.quiet and sys.stderr.isatty())
 
 

@@ -25,8 +25,13 @@ from .models import Node, Record, Relationship
 from .records_io import Located
 from .store import GraphStore
 from .store.base import Progress, WriteStatement
-from .store.cypher import (BATCH, node_create_statement, node_statement,
-                           relationship_create_statement, relationship_statement)
+from .store.cypher import (
+    BATCH,
+    node_create_statement,
+    node_statement,
+    relationship_create_statement,
+    relationship_statement,
+)
 
 SHARE_TOLERANCE = 0.05
 """How far country shares of one material, stage and year may sum above 1: sources round their
@@ -45,7 +50,7 @@ class LoadReport:
 
 
 def _identity(rec: Record) -> tuple[Any, ...]:
-    return ("node", rec.id) if isinstance(rec, Node) else rec.key()  # type: ignore[union-attr]
+    return ("node", rec.id) if isinstance(rec, Node) else rec.key()  # type: ignore[attr-defined]
 
 
 class _Spill:
@@ -240,8 +245,8 @@ def _share_of(props: dict[str, Any]) -> float | None:
 
 def _same_identity(a: dict[str, Any], b: dict[str, Any]) -> bool:
     if "id" in a:
-        return a["id"] == b.get("id")
-    return (a["from"], a["to"], a["key"]) == (b.get("from"), b.get("to"), b.get("key"))
+        return bool(a["id"] == b.get("id"))
+    return bool((a["from"], a["to"], a["key"]) == (b.get("from"), b.get("to"), b.get("key")))
 
 
 def load(located: Iterable[Located], store: GraphStore, *, replace: bool = False,

@@ -74,7 +74,7 @@ def _kind_of(annotation: Any) -> str:
     if origin is tuple or origin is list:
         return "list"
     if annotation in (bool, int, float):
-        return annotation.__name__
+        return str(annotation.__name__)
     for arg in typing.get_args(annotation):   # Optional[...] / Annotated[...]
         if arg is type(None):
             continue
@@ -141,7 +141,7 @@ def read_csv(path: Path, type_name: str | None = None) -> Iterator[Located]:
                 raise DataError(f"expected {len(header)} fields (as in the header), found "
                                 f"{len(fields)}", file=str(path), line=current["line"])
             seen = True
-            data = coerce_csv_row(type_name, dict(zip(header, fields)))
+            data = coerce_csv_row(type_name, dict(zip(header, fields, strict=True)))
             yield parse_record(data, file=str(path), line=current["line"]), str(path), current["line"]
     except csv.Error as exc:
         raise DataError(f"malformed CSV: {exc}", file=str(path), line=current["line"]) from None

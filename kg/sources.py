@@ -104,7 +104,7 @@ def download(url: str, dest: Path, *, headers: Mapping[str, str] | None = None,
                 os.replace(tmp, dest)
                 tmp = None
                 return FetchedFile(url=url, path=dest, sha256=digest.hexdigest(),
-                                   retrieved=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                                   retrieved=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
                                    size=size)
         except urllib.error.HTTPError as exc:
             last = exc

@@ -174,7 +174,7 @@ def read_table(path: Path) -> Iterator[Record]:
                 continue
             data: dict[str, Any] = {"type": type_name}
             bad = False
-            for column, raw in zip(header, row):
+            for column, raw in zip(header, row, strict=True):
                 value = raw.strip()
                 if column == "type":
                     if value and value != type_name:

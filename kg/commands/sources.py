@@ -34,6 +34,7 @@ def fetch(obj: Any, names: tuple[str, ...], base_url: str | None, edition: int |
           year: int | None, hs_codes: tuple[str, ...]) -> None:
     """Download live sources into the cache ($KG_HOME/raw/NAME)."""
     import inspect
+
     import loaders
     chosen = names or tuple(n for n in loaders.names() if n != "curated")
     options = {"edition": edition, "year": year, "hs_codes": list(hs_codes) or None}
@@ -75,6 +76,7 @@ def load(obj: Any, name: str, files: tuple[Path, ...]) -> None:
 def sources(obj: Any, fmt: str) -> None:
     """List sources: licence, cadence, bundled and cached releases."""
     import loaders
+
     from ..build import current_manifest
     from ..paths import snapshot_dir
     built: dict[str, list[dict[str, Any]]] = {}

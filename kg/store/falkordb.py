@@ -16,9 +16,22 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
-from .base import (ANY_NODE, GET_META, LABELS, SET_META, STATS_NODES, STATS_RELS, Progress,
-                   StatementSource, WriteSummary, ids_present, paged_nodes, paged_relationships,
-                   statements_of, stats_from_rows)
+from .base import (
+    ANY_NODE,
+    GET_META,
+    LABELS,
+    SET_META,
+    STATS_NODES,
+    STATS_RELS,
+    Progress,
+    StatementSource,
+    WriteSummary,
+    ids_present,
+    paged_nodes,
+    paged_relationships,
+    statements_of,
+    stats_from_rows,
+)
 from .embedded import ServerInfo, file_lock
 
 
@@ -121,7 +134,8 @@ def _prepared(statements: Any, depth: int = 4) -> Any:
 
 def _plain(value: Any) -> Any:
     """FalkorDB result values -> plain Python (nodes and edges become property dicts)."""
-    from falkordb import Edge, Node, Path as FPath
+    from falkordb import Edge, Node
+    from falkordb import Path as FPath
     if isinstance(value, Node):
         return {"labels": list(value.labels or []), **dict(value.properties)}
     if isinstance(value, Edge):
@@ -159,7 +173,7 @@ class FalkorDBStore:
         except Exception as exc:
             raise StoreError(f"query failed on the embedded store: {exc}") from None
         names = [h[1] for h in result.header]
-        return [dict(zip(names, (_plain(v) for v in row))) for row in result.result_set]
+        return [dict(zip(names, (_plain(v) for v in row), strict=True)) for row in result.result_set]
 
     def explain(self, cypher: str) -> str:
         self._ensure_graph()
@@ -293,7 +307,7 @@ class FalkorDBStore:
             self._roll_back()
             raise StoreError(f"write failed inside the transaction ({failed[0] if failed else 'aborted'}); "
                              f"the server was restarted from its last save, graph left unchanged")
-        for (st, rows), reply in zip(queued, results):
+        for (st, rows), reply in zip(queued, results, strict=False):
             created = _stat(reply, "Nodes created" if st.kind == "node" else "Relationships created")
             self._count(st, rows, created, summary, progress)
 
