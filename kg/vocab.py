@@ -128,6 +128,8 @@ class CP(DefinedNamespace):
     hsCode: URIRef
     valueUsd: URIRef
     flowBasis: URIRef
+    shareBasis: URIRef
+    shareBasis: URIRef
     month: URIRef
     netImportReliance: URIRef
     importSources: URIRef
@@ -362,6 +364,7 @@ _PROPS = [
     _p("hs_code", CP.hsCode, "hs"),
     _p("value_usd", CP.valueUsd, "decimal"),
     _p("flow_basis", CP.flowBasis, "string"),
+    _p("share_basis", CP.shareBasis, "string"),
     _p("month", CP.month, "integer"),
     _p("net_import_reliance", CP.netImportReliance, "decimal"),
     _p("sources", CP.importSources, "country", "list"),

@@ -3,6 +3,8 @@
     python -m loaders._snapshot usgs-mcs MCS2025_World_Data.csv salient_dir/ industry_trends_dir/
     python -m loaders._snapshot iso3166 country-codes.csv
     python -m loaders._snapshot hs harmonized-system.csv
+    python -m loaders._snapshot baci baci_hs17_v202601_subset_2022.csv baci_hs17_v202601_subset_2024.csv
+    python -m loaders._snapshot usitc-dataweb usitc_dataweb_us_imports_*.xlsx usitc_dataweb_us_domestic_exports_*.xlsx
     options: --out DIR  --retrieved YYYY-MM-DD  --copied-from URL (a mirror the bytes came from)
 
 Each input is copied under its original public name into a scratch directory with a manifest
@@ -65,6 +67,10 @@ def _inputs(name: str) -> Callable[[list[Member]], list[tuple[Member, str, dict[
     if name == "hs":
         from .hs import HS_URL
         return _single(HS_URL, "harmonized-system.csv")
+    # Loaders that keep their own recipe: `snapshot_inputs(members)` picks and names their inputs.
+    recipe = getattr(get(name), "snapshot_inputs", None)
+    if recipe is not None:
+        return recipe  # type: ignore[no-any-return]
     raise SystemExit(f"no snapshot recipe for {name!r}")
 
 
@@ -85,7 +91,9 @@ def build(name: str, sources: list[Path], out: Path, retrieved: str | None = Non
         files.sort(key=lambda e: e["file"])
         (scratch / "manifest.json").write_text(json.dumps({"source": name, "files": files}),
                                                encoding="utf-8")
-        records = list(loader.parse([scratch] if files else []))
+        # A loader may bundle a trimmed cut of what `kg load` reads (its `snapshot_parse`).
+        parse = getattr(loader, "snapshot_parse", loader.parse)
+        records = list(parse([scratch] if files else []))
     out.mkdir(parents=True, exist_ok=True)
     with (out / "records.jsonl").open("w", encoding="utf-8", newline="\n") as fh:
         for record in records:
@@ -102,7 +110,7 @@ def build(name: str, sources: list[Path], out: Path, retrieved: str | None = Non
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m loaders._snapshot", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("name", choices=["usgs-mcs", "iso3166", "hs"])
+    parser.add_argument("name", choices=["usgs-mcs", "iso3166", "hs", "baci", "usitc-dataweb"])
     parser.add_argument("sources", nargs="*", type=Path)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--retrieved", help="retrieval date to record (default: each file's date)")

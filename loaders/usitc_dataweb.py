@@ -358,3 +358,31 @@ def _source(item: Input, params: dict[str, Any], sources: dict[str, dict[str, An
     if sources[sid]["release"] is None:
         del sources[sid]["release"]
     return sid
+
+
+# -- bundled snapshot recipe -----------------------------------------------------------------------
+# The public copies the bundled part (loaders/snapshot/usitc-dataweb/) was derived from: two real
+# DataWeb exports (downloaded 2026-07-10) published in a public repository.
+SNAPSHOT_COPY = ("https://github.com/therealjameswilson/critical-minerals-records-stage-v3/blob/"
+                 "a67e3d4286b3a06f62cf1d466cfb9bb6840a798d/data/raw/{name}")
+SNAPSHOT_FILES = {
+    "imports_for_consumption": ("usitc_dataweb_us_imports_for_consumption_hts4_1993-2026.xlsx",
+                                "us_imports_for_consumption_1993-2026.xlsx"),
+    "domestic_exports": ("usitc_dataweb_us_domestic_exports_hts4_1993-2026.xlsx",
+                         "us_domestic_exports_1993-2026.xlsx"),
+}
+SNAPSHOT_SUFFIXES = (".xlsx",)
+
+
+def snapshot_inputs(members: list[Any]) -> list[tuple[Any, str, dict[str, Any]]]:
+    """The snapshot recipe: pick the DataWeb exports among `members` (loaders._common.Member) and
+    name each with its public origin. Wire as `SNAPSHOT = Recipe(snapshot_inputs, SNAPSHOT_SUFFIXES)`
+    where the snapshot command takes per-loader recipes."""
+    out = []
+    for member in members:
+        name = member.filename.lower()
+        for marker, (public, original) in SNAPSHOT_FILES.items():
+            if name.endswith(".xlsx") and marker in name:
+                out.append((member, public, {"url": SPEC.homepage,
+                                             "copied_from": SNAPSHOT_COPY.format(name=original)}))
+    return out

@@ -120,6 +120,10 @@ class ExportsTo(Relationship):
     flow_basis: str = "imports"          # which side reported the flow
     month: int = Field(default=0, ge=0, le=12, description="1-12 for a monthly flow, 0 for the year")
     hs_version: str | None = None        # the classification the source used (HS2017, HS2022, ...)
+    # A partner's share of the importer's total as a source states it, when it gives no value or
+    # quantity of its own; `share_basis` says what the share is of (value or weight).
+    share: Share | None = None
+    share_basis: str | None = None
 
     @field_validator("flow_basis")
     @classmethod
@@ -127,6 +131,14 @@ class ExportsTo(Relationship):
         if value not in FLOW_BASES:
             raise ValueError(f"unknown flow_basis {value!r}; expected one of {', '.join(FLOW_BASES)}")
         return value
+
+    @model_validator(mode="after")
+    def _share_has_basis(self) -> ExportsTo:
+        if self.share_basis is not None and self.share_basis not in ("value", "weight"):
+            raise ValueError(f"unknown share_basis {self.share_basis!r}; expected value or weight")
+        if (self.share is None) != (self.share_basis is None):
+            raise ValueError("a stated share needs its share_basis (value or weight), and only a share has one")
+        return self
 
 
 class Imports(Relationship):

@@ -150,6 +150,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
+WRITE_TIMEOUT = 600.0
+"""Seconds to wait for the reply to one write transaction (the whole load) before giving up."""
+
+
 class FalkorDBStore:
     backend = "embedded"
 
@@ -274,7 +278,10 @@ class FalkorDBStore:
                            progress: Progress | None) -> None:
         import redis
         from falkordb.helpers import stringify_param_value
-        client = redis.Redis(host="127.0.0.1", port=self.info.port, password=self.info.password)
+        # EXEC runs the whole queued load at once: tens of thousands of rows take longer than
+        # redis-py's default 5 s read timeout on a busy machine, so the bound here is generous.
+        client = redis.Redis(host="127.0.0.1", port=self.info.port, password=self.info.password,
+                             socket_timeout=WRITE_TIMEOUT, socket_connect_timeout=10)
         conn = client.connection_pool.get_connection()
         queued: list[tuple[Any, list[dict[str, Any]]]] = []
         try:
