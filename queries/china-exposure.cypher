@@ -174,6 +174,7 @@ WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes,
      by_group, [r IN prod WHERE r.y = py] AS prod
 WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat, x, depth, st,
      by_group, prod, reduce(t = 0.0, r IN prod | t + coalesce(r.q, 0.0)) AS ptotal,
+     reduce(w = 0.0, r IN prod | CASE WHEN r.w > w THEN r.w ELSE w END) AS pworld,
      [(x)-[:CLASSIFIED_AS]->(hx:HSCode) | hx.code] AS own_codes
 WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat,
      collect({x: x, depth: depth, st: st, by_group: by_group,
@@ -182,7 +183,7 @@ WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes,
                           ELSE [(grp:Material)-[:CLASSIFIED_AS]->(hg:HSCode)
                                 WHERE grp.id IN coalesce(x.member_of, []) | hg.code] END,
               world_cn: reduce(m = 0.0, v IN [r IN prod WHERE r.c = 'country:CHN' | coalesce(
-                CASE WHEN r.w > 0 THEN toFloat(r.q) / r.w END, r.s,
+                CASE WHEN pworld > 0 THEN toFloat(r.q) / pworld END, r.s,
                 CASE WHEN ptotal > 0 THEN toFloat(r.q) / ptotal END)] | CASE WHEN v > m THEN v ELSE m END)})
        AS cands
 // Each supplier k: China = 1; any other k, the China content of each candidate input. Per
@@ -312,5 +313,5 @@ RETURN g.name AS item,
        CASE WHEN has_total THEN known / total END AS coverage,
        CASE WHEN NOT has_total THEN null WHEN known >= total THEN 0.0 ELSE 1.0 - known / total END
          AS unexplained_share,
-       known AS known_value_usd, codes AS hs_codes, caveat
+       CASE WHEN has_total THEN known END AS known_value_usd, codes AS hs_codes, caveat
 ORDER BY coalesce(lookthrough_share, -1.0) DESC, item
