@@ -51,7 +51,7 @@ UNWIND series_rows AS sr
 WITH classes, imp, totals, sr.code AS code, sr.year AS year, 'hs:' + sr.code AS hid, sr.d AS d
 WITH classes, imp, totals, code, year, hid, d,
      reduce(acc = [], c IN classes | CASE WHEN c.code STARTS WITH code AND NOT c.g IN acc
-                                          THEN acc + c.g ELSE acc END) AS goods
+                                          THEN acc + [c.g] ELSE acc END) AS goods
 WHERE $item IS NULL OR code = $item OR hid = $item
    OR any(g IN goods WHERE g.id = $item OR g.id = 'product:' + $item OR g.id = 'material:' + $item
           OR toLower(g.name) = toLower($item))
