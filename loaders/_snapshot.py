@@ -3,6 +3,8 @@
     python -m loaders._snapshot usgs-mcs MCS2025_World_Data.csv salient_dir/ industry_trends_dir/
     python -m loaders._snapshot iso3166 country-codes.csv
     python -m loaders._snapshot hs harmonized-system.csv
+    python -m loaders._snapshot ev-investments na_ev_supply_chain_investments.csv
+    python -m loaders._snapshot fineprint detailed_data_mining.xlsx
     python -m loaders._snapshot baci baci_hs17_v202601_subset_2022.csv baci_hs17_v202601_subset_2024.csv
     python -m loaders._snapshot usitc-dataweb usitc_dataweb_us_imports_*.xlsx usitc_dataweb_us_domestic_exports_*.xlsx
     options: --out DIR  --retrieved YYYY-MM-DD  --copied-from URL (a mirror the bytes came from)
@@ -16,6 +18,8 @@ naming the inputs. Inputs the loader does not read (other tables in a release fo
 from __future__ import annotations
 
 import argparse
+import importlib
+import inspect
 import json
 import re
 import sys
@@ -25,14 +29,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import get
+from . import get, registry
 from ._common import Member, iter_members
 
 SNAPSHOT = Path(__file__).resolve().parent / "snapshot"
 SCIENCEBASE_ITEM = "https://www.sciencebase.gov/catalog/item/{item}"
 
 
-def _usgs_inputs(members: list[Member]) -> list[tuple[Member, str, dict[str, Any]]]:
+def usgs_inputs(members: list[Member]) -> list[tuple[Member, str, dict[str, Any]]]:
     from . import usgs_mcs
     out = []
     for m in members:
@@ -58,20 +62,36 @@ def _single(url: str, name: str) -> Callable[[list[Member]], list[tuple[Member, 
     return lambda members: [(m, name, {"url": url}) for m in members]
 
 
+def iso3166_inputs(members: list[Member]) -> list[tuple[Member, str, dict[str, Any]]]:
+    from .iso3166 import COUNTRY_CODES_URL
+    return _single(COUNTRY_CODES_URL, "country-codes.csv")(members)
+
+
+def hs_inputs(members: list[Member]) -> list[tuple[Member, str, dict[str, Any]]]:
+    from .hs import HS_URL
+    return _single(HS_URL, "harmonized-system.csv")(members)
+
+
+def ev_investments_inputs(members: list[Member]) -> list[tuple[Member, str, dict[str, Any]]]:
+    from .ev_investments import FILE, URL
+    return _single(URL, FILE)(members)
+
+
+def fineprint_inputs(members: list[Member]) -> list[tuple[Member, str, dict[str, Any]]]:
+    from .fineprint import FILE, URL
+    return _single(URL, FILE)(members)
+
+
 def _inputs(name: str) -> Callable[[list[Member]], list[tuple[Member, str, dict[str, Any]]]]:
-    if name == "usgs-mcs":
-        return _usgs_inputs
-    if name == "iso3166":
-        from .iso3166 import COUNTRY_CODES_URL
-        return _single(COUNTRY_CODES_URL, "country-codes.csv")
-    if name == "hs":
-        from .hs import HS_URL
-        return _single(HS_URL, "harmonized-system.csv")
-    # Loaders that keep their own recipe: `snapshot_inputs(members)` picks and names their inputs.
-    recipe = getattr(get(name), "snapshot_inputs", None)
-    if recipe is not None:
-        return recipe  # type: ignore[no-any-return]
-    raise SystemExit(f"no snapshot recipe for {name!r}")
+    """The loader's snapshot recipe, named by its registry entry (`snapshot_recipe`)."""
+    reg = registry()
+    recipe = reg.entry(name).snapshot_recipe if name in reg else None
+    if recipe is None:
+        raise SystemExit(f"no snapshot recipe for {name!r}")
+    module, _, attr = recipe.partition(":")
+    found: Callable[[list[Member]], list[tuple[Member, str, dict[str, Any]]]] = getattr(
+        importlib.import_module(module), attr)
+    return found
 
 
 def build(name: str, sources: list[Path], out: Path, retrieved: str | None = None,
@@ -91,9 +111,14 @@ def build(name: str, sources: list[Path], out: Path, retrieved: str | None = Non
         files.sort(key=lambda e: e["file"])
         (scratch / "manifest.json").write_text(json.dumps({"source": name, "files": files}),
                                                encoding="utf-8")
+        # Loaders that resolve firm names report the matches they would not merge: the manifest
+        # keeps them so a reviewer sees every ambiguous or near match behind the bundled records.
+        matches: list[Any] = []
+        takes_report = "report" in inspect.signature(loader.parse).parameters
+        kwargs: dict[str, Any] = {"report": matches} if takes_report else {}
         # A loader may bundle a trimmed cut of what `kg load` reads (its `snapshot_parse`).
         parse = getattr(loader, "snapshot_parse", loader.parse)
-        records = list(parse([scratch] if files else []))
+        records = list(parse([scratch] if files else [], **kwargs))
     out.mkdir(parents=True, exist_ok=True)
     with (out / "records.jsonl").open("w", encoding="utf-8", newline="\n") as fh:
         for record in records:
@@ -102,6 +127,10 @@ def build(name: str, sources: list[Path], out: Path, retrieved: str | None = Non
     manifest = {"source": name,
                 "generator": f"python -m loaders._snapshot {name} <the files below>",
                 "records": counts, "files": files}
+    if takes_report:
+        manifest["firm_matches"] = [m.to_json() for m in matches]
+        for entry in manifest["firm_matches"]:
+            entry["where"] = entry["where"].rsplit("/", 1)[-1]   # the file name, not the scratch dir
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                        encoding="utf-8")
     return counts
@@ -110,7 +139,8 @@ def build(name: str, sources: list[Path], out: Path, retrieved: str | None = Non
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m loaders._snapshot", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("name", choices=["usgs-mcs", "iso3166", "hs", "baci", "usitc-dataweb"])
+    reg = registry()
+    parser.add_argument("name", choices=[n for n in reg if reg.entry(n).snapshot_recipe])
     parser.add_argument("sources", nargs="*", type=Path)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--retrieved", help="retrieval date to record (default: each file's date)")

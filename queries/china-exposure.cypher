@@ -43,6 +43,11 @@
 //   suppliers, flow_basis, item_id, importer, coverage, unexplained_share, known_value_usd,
 //   hs_codes, caveat
 // table: item, direct_share, lookthrough_share, hidden_share, coverage, year, caveat
+// Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
+// :param importer => 'USA';
+// :param item => null;
+// :param year => null;
+// :param max_depth => 4;
 
 // Chinese firms: headquartered in China, or owned by the Chinese state (root factor = state share).
 OPTIONAL MATCH (cf:Firm)

@@ -27,6 +27,11 @@
 // returns: item, year, china_share, top_suppliers, signal, hs_code, goods, import_value_usd,
 //   named_value_usd, share_of, flow_basis, signals, importer
 // table: item, year, china_share, share_of, top_suppliers, signal
+// Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
+// :param importer => 'USA';
+// :param item => null;
+// :param year_from => null;
+// :param min_change => 0.02;
 
 MATCH (imp:Country)
 WHERE imp.id = $importer OR imp.id = 'country:' + $importer

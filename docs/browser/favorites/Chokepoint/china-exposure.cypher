@@ -36,6 +36,11 @@
 // returns: item, direct_share, lookthrough_share, via, hidden_share, year, import_value_usd,
 //   suppliers, flow_basis, item_id, importer
 // table: item, direct_share, lookthrough_share, hidden_share, year, suppliers
+// Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
+// :param importer => 'USA';
+// :param item => null;
+// :param year => null;
+// :param max_depth => 4;
 
 // Chinese firms: headquartered in China, or owned by the Chinese state (root factor = state share).
 OPTIONAL MATCH (cf:Firm)
