@@ -4,7 +4,8 @@
 //   signal. One row per code the importer's partner flows are recorded at (the USITC DataWeb
 //   series of US imports by partner, HTS headings 1993-2025; BACI's mirror flows at six digits;
 //   cited flows), with `goods` naming the products and materials classified at or under that
-//   code; a heading such as 8505 covers magnets and electromagnets alike. Per code and year the
+//   code; a heading such as 8505 covers magnets and electromagnets alike. `item` keeps the codes
+//   that cover a product or material; `hs_code` keeps a code and the finer codes under it. Per code and year the
 //   importer's own report is used, else mirror data, else exporters' reports; annual figures only.
 //   `china_share` is China's value over the importer's IMPORTS total of that code and year when
 //   the graph has one (`share_of` = "total"); otherwise over the partners the source names
@@ -22,6 +23,7 @@
 //   supplier's Chinese inflow is often compared across different years than the shares.
 // param importer: string = "USA"
 // param item: string = null
+// param hs_code: string = null
 // param year_from: int = null
 // param min_change: float = 0.02
 // returns: item, year, china_share, top_suppliers, signal, hs_code, goods, import_value_usd,
@@ -30,6 +32,7 @@
 // Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
 // :param importer => 'USA';
 // :param item => null;
+// :param hs_code => null;
 // :param year_from => null;
 // :param min_change => 0.02;
 
@@ -57,9 +60,10 @@ WITH classes, imp, totals, sr.code AS code, sr.year AS year, 'hs:' + sr.code AS 
 WITH classes, imp, totals, code, year, hid, d,
      reduce(acc = [], c IN classes | CASE WHEN c.code STARTS WITH code AND NOT c.g IN acc
                                           THEN acc + [c.g] ELSE acc END) AS goods
-WHERE $item IS NULL OR code = $item OR hid = $item
-   OR any(g IN goods WHERE g.id = $item OR g.id = 'product:' + $item OR g.id = 'material:' + $item
-          OR toLower(g.name) = toLower($item))
+WHERE ($hs_code IS NULL OR code = $hs_code OR code STARTS WITH $hs_code)
+  AND ($item IS NULL
+       OR any(g IN goods WHERE g.id = $item OR g.id = 'product:' + $item OR g.id = 'material:' + $item
+              OR toLower(g.name) = toLower($item)))
 MATCH (h:HSCode {id: hid})
 // The importer's total of the code that year, from the same reporting basis.
 WITH imp, h, code, year, d, goods,

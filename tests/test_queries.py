@@ -37,6 +37,7 @@ REQUIRED = {
     "classification-gaps": ["hs_code", "items", "issue"],
     "provenance-audit": ["kind", "count", "example"],
     "what-if-cutoff": ["product", "input", "lost_share"],
+    "exposure-trend": ["item", "year", "china_share", "top_suppliers", "signal"],
 }
 approx = pytest.approx
 

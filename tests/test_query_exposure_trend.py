@@ -117,6 +117,8 @@ def test_rerouting_signal_through_an_input(planted: Any) -> None:
 def test_parameters(planted: Any) -> None:
     assert all(r["signal"] is None for r in _rows(planted, min_change=0.25).values())
     assert set(_rows(planted, item="battery")) == {("850760", 2022), ("850760", 2024)}
-    assert set(_rows(planted, item="8505")) == {("8505", 2023), ("8505", 2024), ("8505", 2025)}
+    assert set(_rows(planted, hs_code="8505")) == {("8505", 2023), ("8505", 2024), ("8505", 2025),
+                                                   ("850511", 2022), ("850511", 2024)}
+    assert set(_rows(planted, item="magnet", hs_code="850511")) == {("850511", 2022), ("850511", 2024)}
     assert set(_rows(planted, year_from=2024)) == {("850511", 2024), ("8505", 2024), ("8505", 2025),
                                                     ("850760", 2024)}
