@@ -365,11 +365,11 @@ def _source(item: Input, params: dict[str, Any], sources: dict[str, dict[str, An
 # DataWeb exports (downloaded 2026-07-10) published in a public repository.
 SNAPSHOT_COPY = ("https://github.com/therealjameswilson/critical-minerals-records-stage-v3/blob/"
                  "a67e3d4286b3a06f62cf1d466cfb9bb6840a798d/data/raw/{name}")
+# Only the imports export is bundled: no stored query reads US exports, and its 8,641 flows would
+# cost `kg build` about a second; `kg load usitc-dataweb` reads the exports workbook as well.
 SNAPSHOT_FILES = {
     "imports_for_consumption": ("usitc_dataweb_us_imports_for_consumption_hts4_1993-2026.xlsx",
                                 "us_imports_for_consumption_1993-2026.xlsx"),
-    "domestic_exports": ("usitc_dataweb_us_domestic_exports_hts4_1993-2026.xlsx",
-                         "us_domestic_exports_1993-2026.xlsx"),
 }
 SNAPSHOT_SUFFIXES = (".xlsx",)
 
