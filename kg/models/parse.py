@@ -8,6 +8,7 @@ reported, not only the first.
 
 from __future__ import annotations
 
+import functools
 import math
 import typing
 from typing import Any
@@ -41,8 +42,10 @@ def kind_of(annotation: Any) -> str:
     return "str"
 
 
+@functools.lru_cache(maxsize=4096)
 def field_kind(cls: type[Record], name: str) -> str | None:
-    """The kind of a field by name or alias; None for an unknown field."""
+    """The kind of a field by name or alias; None for an unknown field (cached: a bundled build
+    asks it for every field of tens of thousands of records)."""
     fields = cls.model_fields
     finfo = fields.get(name) or next((f for f in fields.values() if f.alias == name), None)
     return None if finfo is None else kind_of(finfo.annotation)
