@@ -133,7 +133,6 @@ class CP(DefinedNamespace):
     valueUsd: URIRef
     flowBasis: URIRef
     shareBasis: URIRef
-    shareBasis: URIRef
     month: URIRef
     netImportReliance: URIRef
     importSources: URIRef
