@@ -355,16 +355,24 @@ def _kill_fork_children(server_pid: int) -> None:
 
 # -- durability ----------------------------------------------------------------------------------
 
-_SAVE_ERROR = re.compile(r"(Failed opening|Write error|Error moving temp|Background saving error|"
-                         r"No space left|Permission denied|Error trying to save)", re.IGNORECASE)
+_SAVE_ERROR = re.compile(r"(Failed opening|Write error|Error moving temp|No space left|"
+                         r"Permission denied|Error trying to save)", re.IGNORECASE)
 
 
-def save_failure_reason(home: Path) -> str:
-    """The server log's own words for the last failed save (the reply to SAVE carries none)."""
+def save_failure_reason(home: Path, data_dir: str) -> str:
+    """Why the last save failed. The reply to BGSAVE carries no reason: it comes from the server
+    log, or (the log sits on the same disk and may have no room for it) from the free space."""
     for line in reversed(log_tail(home, 60).splitlines()):
         if _SAVE_ERROR.search(line):
             return re.sub(r"^\d+:[A-Z] [^*#]*[*#] ", "", line).strip()
-    return "no reason in the server log"
+    try:
+        fs = os.statvfs(data_dir)
+    except OSError as exc:
+        return f"the data folder cannot be read ({exc.strerror})"
+    free = fs.f_bavail * fs.f_frsize
+    if free < 1024 * 1024:
+        return f"No space left on device ({free:,} bytes free under {data_dir})"
+    return f"no reason in the server log ({home / 'falkordb.log'})"
 
 
 def background_save(info: ServerInfo, home: Path, timeout: float = 3600.0) -> None:
@@ -381,7 +389,7 @@ def background_save(info: ServerInfo, home: Path, timeout: float = 3600.0) -> No
             except redis.exceptions.ResponseError as exc:
                 if "in progress" not in str(exc):
                     raise StoreError(f"the load was applied but SAVE failed: {exc} "
-                                     f"({save_failure_reason(home)})") from None
+                                     f"({save_failure_reason(home, info.data_dir)})") from None
             _wait_no_save(client, deadline)
         _wait_no_save(client, deadline)
         status = client.info("persistence").get("rdb_last_bgsave_status")
@@ -393,7 +401,8 @@ def background_save(info: ServerInfo, home: Path, timeout: float = 3600.0) -> No
     finally:
         client.close()
     if status != "ok":
-        raise StoreError(f"the load was applied but SAVE failed: {save_failure_reason(home)}; "
+        reason = save_failure_reason(home, info.data_dir)
+        raise StoreError(f"the load was applied but SAVE failed: {reason}; "
                          f"the graph holds it in memory only: free space under {info.data_dir} and "
                          f"run `kg store stop` to save it, or it is lost when the server stops")
 
