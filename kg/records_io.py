@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from .errors import DataError, record_error
 from .models import Record, parse_record, record_types
-from .models.parse import field_kind
+from .models.parse import field_kind, item_kind
 
 Located = tuple[Record, str, int]
 
@@ -97,6 +97,20 @@ def _field_kind(cls: type[Record], name: str) -> str:
     return field_kind(cls, name) or "str"
 
 
+def _item_kind(cls: type[Record], name: str) -> str:
+    fields = cls.model_fields
+    finfo = fields.get(name) or next((f for f in fields.values() if f.alias == name), None)
+    return "str" if finfo is None else item_kind(finfo.annotation)
+
+
+def _number(text: str, kind: str) -> Any:
+    """CSV text as an int or float; left as text (for validation to report) when it is not one."""
+    try:
+        return int(text) if kind == "int" else float(text)
+    except ValueError:
+        return text
+
+
 def coerce_csv_row(type_name: str, row: dict[str, str]) -> dict[str, Any]:
     """CSV text -> typed values: empty means absent, lists are `;`-separated."""
     cls = record_types()[type_name]
@@ -109,16 +123,15 @@ def coerce_csv_row(type_name: str, row: dict[str, str]) -> dict[str, Any]:
             continue
         kind = _field_kind(cls, name)
         if kind == "list":
-            out[name] = [v.strip() for v in value.split(";") if v.strip()]
+            items = [v.strip() for v in value.split(";") if v.strip()]
+            inner = _item_kind(cls, name)
+            out[name] = [_number(v, inner) for v in items] if inner in ("int", "float") else items
         elif kind == "bool":
             out[name] = value.lower() in ("true", "1", "yes", "y")
             if value.lower() not in ("true", "false", "1", "0", "yes", "no", "y", "n"):
                 out[name] = value   # let validation report it
         elif kind in ("int", "float"):
-            try:
-                out[name] = int(value) if kind == "int" else float(value)
-            except ValueError:
-                out[name] = value
+            out[name] = _number(value, kind)
         else:
             out[name] = value
     return out
