@@ -8,6 +8,7 @@ reported, not only the first.
 
 from __future__ import annotations
 
+import functools
 import math
 import typing
 from typing import Any
@@ -75,7 +76,14 @@ def text_problem(value: str) -> str | None:
     return None
 
 
-def _type_problem(kind: str, value: Any, items: str = "str") -> str | None:
+@functools.lru_cache(maxsize=4096)
+def _kinds(cls: type[Record], name: str) -> tuple[str, str] | None:
+    """(kind, item kind) of a field, computed once per record type and field."""
+    annotation = _annotation(cls, name)
+    return None if annotation is None else (kind_of(annotation), item_kind(annotation))
+
+
+def _type_problem(kind: str, items: str, value: Any) -> str | None:
     if value is None:
         return None
     if kind in ("int", "float"):
@@ -92,7 +100,7 @@ def _type_problem(kind: str, value: Any, items: str = "str") -> str | None:
         if not isinstance(value, (list, tuple)):
             return f"expected a list, found {_json_type(value)}"
         for item in value:
-            problem = _type_problem(items, item)
+            problem = _type_problem(items, "str", item)
             if problem or item is None:
                 return f"in the list: {problem or 'null is not a value'}"
         return None
@@ -128,9 +136,8 @@ def parse_record(data: dict[str, Any], *, file: str | None = None,
                         file=file, line=line, field="type")
     errors: list[DataError] = []
     for name, value in data.items():
-        annotation = _annotation(cls, name)
-        problem = (_type_problem(kind_of(annotation), value, item_kind(annotation))
-                   if annotation is not None else None)
+        kinds = _kinds(cls, name)
+        problem = _type_problem(*kinds, value) if kinds else None
         if problem:
             errors.append(DataError(problem, file=file, line=line, field=name))
     if not errors:

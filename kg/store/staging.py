@@ -34,9 +34,11 @@ from ..errors import StoreError
 from .base import (
     ANY_NODE,
     LABELS,
+    EncodedRows,
     Progress,
     StatementSource,
     WriteSummary,
+    batch_rows,
     statements_of,
 )
 from .embedded import ServerInfo, log_tail, server_running
@@ -117,6 +119,22 @@ def fast_params_header(params: dict[str, Any]) -> str | None:
     return "CYPHER " + " ".join(parts)
 
 
+_JSON_KEY = re.compile(r'([{,])"([A-Za-z_][A-Za-z0-9_]*)":')
+
+
+def encoded_header(rows: EncodedRows) -> str | None:
+    """The `CYPHER rows=…` header for rows spilled as JSON text, without decoding them.
+
+    Map keys become backticked identifiers by one pattern over the text: in JSON from
+    `json.dumps` a quote right after `{` or `,` and followed by `name":` opens an object key
+    (a quote inside a string value is escaped, an array element is never followed by `:`).
+    Text with a `\\u` escape is left to the client's encoder (FalkorDB does not decode them)."""
+    text = rows.json()
+    if "\\u" in text:
+        return None
+    return "CYPHER rows=" + _JSON_KEY.sub(r"\1`\2`:", text)
+
+
 def _stat(reply: Any, name: str) -> int:
     """A counter from a compact GRAPH.QUERY reply ([stats] or [header, rows, stats])."""
     stats = reply[-1] if reply else []
@@ -153,7 +171,9 @@ def _prepared(statements: Any, depth: int = 4) -> Any:
         try:
             for st in statements:
                 for rows in st.batches:
-                    if not put((st, rows, fast_params_header({"rows": rows}))):
+                    header = (encoded_header(rows) if isinstance(rows, EncodedRows)
+                              else fast_params_header({"rows": rows}))
+                    if not put((st, rows, header)):
                         return
             put(done)
         except BaseException as exc:  # surfaced in the consuming thread
@@ -275,7 +295,7 @@ class StagedWrite:
         try:
             for st, rows, header in _prepared(statements):
                 if header is None:    # rare: strings the fast encoder leaves to the client's
-                    header = "CYPHER rows=" + stringify_param_value(rows)
+                    header = "CYPHER rows=" + stringify_param_value(batch_rows(rows))
                 conn.send_command("GRAPH.QUERY", self.stage, f"{header} {st.cypher}", "--compact")
                 pending.append((st, rows))
                 if len(pending) >= IN_FLIGHT:
