@@ -123,6 +123,10 @@ def test_single_points_of_failure_apply_the_rule(latest: Any) -> None:
         ("planted-pack", "planted-cam", "manufacturing", "China", "country"),
         # the integrator has one supplier of lenses; the other maker has two
         ("planted-sensor", "planted-lens", None, "Planted Wafer A", "sole-supplier"),
+        # stages with no country figure: asset output alone (a stated 60 % share; the only US
+        # plant)
+        ("planted-pack", "planted-cell", "refining", "Planted Cell Maker", "asset"),
+        ("planted-pack", "planted-cam", "refining", "Planted CAM plant", "sole-domestic-producer"),
     }
     assert set(got) == expected
     motor_nd = got[("planted-motor", "planted-nd", "separation", "China", "country")]
@@ -140,6 +144,10 @@ def test_single_points_of_failure_apply_the_rule(latest: Any) -> None:
     sole = got[("planted-sensor", "planted-lens", None, "Planted Wafer A", "sole-supplier")]
     assert sole["customer"] == "Planted Integrator" and sole["share"] is None
     assert sole["supplier_kind"] == "firm" and sole["path"] == ["Planted IR sensor", "Planted IR lens"]
+    maker = got[("planted-pack", "planted-cell", "refining", "Planted Cell Maker", "asset")]
+    assert (maker["share"], maker["year"], maker["supplier_kind"]) == (approx(0.6), 2023, "firm")
+    plant = got[("planted-pack", "planted-cam", "refining", "Planted CAM plant", "sole-domestic-producer")]
+    assert plant["share"] is None and plant["supplier_kind"] == "facility"
 
 
 def test_what_if_and_diversification_apply_the_rule(latest: Any) -> None:
