@@ -150,6 +150,14 @@ class CP(DefinedNamespace):
     status: URIRef
     facilityType: URIRef
     latitude: URIRef
+    locality: URIRef
+    region: URIRef
+    activity: URIRef
+    supplyStage: URIRef
+    iraTimeline: URIRef
+    investmentUsd: URIRef
+    jobs: URIRef
+    productionStart: URIRef
     longitude: URIRef
     signed: URIRef
     instrument: URIRef
@@ -324,6 +332,14 @@ _PROPS = [
     _p("facility_type", CP.facilityType, "string"),
     _p("latitude", CP.latitude, "decimal"),
     _p("longitude", CP.longitude, "decimal"),
+    _p("locality", CP.locality, "string"),
+    _p("region", CP.region, "string"),
+    _p("activities", CP.activity, "string", "set"),
+    _p("stages", CP.supplyStage, "string", "set"),
+    _p("ira_timeline", CP.iraTimeline, "string", "set"),
+    _p("investment_usd", CP.investmentUsd, "decimal"),
+    _p("jobs", CP.jobs, "integer"),
+    _p("production_start", CP.productionStart, "year"),
     # Agreement, ExportControl
     _p("signed", CP.signed, "date"),
     _p("instrument", CP.instrument, "string"),

@@ -36,6 +36,10 @@ ENTRIES: tuple[LoaderEntry, ...] = (
     LoaderEntry("wikidata", "loaders.wikidata", id_prefixes=("source:wikidata",)),
     LoaderEntry("gleif", "loaders.gleif", id_prefixes=("source:gleif",)),
     LoaderEntry("curated", "loaders.curated", id_prefixes=("source:",), fetchable=False),
+    LoaderEntry("ev-investments", "loaders.ev_investments", id_prefixes=("source:na-ev-supply-chain",),
+                snapshot_recipe="loaders._snapshot:ev_investments_inputs"),
+    LoaderEntry("fineprint", "loaders.fineprint", id_prefixes=("source:fineprint",),
+                snapshot_recipe="loaders._snapshot:fineprint_inputs"),
 )
 
 # CLI name -> module name, for code that only needs the names.

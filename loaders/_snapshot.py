@@ -3,6 +3,8 @@
     python -m loaders._snapshot usgs-mcs MCS2025_World_Data.csv salient_dir/ industry_trends_dir/
     python -m loaders._snapshot iso3166 country-codes.csv
     python -m loaders._snapshot hs harmonized-system.csv
+    python -m loaders._snapshot ev-investments na_ev_supply_chain_investments.csv
+    python -m loaders._snapshot fineprint detailed_data_mining.xlsx
     options: --out DIR  --retrieved YYYY-MM-DD  --copied-from URL (a mirror the bytes came from)
 
 Each input is copied under its original public name into a scratch directory with a manifest
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import re
 import sys
@@ -67,6 +70,16 @@ def hs_inputs(members: list[Member]) -> list[tuple[Member, str, dict[str, Any]]]
     return _single(HS_URL, "harmonized-system.csv")(members)
 
 
+def ev_investments_inputs(members: list[Member]) -> list[tuple[Member, str, dict[str, Any]]]:
+    from .ev_investments import FILE, URL
+    return _single(URL, FILE)(members)
+
+
+def fineprint_inputs(members: list[Member]) -> list[tuple[Member, str, dict[str, Any]]]:
+    from .fineprint import FILE, URL
+    return _single(URL, FILE)(members)
+
+
 def _inputs(name: str) -> Callable[[list[Member]], list[tuple[Member, str, dict[str, Any]]]]:
     """The loader's snapshot recipe, named by its registry entry (`snapshot_recipe`)."""
     reg = registry()
@@ -96,7 +109,12 @@ def build(name: str, sources: list[Path], out: Path, retrieved: str | None = Non
         files.sort(key=lambda e: e["file"])
         (scratch / "manifest.json").write_text(json.dumps({"source": name, "files": files}),
                                                encoding="utf-8")
-        records = list(loader.parse([scratch] if files else []))
+        # Loaders that resolve firm names report the matches they would not merge: the manifest
+        # keeps them so a reviewer sees every ambiguous or near match behind the bundled records.
+        matches: list[Any] = []
+        takes_report = "report" in inspect.signature(loader.parse).parameters
+        kwargs: dict[str, Any] = {"report": matches} if takes_report else {}
+        records = list(loader.parse([scratch] if files else [], **kwargs))
     out.mkdir(parents=True, exist_ok=True)
     with (out / "records.jsonl").open("w", encoding="utf-8", newline="\n") as fh:
         for record in records:
@@ -105,6 +123,10 @@ def build(name: str, sources: list[Path], out: Path, retrieved: str | None = Non
     manifest = {"source": name,
                 "generator": f"python -m loaders._snapshot {name} <the files below>",
                 "records": counts, "files": files}
+    if takes_report:
+        manifest["firm_matches"] = [m.to_json() for m in matches]
+        for entry in manifest["firm_matches"]:
+            entry["where"] = entry["where"].rsplit("/", 1)[-1]   # the file name, not the scratch dir
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                        encoding="utf-8")
     return counts
@@ -113,7 +135,8 @@ def build(name: str, sources: list[Path], out: Path, retrieved: str | None = Non
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m loaders._snapshot", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("name", choices=["usgs-mcs", "iso3166", "hs"])
+    reg = registry()
+    parser.add_argument("name", choices=[n for n in reg if reg.entry(n).snapshot_recipe])
     parser.add_argument("sources", nargs="*", type=Path)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--retrieved", help="retrieval date to record (default: each file's date)")
