@@ -93,7 +93,8 @@ def coerce(param: Param, value: Any, query: str = "") -> Any:
                 raise ValueError
             number = float(value)
             if not math.isfinite(number):    # NaN compares false with everything: no answer
-                raise ValueError
+                raise UsageError(f"parameter {param.name!r}{' of ' + repr(query) if query else ''} "
+                                 f"must be a finite number, got {value!r}")
             return number
         if kind == "bool":
             if isinstance(value, bool):

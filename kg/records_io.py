@@ -104,9 +104,10 @@ def field_kinds(cls: type[Record]) -> dict[str, str]:
 
 def coerce_cell(value: str, kind: str) -> Any:
     """One non-empty CSV cell -> its typed value; ValueError says what was expected."""
-    if kind in ("list", "list-number"):
-        items = [v.strip() for v in value.split(LIST_SEP) if v.strip()]
-        return [coerce_cell(v, "float") for v in items] if kind == "list-number" else items
+    if kind == "list":
+        return [v.strip() for v in value.split(LIST_SEP) if v.strip()]
+    if kind == "floats":
+        return [coerce_cell(v.strip(), "float") for v in value.split(LIST_SEP) if v.strip()]
     if kind == "int":
         try:
             number = float(value)

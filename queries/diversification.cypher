@@ -50,9 +50,9 @@ MATCH (:Country)-[pr:PRODUCES]->(holder)
 WHERE ($year IS NULL OR pr.year <= $year)
   AND (pr.quantity IS NOT NULL OR pr.share IS NOT NULL)
 WITH partner, partners, x, holder, rank, pr.stage AS stage,
-     max(CASE WHEN NOT toLower(coalesce(pr.basis, '')) CONTAINS 'capacity' THEN pr.year END)
+     max(CASE WHEN coalesce(pr.basis, 'output') <> 'capacity' THEN pr.year END)
        AS output_year,
-     max(CASE WHEN toLower(coalesce(pr.basis, '')) CONTAINS 'capacity' THEN pr.year END)
+     max(CASE WHEN coalesce(pr.basis, 'output') = 'capacity' THEN pr.year END)
        AS capacity_year
 WITH partner, partners, x, holder, rank, stage, coalesce(output_year, capacity_year) AS yr,
      CASE WHEN output_year IS NULL THEN 'capacity' ELSE 'output' END AS measure
@@ -61,7 +61,7 @@ WITH partner, partners, x, stage, head(collect({holder: holder, yr: yr, measure:
 WITH partner, partners, x, stage, pick.holder AS holder, pick.yr AS yr, pick.measure AS measure
 MATCH (c:Country)-[pr:PRODUCES]->(holder)
 WHERE pr.stage = stage AND pr.year = yr
-  AND (toLower(coalesce(pr.basis, '')) CONTAINS 'capacity') = (measure = 'capacity')
+  AND (coalesce(pr.basis, 'output') = 'capacity') = (measure = 'capacity')
 WITH partner, partners, x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,
      sum(pr.quantity) AS reported_total, collect({c: c, pr: pr}) AS rows
 WITH partner, partners, x, stage, yr, measure, holder, stated_world, reported_total, rows,

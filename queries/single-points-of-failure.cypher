@@ -54,9 +54,9 @@ CALL {
   WHERE ($year IS NULL OR pr.year <= $year)
     AND (pr.quantity IS NOT NULL OR pr.share IS NOT NULL)
   WITH x, holder, rank, pr.stage AS stage,
-       max(CASE WHEN NOT toLower(coalesce(pr.basis, '')) CONTAINS 'capacity' THEN pr.year END)
+       max(CASE WHEN coalesce(pr.basis, 'output') <> 'capacity' THEN pr.year END)
          AS output_year,
-       max(CASE WHEN toLower(coalesce(pr.basis, '')) CONTAINS 'capacity' THEN pr.year END)
+       max(CASE WHEN coalesce(pr.basis, 'output') = 'capacity' THEN pr.year END)
          AS capacity_year
   WITH x, holder, rank, stage, coalesce(output_year, capacity_year) AS yr,
        CASE WHEN output_year IS NULL THEN 'capacity' ELSE 'output' END AS measure
@@ -65,7 +65,7 @@ CALL {
   WITH x, stage, pick.holder AS holder, pick.yr AS yr, pick.measure AS measure
   MATCH (c:Country)-[pr:PRODUCES]->(holder)
   WHERE pr.stage = stage AND pr.year = yr
-    AND (toLower(coalesce(pr.basis, '')) CONTAINS 'capacity') = (measure = 'capacity')
+    AND (coalesce(pr.basis, 'output') = 'capacity') = (measure = 'capacity')
   WITH x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,
        sum(pr.quantity) AS reported_total, collect({c: c, pr: pr}) AS rows
   WITH x, stage, yr, measure, holder, stated_world, reported_total, rows,

@@ -8,6 +8,7 @@ reported, not only the first.
 
 from __future__ import annotations
 
+import functools
 import math
 import typing
 from typing import Any
@@ -25,11 +26,11 @@ def record_types() -> dict[str, type[Record]]:
 
 
 def kind_of(annotation: Any) -> str:
-    """'list', 'list-number', 'int', 'float', 'bool' or 'str' for a field annotation."""
+    """'list' (of text), 'floats' (a list of numbers), 'int', 'float', 'bool' or 'str'."""
     origin = typing.get_origin(annotation)
     if origin is tuple or origin is list:
         items = [a for a in typing.get_args(annotation) if a is not Ellipsis]
-        return "list-number" if items and kind_of(items[0]) in ("int", "float") else "list"
+        return "floats" if items and kind_of(items[0]) == "float" else "list"
     if annotation in (bool, int, float):
         return str(annotation.__name__)
     for arg in typing.get_args(annotation):   # Optional[...] / Annotated[...]
@@ -41,8 +42,10 @@ def kind_of(annotation: Any) -> str:
     return "str"
 
 
+@functools.lru_cache(maxsize=4096)
 def field_kind(cls: type[Record], name: str) -> str | None:
-    """The kind of a field by name or alias; None for an unknown field."""
+    """The kind of a field by name or alias; None for an unknown field (cached: a bundled build
+    asks it for every field of tens of thousands of records)."""
     fields = cls.model_fields
     finfo = fields.get(name) or next((f for f in fields.values() if f.alias == name), None)
     return None if finfo is None else kind_of(finfo.annotation)
@@ -72,11 +75,16 @@ def _type_problem(kind: str, value: Any) -> str | None:
         return None
     if kind == "bool":
         return None if isinstance(value, bool) else f"expected true or false, found {_json_type(value)}"
-    if kind == "list-number":
+    if kind == "floats":      # IMPORT_RELIANCE.source_shares
         if not isinstance(value, (list, tuple)):
             return f"expected a list, found {_json_type(value)}"
-        return next((_type_problem("float", item) for item in value
-                     if _type_problem("float", item)), None)
+        for item in value:
+            if isinstance(item, bool) or not isinstance(item, (int, float)):
+                return f"expected a list of numbers, found {_json_type(item)} in it"
+            problem = _type_problem("float", item)
+            if problem:
+                return problem
+        return None
     if kind == "list":
         if not isinstance(value, (list, tuple)):
             return f"expected a list, found {_json_type(value)}"
