@@ -34,8 +34,8 @@ def graph(store: Any) -> Any:
     ("export-control-impact", {"as_of": "2025-2-1"}, "as_of must be a date YYYY-MM-DD"),
     ("what-if-cutoff", {"threshold": "5"}, "threshold must be between 0 and 1"),
     ("what-if-cutoff", {"threshold": "-0.1"}, "threshold must be between 0 and 1"),
-    ("single-points-of-failure", {"threshold": "nan"}, "must be float, got .nan."),
-    ("chinese-controlled-abroad", {"min_ownership": "inf"}, "must be float, got .inf."),
+    ("single-points-of-failure", {"threshold": "nan"}, "threshold.* must be (float|a finite number)"),
+    ("chinese-controlled-abroad", {"min_ownership": "inf"}, "min_ownership.* must be (float|a finite number)"),
     ("concentration", {"year": "20245"}, "year must be between 1900 and 2100"),
     ("concentration", {"stage": "smelting"}, "stage must be one of mining"),
     ("classification-gaps", {"issue": "shared"}, "issue must be one of shared-code"),
@@ -104,7 +104,7 @@ def test_cli_exit_codes_and_kg_ids(tmp_path: Path) -> None:
         assert kg("import", str(FIX / "base.jsonl"), str(FIX / "bom.jsonl")).returncode == 0
         for args, message in [(("-p", "country=China"), "nearest: country:CHN (China)"),
                               (("-p", "threshold=5"), "between 0 and 1"),
-                              (("-p", "threshold=nan"), "must be float")]:
+                              (("-p", "threshold=nan"), "nan")]:
             r = kg("query", "what-if-cutoff", *args)
             assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
         r = kg("query", "export-control-impact", "-p", "as_of=2025-13-45")
