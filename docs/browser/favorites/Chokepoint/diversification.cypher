@@ -8,9 +8,11 @@
 // title: Diversification options outside China
 // description: For a material (or every material and product with national production figures),
 //   the producing countries other than `exclude` (default China) at each stage: their share of
-//   world output (as in `concentration`: quantity over the world total, else the stated share;
-//   latest year, or the latest at or before `year`), their reserves of the material (latest
-//   figure; qualifiers such as NA kept), and whether `partner` (default the United States) is party
+//   world output (by the latest-figure rule shared with concentration, see docs/queries.md:
+//   latest year with a real figure, or the latest at or before `year`; output before capacity,
+//   `measure` says which; an element without figures of its own takes its group's, `basis` =
+//   group and `group` names it, reserves then being the group's), their reserves of the material
+//   (latest figure; qualifiers such as NA kept), and whether `partner` (default the United States) is party
 //   with them to an agreement that covers the material (`us_agreement`; null for the partner itself).
 //   `agreements` names those agreements, `other_agreements` shared agreements that do not name the
 //   material (general frameworks). `excluded_share` is the excluded country's share at the same

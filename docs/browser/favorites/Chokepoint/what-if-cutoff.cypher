@@ -11,8 +11,10 @@
 //   `include_owned_abroad`, also the output of assets abroad that its firms or its state own. For
 //   every input of a product (REQUIRES walked transitively up to 6 levels, no cycles; one product
 //   with `product`) and every stage the graph has for that input, `lost_share` is the share of world
-//   output lost: the country's own share (as in `concentration`: quantity over the world total, else
-//   the stated share; latest year, or the latest at or before `year`) plus, when asked, the output
+//   output lost: the country's own share (by the latest-figure rule shared with concentration, see
+//   docs/queries.md: latest year with a real figure, or the latest at or before `year`; output
+//   before capacity, `measure` says which; an element without figures of its own takes its
+//   group's, `basis` = group and `group` names it) plus, when asked, the output
 //   of owned assets outside it weighted by the ownership share multiplied along the chain (OWNS up
 //   to 5 links, unknown shares count as 1; a 40 % stake removes 40 % of the asset's output) over
 //   the world total, capped at 1. `remaining_share` = 1 - lost_share; a row is reported when it is
