@@ -226,13 +226,13 @@ class Covers(Relationship):
 class Imposes(Relationship):
     type_name: ClassVar[str] = "IMPOSES"
     FROM = ("Country",)
-    TO = ("ExportControl",)
+    TO = ("ExportControl", "ImportMeasure")
     type: Literal["IMPOSES"] = "IMPOSES"
 
 
 class Restricts(Relationship):
     type_name: ClassVar[str] = "RESTRICTS"
-    FROM = ("ExportControl",)
+    FROM = ("ExportControl", "ImportMeasure")
     TO = ("Material", "Product", "HSCode")
     type: Literal["RESTRICTS"] = "RESTRICTS"
     scope: str | None = None
@@ -240,8 +240,8 @@ class Restricts(Relationship):
 
 class Targets(Relationship):
     type_name: ClassVar[str] = "TARGETS"
-    FROM = ("ExportControl",)
-    TO = ("Country",)
+    FROM = ("ExportControl", "ImportMeasure")
+    TO = ("Country", "Firm")             # destination countries, or the firms a measure names
     type: Literal["TARGETS"] = "TARGETS"
 
 
