@@ -150,9 +150,13 @@ class ImportReliance(Relationship):
 
 
 class Owns(Relationship):
+    """A stake at a year. The year is part of the identity, so a later stake never overwrites an
+    earlier one: both stay, and queries take the latest (an undated stake is a fact of its own)."""
+
     type_name: ClassVar[str] = "OWNS"
     FROM = ("Firm",)
     TO = ("Firm", "Facility")
+    KEYS = ("year",)
     type: Literal["OWNS"] = "OWNS"
     share: Share | None = None
     year: Year | None = None

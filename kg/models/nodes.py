@@ -6,7 +6,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import ISO3, ISODate, NonEmpty, Record, Year, check_iso3
+from .base import ISO3, Confidence, ISODate, NonEmpty, Record, Year, check_iso3
 from .ids import ID_PATTERN
 
 MATERIAL_KINDS = ("element", "element-group", "compound", "mineral", "alloy", "intermediate",
@@ -54,6 +54,9 @@ class Source(Node):
     year: Year | None = None            # the year the data is for / of publication
     retrieved: ISODate
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    # Editorial grade of the source itself (H primary or official, M reputable secondary, L
+    # aggregator, blog or wiki mirror); `provenance-audit` lists the L sources and what cites them.
+    confidence: Confidence | None = None
     source_ids: tuple[NonEmpty, ...] = ()
 
     @model_validator(mode="before")
@@ -172,8 +175,9 @@ class _Measure(Node):
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> "_Measure":
-        # ISO dates compare as strings.
-        start = self.effective or self.announced
+        # ISO dates compare as strings. A measure may end before its effective date (withdrawn or
+        # overtaken before it took effect), never before it was announced.
+        start = self.announced or self.effective
         if self.ended is not None and start is not None and self.ended < start:
             raise ValueError(f"ended {self.ended} is before {start}")
         if (self.suspended_from is not None and self.suspended_until is not None
