@@ -34,8 +34,8 @@
 // the graph for history; an undated stake counts as older than any dated one).
 OPTIONAL MATCH (sf:Firm)-[st:OWNS]->(sa)
 WITH sf, sa, collect(st) AS stakes, max(coalesce(st.year, 0)) AS latest
-WITH reduce(acc = [], g IN collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) | acc + g)
-       AS superseded
+WITH collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) AS older
+WITH reduce(acc = [], g IN older | acc + g) AS superseded
 // Chinese firms: headquartered in China, or owned by the Chinese state (root factor = state share).
 OPTIONAL MATCH (cf:Firm)
 WHERE (cf)-[:HEADQUARTERED_IN]->(:Country {id: 'country:CHN'})

@@ -26,8 +26,8 @@
 // the graph for history; an undated stake counts as older than any dated one).
 OPTIONAL MATCH (sf:Firm)-[st:OWNS]->(sa)
 WITH sf, sa, collect(st) AS stakes, max(coalesce(st.year, 0)) AS latest
-WITH reduce(acc = [], g IN collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) | acc + g)
-       AS superseded
+WITH collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) AS older
+WITH reduce(acc = [], g IN older | acc + g) AS superseded
 WITH superseded,
      CASE WHEN $country STARTS WITH 'country:' THEN $country ELSE 'country:' + $country END AS cid
 // The country's firms: headquartered there, or owned by its state (root factor = state share).

@@ -305,10 +305,12 @@ def hhi(shares: Iterable[float]) -> float:
 # -- export controls ----------------------------------------------------------------------------------
 def control_status(ctl: dict[str, Any], as_of: str) -> str:
     eff = ctl.get("effective") or ctl.get("announced")
-    if ctl.get("status") == "revoked":
-        return "revoked"
+    if ctl.get("status") in ("revoked", "proposed"):
+        return ctl["status"]
     if eff is None or eff > as_of:
         return "announced"
+    if ctl.get("ended") is not None and ctl["ended"] <= as_of:
+        return "expired"
     start, end = ctl.get("suspended_from"), ctl.get("suspended_until")
     if start is not None and start <= as_of and (end is None or as_of <= end):
         return "suspended"

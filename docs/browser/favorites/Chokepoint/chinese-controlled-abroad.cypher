@@ -6,7 +6,8 @@
 
 // title: Chinese-controlled assets outside China
 // description: Facilities and firms located or headquartered outside China whose ownership chain
-//   (OWNS links, up to 5, no cycles) ends at a Chinese firm (headquartered in China) or at the
+//   (OWNS links, up to 5, no cycles; only the latest stake of each owner-asset pair, earlier dated
+//   stakes staying in the graph for history) ends at a Chinese firm (headquartered in China) or at the
 //   Chinese state (STATE_OWNED_BY China; a foreign firm the state owns is listed itself). The chain
 //   stops at the first Chinese owner going up. `owner_chain` lists the names from that owner down to
 //   the asset ('China' first when the owner is the state), `chain_shares` the share each link holds
@@ -28,19 +29,26 @@
 //   stage, year, quantity, unit, chain_shares, chains, share_complete, owner, entity_kind,
 //   entity_id, country_iso3, material_id
 // table: entity, country, material, owner, ownership_share, share, attributed_share
+// Superseded stakes: every OWNS fact but the latest of its owner-asset pair (older stakes stay in
+// the graph for history; an undated stake counts as older than any dated one).
+OPTIONAL MATCH (sf:Firm)-[st:OWNS]->(sa)
+WITH sf, sa, collect(st) AS stakes, max(coalesce(st.year, 0)) AS latest
+WITH collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) AS older
+WITH reduce(acc = [], g IN older | acc + g) AS superseded
 OPTIONAL MATCH (cf:Firm)
 WHERE (cf)-[:HEADQUARTERED_IN]->(:Country {id: 'country:CHN'})
    OR (cf)-[:STATE_OWNED_BY]->(:Country {id: 'country:CHN'})
 WITH collect(CASE WHEN cf IS NULL THEN null ELSE {id: cf.id,
        hq: size([(cf)-[:HEADQUARTERED_IN]->(hc:Country {id: 'country:CHN'}) | hc]) > 0,
        state: head([(cf)-[so:STATE_OWNED_BY]->(:Country {id: 'country:CHN'}) | so.share])} END)
-     AS roots
-WITH roots, [r IN roots | r.id] AS cn_ids
+     AS roots, superseded
+WITH roots, superseded, [r IN roots | r.id] AS cn_ids
 MATCH chain = (o:Firm)-[:OWNS*0..5]->(a)
 WHERE o.id IN cn_ids AND (a:Facility OR a:Firm)
   AND (length(chain) = 0 OR NOT a.id IN cn_ids)
   AND none(n IN nodes(chain)[1..-1] WHERE n.id IN cn_ids)
   AND all(n IN nodes(chain) WHERE single(m IN nodes(chain) WHERE m = n))
+  AND none(r IN relationships(chain) WHERE r IN superseded)
   AND NOT (a)-[:LOCATED_IN]->(:Country {id: 'country:CHN'})
   AND NOT (a)-[:HEADQUARTERED_IN]->(:Country {id: 'country:CHN'})
 WITH a, chain, head([r IN roots WHERE r.id = o.id]) AS root

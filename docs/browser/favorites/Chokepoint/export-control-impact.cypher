@@ -10,11 +10,12 @@
 //   (REQUIRES, transitively up to 6 levels, no cycles), and the importer's trade in each. A measure
 //   is in force when its effective date (else its announcement date) is on or before `as_of`, it is
 //   not suspended on that date (suspended_from <= as_of <= suspended_until, both inclusive; an open
-//   suspension has no end) and its status is not `revoked`. With `as_of` null the status recorded in
-//   the graph is used. A measure restricting an HS code reaches every material or product classified
+//   suspension has no end), it has not ended (`ended`, the day a measure lapsed or a later one
+//   replaced it, is after as_of) and its status is not `revoked` or `proposed` (a bill never in
+//   force). With `as_of` null the status recorded in the graph is used. A measure restricting an HS code reaches every material or product classified
 //   under that code or a subheading of it. Measures naming destination countries (TARGETS) are shown
 //   only when they name the importer; `applies_to` says which. `status` is the status on the date:
-//   in-force, suspended, announced (not yet effective) or revoked; set `include_inactive` to see the
+//   in-force, suspended, announced (not yet effective), expired, proposed or revoked; set `include_inactive` to see the
 //   measures not in force too. Each restricted item gets a row with `product` null (its own trade;
 //   for a restricted product, the product itself) and one row per product needing it, with the
 //   shortest bill-of-materials `path` and its `depth`; `restricted_as` says how the measure names
@@ -29,16 +30,17 @@
 // param as_of: string = null
 // param importer: string = "USA"
 // param include_inactive: bool = false
-// returns: control, material, product, status, instrument, imposed_by, effective, suspended_from,
-//   suspended_until, depth, path, import_value_usd, import_value_from_imposer, trade_year,
-//   applies_to, restricted_as, scope, control_id, material_id, product_id
-// table: control, material, product, status, effective
+// returns: control, material, product, status, instrument, imposed_by, effective, ended,
+//   suspended_from, suspended_until, depth, path, import_value_usd, import_value_from_imposer,
+//   trade_year, applies_to, restricted_as, scope, control_id, material_id, product_id
+// table: control, imposed_by, material, product, status, effective
 MATCH (ctl:ExportControl)
 WITH ctl, coalesce(ctl.effective, ctl.announced) AS eff
 WITH ctl, eff, CASE
        WHEN $as_of IS NULL THEN coalesce(ctl.status, 'in-force')
-       WHEN ctl.status = 'revoked' THEN 'revoked'
+       WHEN ctl.status = 'revoked' OR ctl.status = 'proposed' THEN ctl.status
        WHEN eff IS NULL OR eff > $as_of THEN 'announced'
+       WHEN ctl.ended IS NOT NULL AND ctl.ended <= $as_of THEN 'expired'
        WHEN ctl.suspended_from IS NOT NULL AND ctl.suspended_from <= $as_of
             AND (ctl.suspended_until IS NULL OR $as_of <= ctl.suspended_until) THEN 'suspended'
        ELSE 'in-force' END AS status
@@ -87,7 +89,7 @@ WITH ctl, eff, status, imp, targets, imposer, restricted_as, scopes, m, p, r, ty
 WITH ctl, eff, status, imp, targets, imposer, restricted_as, scopes, m, p, r, ty,
      [f IN flows WHERE f.b = tb] AS flows
 RETURN ctl.name AS control, m.name AS material, p.name AS product, status,
-       ctl.instrument AS instrument, imposer.name AS imposed_by, eff AS effective,
+       ctl.instrument AS instrument, imposer.name AS imposed_by, eff AS effective, ctl.ended AS ended,
        ctl.suspended_from AS suspended_from, ctl.suspended_until AS suspended_until,
        r.depth AS depth, r.names AS path,
        CASE WHEN size(flows) = 0 THEN null ELSE reduce(s = 0.0, f IN flows | s + f.v) END
