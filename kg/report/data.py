@@ -512,7 +512,10 @@ def controls_section(store: GraphStore, as_of: _dt.date, importer: str = "USA") 
             if s_until and s_until < end:
                 spans.append(svg.Span(s_until, end, "active", f"in force again after {s_until}"))
         else:
-            spans.append(svg.Span(eff, end, "active", f"in force from {eff}"))
+            ended = _date(c.get("ended"))
+            stop = min(ended, end) if ended and ended > eff else end
+            spans.append(svg.Span(eff, stop, "active", f"in force from {eff}"
+                                  + (f" to {ended}" if ended else "")))
         name = c["control"].removeprefix("China: ")
         lanes.append(svg.Lane(name, spans,
                               note=(f"{c.get('status')} · {len(c['items'])} items restricted · "
@@ -546,7 +549,7 @@ def controls_section(store: GraphStore, as_of: _dt.date, importer: str = "USA") 
                     + (" …" if len(c["items"]) > 6 else ""),
                     str(len(c["products"]))] for c in ordered], numeric={6})
     notes = ["Status on the report date: in force when effective (else announced) on or before it, "
-             "not suspended and not revoked. Products reached: products whose bill of materials "
+             "not suspended, not ended (lapsed or replaced by a later measure) and not revoked. Products reached: products whose bill of materials "
              "needs a restricted item (REQUIRES, up to 6 levels)."]
     return Section("export-controls", "Export controls in force over time",
                    "Which export controls bind on the report date, and what do they reach?", lead,
