@@ -97,3 +97,20 @@ def test_battery_inputs_under_us_import_measures(snapshot_store: Any) -> None:
     assert feoc[("material:cobalt", "refining")]["origin_share"] > feoc[("material:cobalt", "mining")]["origin_share"]
     later = q(snapshot_store, "import-measure-exposure", product="nmc811-cathode", as_of="2025-11-01")
     assert not [r for r in later if r["measure_id"] == "importmeasure:us-30d-feoc-critical-minerals"]
+
+
+def test_provenance_audit_lists_the_low_confidence_rows(snapshot_store: Any) -> None:
+    from kg.models import Relationship
+    from loaders import curated
+    records = list(curated.parse())
+    weak_sources = sum(1 for r in records if r.type_name == "Source" and r.confidence == "L")
+    weak_facts: dict[str, int] = {}
+    for r in records:
+        if isinstance(r, Relationship) and r.confidence == "L":
+            weak_facts[r.type_name] = weak_facts.get(r.type_name, 0) + 1
+    rows = {(r["kind"], r["detail"]): r for r in q(snapshot_store, "provenance-audit")}
+    assert weak_sources > 0 and rows[("low-confidence", "Source")]["count"] == weak_sources
+    for rel_type, n in weak_facts.items():
+        assert rows[("low-confidence", rel_type)]["count"] == n, rel_type
+    assert rows[("unknown-source", "nodes")]["count"] == 0
+    assert rows[("node-without-source", None)]["count"] == 0
