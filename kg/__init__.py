@@ -9,19 +9,17 @@
 
 from __future__ import annotations
 
+from .api import Graph, Rows, export_jsonl, export_rdf, export_records, import_records, open_store, run_query
 from .version import __version__
 
-from .api import (Graph, Rows, export_jsonl, export_records, export_rdf,  # noqa: E402
-                  import_records, open_store, run_query)
-
-
-def build(store: Graph | None = None, sources: list[str] | None = None, *, offline: bool = False,
-          fresh: bool = False):  # type: ignore[no-untyped-def]
-    """Build the bundled snapshot into `store` (default: the embedded store)."""
-    from .build import build as _build
-    g = store if store is not None else open_store()
-    return _build(g.store if isinstance(g, Graph) else g, sources, offline=offline, fresh=fresh)
-
-
-__all__ = ["Graph", "Rows", "__version__", "build", "export_jsonl", "export_records", "export_rdf",
-           "import_records", "open_store", "run_query"]
+__all__ = [
+    "Graph",
+    "Rows",
+    "__version__",
+    "export_jsonl",
+    "export_rdf",
+    "export_records",
+    "import_records",
+    "open_store",
+    "run_query",
+]

@@ -9,6 +9,7 @@ from typing import Any, TextIO
 from . import pipeline
 from .config import Settings
 from .records_io import Located, read_paths, write_jsonl
+from .sources import LoaderRegistry
 from .store import GraphStore
 from .store import open_store as _open_store
 from .store.base import Progress
@@ -35,13 +36,14 @@ class Graph:
     Every store method (`read`, `stats`, `iter_nodes`, …) is available on it too.
     """
 
-    def __init__(self, store: GraphStore) -> None:
+    def __init__(self, store: GraphStore, home: Path | None = None) -> None:
         self.store = store
+        self.home = home          # where `build` finds cached downloads and writes its manifest
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
 
-    def __enter__(self) -> "Graph":
+    def __enter__(self) -> Graph:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -66,8 +68,7 @@ class Graph:
 
     def build(self, sources: Iterable[str] | None = None, *, offline: bool = False,
               fresh: bool = False) -> Any:
-        from .build import build as _build
-        return _build(self.store, sources, offline=offline, fresh=fresh)
+        return build(self.store, sources, offline=offline, fresh=fresh, home=self.home)
 
     def import_records(self, *paths: str | Path) -> Any:
         return import_records(self.store, [Path(p) for p in paths])
@@ -78,7 +79,8 @@ class Graph:
 
 def open_store(store: str | None = None, home: str | Path | None = None) -> Graph:
     """Open the embedded store (started on demand) or Neo4j (`bolt://…`) as a `Graph`."""
-    return Graph(_open_store(Settings.from_env(store=store, home=home)))
+    settings = Settings.from_env(store=store, home=home)
+    return Graph(_open_store(settings), settings.home)
 
 
 def _raw(store: Any) -> GraphStore:
@@ -88,6 +90,7 @@ def _raw(store: Any) -> GraphStore:
 def export_rdf(store: Any, path: str | Path | None = None, fmt: str = "turtle") -> Any:
     """Write the graph as RDF (turtle, nt, jsonld, trig, nq) to a file (atomically) or stdout."""
     import sys as _sys
+
     from .rdf import export_rdf as _export
     if path is None:
         return _export(_raw(store), _sys.stdout.buffer, fmt)
@@ -100,7 +103,8 @@ def export_rdf(store: Any, path: str | Path | None = None, fmt: str = "turtle") 
 
 
 def import_records(store: GraphStore, paths: Iterable[Path], *,
-                   progress: Progress | None = None) -> pipeline.LoadReport:
+                   progress: Progress | None = None,
+                   max_errors: int = pipeline.DEFAULT_MAX_ERRORS) -> pipeline.LoadReport:
     """Load records-format files (JSON Lines, `<type>.csv`) or RDF exports (`.ttl`, `.nt`, `.nq`,
     `.trig`, `.jsonld`, read by `kg.rdf.rdf_import`): all valid, then one atomic write."""
     from .rdf.rdf_import import RDF_SUFFIXES, read_rdf
@@ -116,7 +120,7 @@ def import_records(store: GraphStore, paths: Iterable[Path], *,
             else:
                 yield from read_paths([path])
 
-    return pipeline.load(located(), store, progress=progress)
+    return pipeline.load(located(), store, progress=progress, max_errors=max_errors)
 
 
 def _bulk_located(directory: Path) -> Iterator[Located]:
@@ -148,4 +152,31 @@ def export_jsonl(store: GraphStore, out: TextIO) -> int:
     return write_jsonl(export_records(store), out)
 
 
-from .build import (build, build_located, snapshot_sources, verified_cache)  # noqa: E402,F401
+def loader_registry() -> LoaderRegistry:
+    """The loaders this installation knows: the bundled ones and any registered by entry point."""
+    import loaders
+    return loaders.registry()
+
+
+def build(store: GraphStore, sources: Iterable[str] | None = None, *, offline: bool = False,
+          fresh: bool = False, progress: Progress | None = None, home: Path | None = None,
+          registry: LoaderRegistry | None = None) -> pipeline.LoadReport:
+    """Build the bundled snapshot (and, unless offline, cached downloads) into `store`.
+
+    `home` defaults to the configured one (`KG_HOME`); `registry` to every installed loader.
+    """
+    from .build import build as _build
+    return _build(store, sources, registry=registry or loader_registry(),
+                  home=home or Settings.from_env().home, offline=offline, fresh=fresh, progress=progress)
+
+
+def build_located(sources: Iterable[str] | None = None, *, offline: bool = False,
+                  home: Path | None = None) -> Iterator[Located]:
+    """The records a build would load, without loading them."""
+    from .build import build_located as _located
+    return _located(sources, registry=loader_registry(), home=home or Settings.from_env().home,
+                    offline=offline)
+
+
+from .build import snapshot_sources as snapshot_sources  # noqa: E402
+from .build import verified_cache as verified_cache  # noqa: E402

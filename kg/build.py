@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from . import pipeline
-from .version import __version__
-from .config import Settings
 from .errors import DataError, UsageError
 from .records_io import Located, read_paths
-from .sources import sha256_file
+from .sources import LoaderRegistry, sha256_file
 from .store import GraphStore
 from .store.base import Progress
+from .version import __version__
 
 MANIFEST_KEY = "build-manifest"
 
@@ -82,16 +81,16 @@ def verified_cache(cache: Path) -> list[Path]:
     return files
 
 
-def plan(sources: Iterable[str] | None = None, *, offline: bool = False,
-         home: Path | None = None) -> list[SourceInput]:
-    import loaders
+def plan(sources: Iterable[str] | None = None, *, registry: LoaderRegistry, home: Path,
+         offline: bool = False) -> list[SourceInput]:
+    """Which files each chosen source contributes: bundled ones, and (unless offline) the verified
+    downloads cached under `home`."""
     from .paths import snapshot_dir
     available = snapshot_sources()
     chosen = list(sources) if sources else available
     for name in chosen:
-        if name not in available and name not in loaders.LOADERS:
+        if name not in available and name not in registry:
             raise UsageError(f"unknown source {name!r}; known: {', '.join(available)}")
-    home = home or Settings.from_env().home
     out = []
     for name in chosen:
         item = SourceInput(name)
@@ -103,26 +102,25 @@ def plan(sources: Iterable[str] | None = None, *, offline: bool = False,
         if (directory / "manifest.json").exists():
             item.snapshot_manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
         cache = home / "raw" / name
-        if not offline and cache.is_dir() and name in loaders.LOADERS:
+        if not offline and cache.is_dir() and name in registry:
             item.cached = verified_cache(cache)
         out.append(item)
     return out
 
 
-def located(inputs: list[SourceInput]) -> Iterator[Located]:
-    import loaders
+def located(inputs: list[SourceInput], registry: LoaderRegistry) -> Iterator[Located]:
     for item in inputs:
         yield from read_paths(item.records)
-        if item.raw and item.name in loaders.LOADERS:
-            yield from _located(item.name, loaders.get(item.name).parse(item.raw))
+        if item.raw and item.name in registry:
+            yield from _located(item.name, registry.get(item.name).parse(item.raw))
         if item.cached:
-            yield from _located(str(item.cached[0].parent), loaders.get(item.name).parse(item.cached))
+            yield from _located(str(item.cached[0].parent), registry.get(item.name).parse(item.cached))
 
 
-def build_located(sources: Iterable[str] | None = None, *, offline: bool = False,
-                  home: Path | None = None) -> Iterator[Located]:
+def build_located(sources: Iterable[str] | None = None, *, registry: LoaderRegistry, home: Path,
+                  offline: bool = False) -> Iterator[Located]:
     """Records of the bundled snapshot (and, unless offline, of cached downloads)."""
-    return located(plan(sources, offline=offline, home=home))
+    return located(plan(sources, registry=registry, home=home, offline=offline), registry)
 
 
 def _located(origin: str, records: Iterable[Any]) -> Iterator[Located]:
@@ -173,16 +171,20 @@ def manifest(inputs: list[SourceInput], store: GraphStore, report: pipeline.Load
     }
 
 
-def build(store: GraphStore, sources: Iterable[str] | None = None, *, offline: bool = False,
-          fresh: bool = False, progress: Progress | None = None,
-          home: Path | None = None) -> pipeline.LoadReport:
-    """Load the snapshot (parse, validate every record, one atomic write); record the manifest."""
-    started = _dt.datetime.now(_dt.timezone.utc)
-    inputs = plan(sources, offline=offline, home=home)
-    report = pipeline.load(located(inputs), store, replace=fresh, progress=progress)
+def build(store: GraphStore, sources: Iterable[str] | None = None, *, registry: LoaderRegistry,
+          home: Path, offline: bool = False, fresh: bool = False,
+          progress: Progress | None = None) -> pipeline.LoadReport:
+    """Load the snapshot (parse, validate every record, one atomic write); record the manifest.
+
+    `registry` names the loaders that parse raw and cached files, `home` holds the download cache
+    and receives the manifest copy: both come from the caller (the CLI or `kg.api`), never from the
+    environment here (docs/architecture.md, "Layers").
+    """
+    started = _dt.datetime.now(_dt.UTC)
+    inputs = plan(sources, registry=registry, home=home, offline=offline)
+    report = pipeline.load(located(inputs, registry), store, replace=fresh, progress=progress)
     doc = manifest(inputs, store, report, started)
     store.set_meta(MANIFEST_KEY, json.dumps(doc, sort_keys=True))
-    home = home or Settings.from_env().home
     _write_manifest_file(home, doc)
     return report
 

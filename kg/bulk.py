@@ -91,7 +91,7 @@ def write_neo4j_admin(nodes: Iterable[dict[str, Any]], relationships: Iterable[d
     def writer_for(name: str, header: list[str], cols: list[tuple[str, str]]) -> Any:
         if name not in writers:
             path = directory / f"{name}.csv"
-            fh = open(path, "w", encoding="utf-8", newline="")
+            fh = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 -- closed after the last row
             w = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\n")
             w.writerow(header)
             writers[name] = (fh, w, cols)
@@ -141,7 +141,7 @@ def read_neo4j_admin(directory: Path) -> Iterable[dict[str, Any]]:
             header = next(reader)
             for row in reader:
                 rec: dict[str, Any] = {}
-                for col, raw in zip(header, row):
+                for col, raw in zip(header, row, strict=False):
                     name, _, kind = col.partition(":")
                     if col == ":LABEL" or col == ":TYPE":
                         rec["type"] = raw

@@ -25,7 +25,7 @@ class Settings:
     graph_name: str = "kg"
 
     @classmethod
-    def from_env(cls, *, store: str | None = None, home: str | Path | None = None) -> "Settings":
+    def from_env(cls, *, store: str | None = None, home: str | Path | None = None) -> Settings:
         env = os.environ
         chosen = store or env.get("KG_STORE") or "embedded"
         if chosen == "neo4j":

@@ -96,7 +96,8 @@ class Diff:
                                            "id": f"imposed by {rec.get('from')}", "fields": ", ".join(fields)})
         elif t in ("OWNS", "STATE_OWNED_BY"):
             out["ownership and state control"].append({
-                "change": what, "type": t, "owner" if t == "OWNS" else "state": rec.get("to") if t == "STATE_OWNED_BY" else rec.get("from"),
+                "change": what, "type": t,
+                "owner" if t == "OWNS" else "state": rec.get("to") if t == "STATE_OWNED_BY" else rec.get("from"),
                 "owned": rec.get("to") if t == "OWNS" else rec.get("from"),
                 "share": f"{_show((old or {}).get('share'))} → {_show((new or {}).get('share'))}"
                 if what == "changed" else rec.get("share")})
@@ -149,7 +150,7 @@ class Diff:
 
 
 def _count_key(rec: dict[str, Any]) -> str:
-    return rec["type"]
+    return str(rec["type"])
 
 
 def diff(old: Iterable[dict[str, Any]], new: Iterable[dict[str, Any]],

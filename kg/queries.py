@@ -13,6 +13,7 @@ Header (DESIGN §6), every line a Cypher comment so the file runs as is in Neo4j
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,7 +88,10 @@ def coerce(param: Param, value: Any, query: str = "") -> Any:
         if kind == "float":
             if isinstance(value, bool):
                 raise ValueError
-            return float(value)
+            number = float(value)
+            if not math.isfinite(number):    # NaN compares false with everything: no answer
+                raise ValueError
+            return number
         if kind == "bool":
             if isinstance(value, bool):
                 return value

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import csv
 import json
-import typing
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from .errors import DataError
+from .errors import DataError, record_error
 from .models import Record, parse_record, record_types
+from .models.parse import kind_of
 
 Located = tuple[Record, str, int]
 
@@ -37,11 +38,31 @@ def _text_lines(path: Path) -> Iterator[tuple[int, str]]:
             if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]   # a UTF-8 byte-order mark is tolerated
             try:
-                yield lineno, raw.decode("utf-8")
+                text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise DataError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column "
-                                f"{exc.start + 1}); re-save the file as UTF-8",
-                                file=str(path), line=lineno) from None
+                record_error(DataError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column "
+                                       f"{exc.start + 1}); re-save the file as UTF-8",
+                                       file=str(path), line=lineno))
+                continue
+            yield lineno, text
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r} in one object")
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number (JSON has no NaN or Infinity)")
+
+
+def parse_json_line(line: str) -> Any:
+    """One JSON value, strictly: no duplicate keys, no NaN/Infinity; floats parse exactly."""
+    return json.loads(line, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
 
 
 def read_jsonl(path: Path) -> Iterator[Located]:
@@ -49,123 +70,184 @@ def read_jsonl(path: Path) -> Iterator[Located]:
     for lineno, line in _text_lines(path):
         if not line.strip():
             continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"invalid JSON: {exc.msg} (column {exc.colno})",
-                            file=str(path), line=lineno) from None
         seen = True
-        yield parse_record(data, file=str(path), line=lineno), str(path), lineno
+        try:
+            data = parse_json_line(line)
+        except json.JSONDecodeError as exc:
+            record_error(DataError(f"invalid JSON: {exc.msg} (column {exc.colno})",
+                                   file=str(path), line=lineno))
+            continue
+        except ValueError as exc:
+            record_error(DataError(f"invalid JSON: {exc}", file=str(path), line=lineno))
+            continue
+        except RecursionError:
+            record_error(DataError("invalid JSON: nested too deeply to be a record",
+                                   file=str(path), line=lineno))
+            continue
+        try:
+            yield parse_record(data, file=str(path), line=lineno), str(path), lineno
+        except DataError as exc:
+            record_error(exc)
     if not seen:
         raise DataError("the file holds no records", file=str(path))
 
 
-def _field_kind(cls: type[Record], name: str) -> str:
-    """'list', 'int', 'float', 'bool' or 'str' for a model field, to coerce CSV text."""
-    fields = cls.model_fields
-    finfo = fields.get(name) or next((f for f in fields.values() if f.alias == name), None)
-    if finfo is None:
-        return "str"
-    return _kind_of(finfo.annotation)
+LIST_SEP = ";"
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f"}
 
 
-def _kind_of(annotation: Any) -> str:
-    origin = typing.get_origin(annotation)
-    if origin is tuple or origin is list:
-        return "list"
-    if annotation in (bool, int, float):
-        return annotation.__name__
-    for arg in typing.get_args(annotation):   # Optional[...] / Annotated[...]
-        if arg is type(None):
-            continue
-        kind = _kind_of(arg)
-        if kind != "str":
-            return kind
-    return "str"
+def field_kinds(cls: type[Record]) -> dict[str, str]:
+    """Column name (the alias where a field has one) -> coercion kind."""
+    return {info.alias or name: kind_of(info.annotation) for name, info in cls.model_fields.items()}
 
 
-def coerce_csv_row(type_name: str, row: dict[str, str]) -> dict[str, Any]:
-    """CSV text -> typed values: empty means absent, lists are `;`-separated."""
-    cls = record_types()[type_name]
-    out: dict[str, Any] = {"type": type_name}
-    for name, raw in row.items():
-        if name is None or name == "type":
-            continue
-        value = (raw or "").strip()
-        if value == "":
-            continue
-        kind = _field_kind(cls, name)
-        if kind == "list":
-            out[name] = [v.strip() for v in value.split(";") if v.strip()]
-        elif kind == "bool":
-            out[name] = value.lower() in ("true", "1", "yes", "y")
-            if value.lower() not in ("true", "false", "1", "0", "yes", "no", "y", "n"):
-                out[name] = value   # let validation report it
-        elif kind in ("int", "float"):
-            try:
-                out[name] = int(value) if kind == "int" else float(value)
-            except ValueError:
-                out[name] = value
-        else:
-            out[name] = value
-    return out
+def coerce_cell(value: str, kind: str) -> Any:
+    """One non-empty CSV cell -> its typed value; ValueError says what was expected."""
+    if kind == "list":
+        return [v.strip() for v in value.split(LIST_SEP) if v.strip()]
+    if kind == "int":
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(f"expected an integer, got {value!r}") from None
+        if not number.is_integer():
+            raise ValueError(f"expected an integer, got {value!r}")
+        return int(number)
+    if kind == "float":
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError(f"expected a number, got {value!r}") from None
+    if kind == "bool":
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
 
 
-def read_csv(path: Path, type_name: str | None = None) -> Iterator[Located]:
+def csv_table(path: Path, type_name: str | None = None) -> Iterator[tuple[int, Record | DataError]]:
+    """The one typed-CSV reader (`kg build`, `kg import`, `kg load curated`): a `<Type>.csv` file
+    row by row as (line, record) or (line, the row's error), so a caller can stop at the first
+    error or collect them all. Lines starting with `#` carry citations in curated tables and are
+    not data; blank rows are skipped; every row must have the header's number of fields."""
     type_name = type_name or path.stem
-    if type_name not in record_types():
+    cls = record_types().get(type_name)
+    if cls is None:
         raise DataError(f"a records CSV must be named <type>.csv with a known type; "
                         f"{path.name!r} is not one of {', '.join(sorted(record_types()))}",
                         file=str(path))
+    kinds = field_kinds(cls)
     current = {"line": 0}
 
     def data_lines() -> Iterator[str]:
-        # Lines starting with '#' carry citations in curated tables; they are not data.
         for lineno, line in _text_lines(path):
             current["line"] = lineno
-            if line.startswith("#"):
-                continue
-            yield line
+            if not line.startswith("#"):
+                yield line
 
     reader = csv.reader(data_lines(), strict=True)
     header: list[str] | None = None
-    seen = False
     try:
         for fields in reader:
+            line = current["line"]
             if header is None:
                 header = [h.strip() for h in fields]
+                if len(set(header)) != len(header):
+                    raise DataError("duplicate column names in the header", file=str(path), line=line)
                 continue
             if not fields or all(not f.strip() for f in fields):
                 continue
             if len(fields) != len(header):
-                raise DataError(f"expected {len(header)} fields (as in the header), found "
-                                f"{len(fields)}", file=str(path), line=current["line"])
-            seen = True
-            data = coerce_csv_row(type_name, dict(zip(header, fields)))
-            yield parse_record(data, file=str(path), line=current["line"]), str(path), current["line"]
+                yield line, DataError(f"expected {len(header)} fields (as in the header), found "
+                                      f"{len(fields)}", file=str(path), line=line)
+                continue
+            yield line, _typed_row(path, line, type_name, kinds, header, fields)
     except csv.Error as exc:
         raise DataError(f"malformed CSV: {exc}", file=str(path), line=current["line"]) from None
+    if header is None:
+        raise DataError("the file is empty", file=str(path))
+
+
+def _typed_row(path: Path, line: int, type_name: str, kinds: dict[str, str], header: list[str],
+               fields: list[str]) -> Record | DataError:
+    data: dict[str, Any] = {"type": type_name}
+    for column, raw in zip(header, fields, strict=True):
+        value = raw.strip()
+        if column == "type":
+            if value and value != type_name:
+                return DataError(f"type {value!r} does not match the file name", file=str(path),
+                                 line=line, field="type")
+            continue
+        if value == "":
+            continue
+        try:
+            data[column] = coerce_cell(value, kinds.get(column, "str"))
+        except ValueError as exc:
+            return DataError(str(exc), file=str(path), line=line, field=column)
+    try:
+        return parse_record(data, file=str(path), line=line)
+    except DataError as exc:
+        return exc
+
+
+def read_csv(path: Path, type_name: str | None = None) -> Iterator[Located]:
+    """Records of one `<Type>.csv`; every bad row is recorded (see `kg.errors.record_error`)."""
+    seen = False
+    for line, item in csv_table(path, type_name):
+        seen = True
+        if isinstance(item, DataError):
+            record_error(item)
+            continue
+        yield item, str(path), line
     if not seen:
-        raise DataError("the file holds no records" if header else "the file is empty",
+        raise DataError("the file holds no records", file=str(path))
+
+
+RECORD_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
+"""Records files by extension, in any letter case: JSON Lines (`.jsonl`, `.ndjson`, `.json`
+holding one record a line) and `<type>.csv`."""
+
+
+def _regular(path: Path) -> None:
+    """Refuse what is not a regular file (a FIFO would block the read forever)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise DataError("no such file", file=str(path)) from None
+    except OSError as exc:
+        raise DataError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    if not stat.S_ISREG(mode):
+        raise DataError("not a regular file (a FIFO, device or socket cannot be imported)",
                         file=str(path))
 
 
 def read_paths(paths: Iterable[Path]) -> Iterator[Located]:
-    """Read records from files or directories (`*.jsonl`, `*.csv`)."""
+    """Read records from files or directories (every records file in it, see RECORD_SUFFIXES)."""
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.suffix in (".jsonl", ".csv"))
+            files = sorted(p for p in path.iterdir() if p.suffix.lower() in RECORD_SUFFIXES)
+            if not files:
+                record_error(DataError(f"no records files ({', '.join(RECORD_SUFFIXES)}) in this "
+                                       f"directory", file=str(path)))
+                continue
             yield from read_paths(files)
-        elif not path.exists():
-            raise DataError("no such file", file=str(path))
-        elif path.suffix == ".csv":
-            yield from read_csv(path)
-        elif path.suffix in (".jsonl", ".ndjson", ".json"):
-            yield from read_jsonl(path)
-        else:
-            raise DataError("unknown records file type (expected .jsonl or <type>.csv)",
-                            file=str(path))
+            continue
+        try:
+            _regular(path)
+            suffix = path.suffix.lower()
+            if suffix == ".csv":
+                yield from read_csv(path)
+            elif suffix in (".jsonl", ".ndjson", ".json"):
+                yield from read_jsonl(path)
+            else:
+                raise DataError("unknown records file type (expected .jsonl, .ndjson or "
+                                "<type>.csv)", file=str(path))
+        except DataError as exc:
+            record_error(exc)
 
 
 def write_jsonl(rows: Iterable[dict[str, Any]], out: TextIO) -> int:

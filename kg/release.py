@@ -69,7 +69,7 @@ def write_release(store: GraphStore, out_dir: Path, *, date: str | None = None) 
                 export_rows(iter(nodes), iter(rels), fh, fmt)
         write_neo4j_admin(iter(nodes), iter(rels), stage / "neo4j-admin")
         build = current_manifest(store) or {}
-        manifest = {"release": date, "build": {k: build.get(k) for k in DETERMINISTIC_BUILD_FIELDS},
+        manifest: dict[str, Any] = {"release": date, "build": {k: build.get(k) for k in DETERMINISTIC_BUILD_FIELDS},
                     "files": {}}
         files = sorted(p for p in stage.rglob("*") if p.is_file())
         for path in files:
@@ -93,7 +93,7 @@ def verify_release(directory: Path) -> list[str]:
         raise DataError("no SHA256SUMS: not a release directory", file=str(directory))
     bad = []
     listed = set()
-    for lineno, line in enumerate(sums.read_text(encoding="utf-8").splitlines(), start=1):
+    for line in sums.read_text(encoding="utf-8").splitlines():
         digest, _, name = line.partition("  ")
         listed.add(name)
         path = directory / name

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote, unquote
 
 from rdflib import URIRef
@@ -55,7 +55,7 @@ class CP(DefinedNamespace):
 
     _NS = Namespace(CP_NS)
     _fail = True
-    _extras = ["from"]          # `cp:from` is a Python keyword: spell it CP["from"]
+    _extras: ClassVar[list[str]] = ["from"]          # `cp:from` is a Python keyword: spell it CP["from"]
 
     # classes for node labels
     Country: URIRef

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pycountry
@@ -120,7 +121,7 @@ def default_hs_codes(*, national: bool = False) -> tuple[str, ...]:
     return tuple(dict.fromkeys(codes))
 
 
-def normalise_hs(codes: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+def normalise_hs(codes: str | Iterable[str]) -> tuple[str, ...]:
     """'2846, 8505.11' -> ('2846', '850511'); each must be 2-10 digits of even length."""
     items = codes.split(",") if isinstance(codes, str) else list(codes)
     out = []

@@ -114,7 +114,7 @@ def _retrieved(origin: dict[str, Any], path: Path) -> str:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", stamp):
         return stamp
     # No manifest (a file the user downloaded by hand): the file's own date is the best we know.
-    return _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.timezone.utc).date().isoformat()
+    return _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.UTC).date().isoformat()
 
 
 def clean(text: str | None) -> str:
@@ -138,7 +138,7 @@ def read_crosswalk(name: str) -> list[tuple[int, dict[str, str]]]:
             if line.strip() and not line.startswith("#")]
     reader = csv.DictReader(line for _, line in data)
     out = []
-    for (n, _), row in zip(data[1:], reader):
+    for (n, _), row in zip(data[1:], reader, strict=False):
         if any(v.strip() for v in row.values() if v):
             out.append((n, {k: (v or "").strip() for k, v in row.items()}))
     return out

@@ -9,17 +9,16 @@ exactly that and nothing else; retries, backoff and Retry-After stay in `downloa
 
 from __future__ import annotations
 
-import re
 import time
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kg.sources import FetchedFile, FetchError, download
+from kg.sources import SECRET_PARAMS, FetchedFile, FetchError, download, redact
 
-SECRET_PARAMS = frozenset({"key", "subscription-key", "api_key", "apikey", "token"})
-"""Query parameters whose values never reach a manifest, a log line or an error message."""
+__all__ = ["SECRET_PARAMS", "Pace", "build_url", "get", "redact"]
+
 
 
 @dataclass
@@ -44,20 +43,6 @@ def build_url(base: str, params: Mapping[str, str | int] | None = None) -> str:
     return f"{base}{'&' if '?' in base else '?'}{query}"
 
 
-def redact(url: str) -> str:
-    """The URL with secret query parameters replaced by `***`."""
-    parts = urllib.parse.urlsplit(url)
-    if not parts.query:
-        return url
-    pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    clean = [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in pairs]
-    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(clean, safe=",*:")))
-
-
-def http_status(exc: FetchError) -> int | None:
-    """The final HTTP status a FetchError reports, if it was one (e.g. 404)."""
-    match = re.search(r": HTTP (\d{3}) ", str(exc))
-    return int(match.group(1)) if match else None
 
 
 def get(url: str, dest: Path, *, params: Mapping[str, str | int] | None = None,
@@ -79,9 +64,10 @@ def get(url: str, dest: Path, *, params: Mapping[str, str | int] | None = None,
         fetched = download(full, dest, headers=headers, timeout=timeout, retries=retries,
                            backoff=backoff, expect_min_bytes=0 if allow_empty else 1)
     except FetchError as exc:
-        if missing_ok and http_status(exc) == 404:
+        if missing_ok and exc.status == 404:
             return None
-        raise FetchError(str(exc).replace(full, shown)) from None
+        # `from None`: the original message (and so its traceback) carries the unredacted URL.
+        raise FetchError(str(exc).replace(full, shown), status=exc.status) from None
     if fetched.size == 0:
         dest.unlink(missing_ok=True)
         return None

@@ -50,7 +50,7 @@ class Input:
         stamp = str(self.origin.get("retrieved") or "")[:10]
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", stamp):
             return stamp
-        return _dt.datetime.fromtimestamp(self.path.stat().st_mtime, _dt.timezone.utc).date().isoformat()
+        return _dt.datetime.fromtimestamp(self.path.stat().st_mtime, _dt.UTC).date().isoformat()
 
     @property
     def url(self) -> str | None:
@@ -67,8 +67,8 @@ class Input:
             with zipfile.ZipFile(self.path) as archive, archive.open(self.member) as fh:
                 yield fh
         elif self.path.suffix.lower() == ".gz":
-            with gzip.open(self.path, "rb") as fh:
-                yield fh
+            with gzip.open(self.path, "rb") as gz:
+                yield gz  # type: ignore[misc]  # GzipFile is a binary IO; typeshed does not say so
         else:
             with self.path.open("rb") as fh:
                 yield fh
@@ -191,7 +191,7 @@ def json_array_items(text: str, name: str, path: tuple[str, ...] = ()) -> Iterat
     decoder = json.JSONDecoder()
     pos = 0
     for key in path:
-        match = re.compile(r'"%s"\s*:\s*' % re.escape(key)).search(text, pos)
+        match = re.compile(rf'"{re.escape(key)}"\s*:\s*').search(text, pos)
         if match is None:
             raise DataError(f"no {'.'.join(path)!r} in the JSON document", file=name)
         pos = match.end()

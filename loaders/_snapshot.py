@@ -14,6 +14,7 @@ naming the inputs. Inputs the loader does not read (other tables in a release fo
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import re
 import sys
@@ -23,14 +24,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import get
+from . import get, registry
 from ._common import Member, iter_members
 
 SNAPSHOT = Path(__file__).resolve().parent / "snapshot"
 SCIENCEBASE_ITEM = "https://www.sciencebase.gov/catalog/item/{item}"
 
 
-def _usgs_inputs(members: list[Member]) -> list[tuple[Member, str, dict[str, Any]]]:
+def usgs_inputs(members: list[Member]) -> list[tuple[Member, str, dict[str, Any]]]:
     from . import usgs_mcs
     out = []
     for m in members:
@@ -56,16 +57,26 @@ def _single(url: str, name: str) -> Callable[[list[Member]], list[tuple[Member, 
     return lambda members: [(m, name, {"url": url}) for m in members]
 
 
+def iso3166_inputs(members: list[Member]) -> list[tuple[Member, str, dict[str, Any]]]:
+    from .iso3166 import COUNTRY_CODES_URL
+    return _single(COUNTRY_CODES_URL, "country-codes.csv")(members)
+
+
+def hs_inputs(members: list[Member]) -> list[tuple[Member, str, dict[str, Any]]]:
+    from .hs import HS_URL
+    return _single(HS_URL, "harmonized-system.csv")(members)
+
+
 def _inputs(name: str) -> Callable[[list[Member]], list[tuple[Member, str, dict[str, Any]]]]:
-    if name == "usgs-mcs":
-        return _usgs_inputs
-    if name == "iso3166":
-        from .iso3166 import COUNTRY_CODES_URL
-        return _single(COUNTRY_CODES_URL, "country-codes.csv")
-    if name == "hs":
-        from .hs import HS_URL
-        return _single(HS_URL, "harmonized-system.csv")
-    raise SystemExit(f"no snapshot recipe for {name!r}")
+    """The loader's snapshot recipe, named by its registry entry (`snapshot_recipe`)."""
+    reg = registry()
+    recipe = reg.entry(name).snapshot_recipe if name in reg else None
+    if recipe is None:
+        raise SystemExit(f"no snapshot recipe for {name!r}")
+    module, _, attr = recipe.partition(":")
+    found: Callable[[list[Member]], list[tuple[Member, str, dict[str, Any]]]] = getattr(
+        importlib.import_module(module), attr)
+    return found
 
 
 def build(name: str, sources: list[Path], out: Path, retrieved: str | None = None,

@@ -84,8 +84,9 @@ def fetch(dest: Path, *, base_url: str | None = None, hs_codes: Iterable[str] | 
     Annual values (`*_YR` at month 12) unless `month` is given (then `*_MO` for that month).
     `hs_codes` defaults to the tracked HS codes of `loaders/_crosswalks/hs_materials.csv`; the US
     10-digit lines listed there (e.g. 8112921000, gallium) are opt-in, because a query summing by HS
-    prefix would count them twice next to their 6-digit code. The key comes from `key` or `CENSUS_API_KEY`; without one the keyless quota
-    applies. A code with no trade answers HTTP 204 and leaves no file (the manifest says so).
+    prefix would count them twice next to their 6-digit code. The key comes from `key` or
+    `CENSUS_API_KEY`; without one the keyless quota applies. A code with no trade answers HTTP 204
+    and leaves no file (the manifest says so).
     """
     base = (base_url or BASE_URL).rstrip("/")
     codes = normalise_hs(hs_codes) if hs_codes is not None else default_hs_codes()
@@ -123,7 +124,7 @@ def fetch(dest: Path, *, base_url: str | None = None, hs_codes: Iterable[str] | 
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 # --------------------------------------------------------------------------- parse
@@ -201,7 +202,7 @@ class _Layout:
             raise DataError("no period column (time, or YEAR and MONTH)", file=name, line=1)
 
     @classmethod
-    def from_header(cls, header: list[str], name: str) -> "_Layout":
+    def from_header(cls, header: list[str], name: str) -> _Layout:
         return cls(header, name)
 
     def _pick(self, bases: tuple[str, ...], suffixes: tuple[str, ...]) -> str | None:

@@ -180,7 +180,7 @@ def _csv_rows(item: Input) -> Iterator[tuple[int, Mapping[str, Any]]]:
             if len(row) != len(header):
                 raise DataError(f"expected {len(header)} fields (as in the header), found {len(row)}",
                                 file=item.name, line=line)
-            yield line, dict(zip(header, row))
+            yield line, dict(zip(header, row, strict=True))
 
 
 def _text(row: Mapping[str, Any], field: str) -> str:

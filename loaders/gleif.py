@@ -105,7 +105,7 @@ def fetch(dest: Path, *, base_url: str | None = None, leis: Iterable[str] | None
         return []
     base = (base_url or API_URL).rstrip("/")
     pace = _http.Pace(pace_seconds)
-    opts = {"pace": pace, "timeout": timeout, "retries": retries, "backoff": backoff}
+    opts: dict[str, Any] = {"pace": pace, "timeout": timeout, "retries": retries, "backoff": backoff}
     fetched: list[FetchedFile] = []
     parents: set[str] = set()
     for lei in seed:
@@ -343,14 +343,14 @@ def _read_rr(item: Input, state: _State) -> None:
                 raise DataError(f"expected {len(header)} fields (as in the header), found "
                                 f"{len(row)}", file=item.name, line=line)
 
-            def get(name: str) -> str:
+            def get(name: str, row: list[str] = row) -> str:
                 return row[col[name]].strip()
 
             if get("Relationship.StartNode.NodeIDType") != "LEI" or \
                     get("Relationship.EndNode.NodeIDType") != "LEI":
                 continue
             periods = [(row[s].strip(), row[e].strip(), row[t].strip())
-                       for s, e, t in slots if None not in (s, e, t)]
+                       for s, e, t in slots if s is not None and e is not None and t is not None]
             _relationship(state, child=get("Relationship.StartNode.NodeID"),
                           parent=get("Relationship.EndNode.NodeID"),
                           rtype=get("Relationship.RelationshipType"),

@@ -85,7 +85,7 @@ def _rows(member: Member) -> Iterator[tuple[int, dict[str, str]]]:
 
 def _check(member: Member, line: int, row: dict[str, str], seen: set[str]) -> None:
     code, parent, level = row["hscode"], row["parent"], row["level"]
-    where = {"file": member.name, "line": line}
+    where: dict[str, Any] = {"file": member.name, "line": line}
     if not re.fullmatch(r"\d{2}(?:\d{2}){0,2}", code):
         raise DataError(f"HS code {code!r} is not 2, 4 or 6 digits", field="hscode", **where)
     if level != str(len(code)):

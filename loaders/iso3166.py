@@ -72,8 +72,8 @@ def parse(paths: Iterable[Path]) -> Iterator[Record]:
     if members:
         yield parse_record(_codes_source(members), file=members[0].name)
     yield parse_record(_crosswalk_source(), file=str(CROSSWALKS / "usgs_countries.csv"))
-    countries = [(c.alpha_3, c.alpha_2, getattr(c, "common_name", None) or c.name, c.numeric)
-                 for c in pycountry.countries]
+    countries: list[tuple[str, str, str, str | None]] = [
+        (c.alpha_3, c.alpha_2, getattr(c, "common_name", None) or c.name, c.numeric) for c in pycountry.countries]
     countries += [(a3, a2, name, None) for a3, (a2, name) in EXTRA.items()
                   if a3 in crosswalk or a3 in extra]
     for alpha3, alpha2, name, numeric in sorted(countries):
@@ -101,7 +101,7 @@ def _country_codes(member: Member) -> dict[str, dict[str, Any]]:
                             file=member.name, line=1, field=need)
     out: dict[str, dict[str, Any]] = {}
     for line, row in rows:
-        def get(col: str) -> str:
+        def get(col: str, row: list[str] = row) -> str:
             i = cols.get(col)
             return clean(row[i]) if i is not None and i < len(row) else ""
         alpha3 = get("ISO3166-1-Alpha-3")

@@ -35,9 +35,9 @@ from urllib.parse import urljoin
 
 from kg.errors import DataError
 from kg.models import Record, parse_record
-from kg.sources import FetchError, FetchedFile, SourceSpec, download, write_manifest
+from kg.sources import FetchedFile, FetchError, SourceSpec, download, write_manifest
 
-from ._common import Member, iter_members
+from ._common import Member, crosswalk_file, iter_members
 from ._usgs import crosswalk as cw
 from ._usgs import nir, salient, trends, world
 
@@ -86,7 +86,7 @@ def fetch(dest: Path, *, base_url: str | None = None, edition: int = 2025, timeo
         raise FetchError(f"no ScienceBase item known for MCS {edition}; known: {sorted(EDITIONS)}")
     item_id, _ = EDITIONS[edition]
     origin = (base_url or SCIENCEBASE).rstrip("/")
-    opts = {"timeout": timeout, "retries": retries, "backoff": backoff}
+    opts: dict[str, Any] = {"timeout": timeout, "retries": retries, "backoff": backoff}
     dest.mkdir(parents=True, exist_ok=True)
     catalog = [download(f"{origin}/catalog/item/{item_id}?format=json",
                         dest / f"sciencebase-{item_id}.json", **opts)]
@@ -187,7 +187,7 @@ def parse(paths: Iterable[Path]) -> Iterator[Record]:
         info = cw.material_info(material_id)
         yield parse_record({"type": "Material", "id": material_id, "name": info.name,
                             "kind": info.kind, "symbol": info.symbol,
-                            "source_ids": sorted(cited[material_id])}, file=cw.crosswalk_file(cw.COMMODITIES))
+                            "source_ids": sorted(cited[material_id])}, file=crosswalk_file(cw.COMMODITIES))
     order = {"PRODUCES": 0, "HOLDS_RESERVES": 1, "IMPORT_RELIANCE": 2}
     for file, line, f in sorted(facts.values(), key=lambda x: (order[x[2]["type"]], x[2]["to"],
                                                               x[2]["from"], x[2].get("stage", ""),

@@ -219,12 +219,11 @@ def _firm_id(graph: _Graph, qid: str) -> str:
     return f"firm:lei:{sorted(leis)[0]}" if leis else f"firm:{qid.lower()}"
 
 
-def _add_firm(graph: _Graph, qid: str, name: str, sid: str) -> str:
+def _add_firm(graph: _Graph, qid: str, name: str, sid: str) -> None:
     firm = graph.firms.setdefault(qid, {"name": name, "sources": set()})
     if firm["name"] == qid and name != qid:
         firm["name"] = name   # a real label beats the QID fallback seen in another row
     firm["sources"].add(sid)
-    return _firm_id(graph, qid)
 
 
 def _edge(graph: _Graph, key: tuple[Any, ...], sid: str, **props: Any) -> None:
@@ -309,7 +308,7 @@ def _firm_row(graph: _Graph, row: dict[str, Any], sid: str, year: int, file: str
     qid = _qid(row, "firm", file, line)
     if qid is None:
         raise DataError("a firm row without ?firm", file=file, line=line, field="firm")
-    fid = _add_firm(graph, qid, _label(row, "firm", qid), sid)
+    _add_firm(graph, qid, _label(row, "firm", qid), sid)
     hq = _country(row, "hqCountryIso3", file)
     country = _country(row, "countryIso3", file)
     if hq or country:
@@ -319,7 +318,7 @@ def _firm_row(graph: _Graph, row: dict[str, Any], sid: str, year: int, file: str
     if material is None:
         return
     stages = _stages(_value(row, "industryLabel"), _value(row, "typeLabel"))
-    if stages:
+    if stages and material is not None:
         graph.materials.setdefault(material, set()).add(sid)
     for stage in stages:
         _edge(graph, ("PRODUCES", ("firm", qid), material, stage, year), sid,
@@ -395,7 +394,7 @@ def _facility_row(graph: _Graph, row: dict[str, Any], sid: str, year: int, file:
               basis=_RELATIONS["P127"])
     material = _material(row)
     stages = _stages(kind, _value(row, "facilityLabel")) if material is not None else []
-    if stages:
+    if stages and material is not None:
         graph.materials.setdefault(material, set()).add(sid)
     for stage in stages:
         _edge(graph, ("PRODUCES", ("facility", qid), material, stage, year), sid,
@@ -433,9 +432,7 @@ def _edge_record(graph: _Graph, key: tuple[Any, ...], props: dict[str, Any]) -> 
     kind = key[0]
     data: dict[str, Any] = {"type": kind, "source_ids": sorted(props["sources"])}
     data.update({k: v for k, v in props.items() if k != "sources"})
-    if kind == "HEADQUARTERED_IN":
-        data["from"], data["to"] = _firm_id(graph, key[1]), f"country:{key[2]}"
-    elif kind == "STATE_OWNED_BY":
+    if kind == "HEADQUARTERED_IN" or kind == "STATE_OWNED_BY":
         data["from"], data["to"] = _firm_id(graph, key[1]), f"country:{key[2]}"
     elif kind == "OWNS":
         label, owned = key[2]

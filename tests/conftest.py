@@ -23,6 +23,20 @@ from kg.config import Settings
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_kg_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """No test touches the user's KG_HOME: code that falls back to the environment (and any `kg`
+    subprocess that inherits it) gets a throwaway home; a server started there is stopped."""
+    from kg.store import embedded
+    home = tmp_path_factory.mktemp("user_kg_home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KG_HOME", str(home))
+        mp.delenv("KG_STORE", raising=False)
+        yield home
+    if embedded.status(home) is not None:
+        embedded.stop(home)
+
+
 @pytest.fixture(scope="session")
 def kg_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     from kg.store import embedded
@@ -45,7 +59,7 @@ def kg(kg_home: Path) -> Any:
 @pytest.fixture(scope="session")
 def snapshot_store(kg_home: Path) -> Iterator[Any]:
     """The bundled snapshot built once per session into its own graph; for read-only tests."""
-    from kg.build import build
+    from kg.api import build
     from kg.store import embedded
     from kg.store.falkordb import FalkorDBStore
     store = FalkorDBStore(embedded.start(kg_home), kg_home, graph=f"snapshot_{uuid.uuid4().hex[:10]}")

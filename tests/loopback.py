@@ -1,7 +1,7 @@
 """A loopback HTTP server for loader `fetch()` tests: scripted answers, failures included.
 
-Each route (path without query string) holds a queue of answers served in order; the last answer
-repeats. An answer can be a status with a body, a delay (to trip client timeouts), a body cut
+Each route (a path, or a path with its exact query string when two routes share a path) holds a
+queue of answers served in order; the last answer repeats. An answer can be a status with a body, a delay (to trip client timeouts), a body cut
 short of its Content-Length (a truncated download) or a Retry-After header (HTTP 429). Every
 request is recorded (path, query, headers) so tests can check what the loader asked for.
 """
@@ -31,6 +31,7 @@ class Request:
     path: str
     query: dict[str, list[str]]
     headers: dict[str, str]
+    target: str = ""            # the path with its query string, as requested
 
 
 class Loopback:
@@ -48,12 +49,13 @@ class Loopback:
     def route(self, path: str, *answers: Answer) -> None:
         self.routes[path] = list(answers)
 
-    def hits(self, path: str) -> list[Request]:
-        return [r for r in self.requests if r.path == path]
+    def hits(self, route: str) -> list[Request]:
+        """The requests for `route`: a path (any query), or a path with its exact query string."""
+        return [r for r in self.requests if route in (r.path, r.target)]
 
-    def _next(self, path: str) -> Answer:
+    def _next(self, path: str, target: str) -> Answer:
         with self._lock:
-            queue = self.routes.get(path)
+            queue = self.routes.get(target) or self.routes.get(path)
             if not queue:
                 return Answer(404, b'{"errors":[{"status":"404","title":"Not Found"}]}')
             return queue.pop(0) if len(queue) > 1 else queue[0]
@@ -66,8 +68,8 @@ def _handler(box: Loopback) -> type[http.server.BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # noqa: N802 (http.server API)
             parts = urllib.parse.urlsplit(self.path)
             box.requests.append(Request(parts.path, urllib.parse.parse_qs(parts.query),
-                                        {k: v for k, v in self.headers.items()}))
-            answer = box._next(parts.path)
+                                        dict(self.headers.items()), self.path))
+            answer = box._next(parts.path, self.path)
             if answer.delay:
                 time.sleep(answer.delay)
             try:

@@ -70,7 +70,7 @@ def test_main_question_from_the_bundled_snapshot(built):
     assert row["producers"] == len(tonnes)
 
 
-def test_plan_lists_every_snapshot_source():
-    inputs = plan(offline=True)
+def test_plan_lists_every_snapshot_source(tmp_path):
+    inputs = plan(offline=True, registry=api.loader_registry(), home=tmp_path)
     assert [i.name for i in inputs] == sorted(i.name for i in inputs)
     assert all(i.records or i.raw for i in inputs)

@@ -81,11 +81,11 @@ def test_loaders_doc_describes_every_loader_with_licence_and_home() -> None:
 
 @pytest.fixture(scope="module")
 def graph_with_suppliers(kg_home: Path) -> Any:
-    from kg.build import build
+    from kg.api import build
     from kg.store import embedded
     from kg.store.falkordb import FalkorDBStore
     store = FalkorDBStore(embedded.start(kg_home), kg_home, graph=f"t_own_{uuid.uuid4().hex[:10]}")
-    build(store, offline=True)
+    build(store, offline=True, home=kg_home)
     report = import_records(store, sorted(SUPPLIERS.glob("*.csv")))
     assert report.nodes_created == 5 and report.relationships_created == 6
     yield store

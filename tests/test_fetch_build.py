@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from ._loopback import Reply, loopback
+from .loopback import Answer, loopback
 from .test_loader_usgs_mcs import ITEM, WORLD, _item, _zip_bytes
 
 
@@ -21,9 +21,9 @@ def test_kg_fetch_then_build_uses_the_verified_cache(tmp_path):
     world_zip = _zip_bytes("MCS2025_World_Data.csv", WORLD.read_bytes())
     try:
         with loopback() as lb:
-            lb.route(f"/catalog/item/{ITEM}?format=json", Reply(body=_item(lb.url, [
+            lb.route(f"/catalog/item/{ITEM}?format=json", Answer(body=_item(lb.url, [
                 {"name": "World_Data.zip", "url": f"{lb.url}/catalog/file/get/{ITEM}?f=__disk__aa"}])))
-            lb.route(f"/catalog/file/get/{ITEM}?f=__disk__aa", Reply(500, b"busy"), Reply(body=world_zip))
+            lb.route(f"/catalog/file/get/{ITEM}?f=__disk__aa", Answer(500, b"busy"), Answer(body=world_zip))
             r = kg("fetch", "usgs-mcs", "--edition", "2025", "--base-url", lb.url)
             assert r.returncode == 0, r.stderr
         cache = home / "raw" / "usgs-mcs"

@@ -13,7 +13,7 @@ from kg.sources import FetchError
 from loaders import iso3166
 from loaders._common import read_crosswalk
 
-from tests._loopback import Reply, loopback
+from tests.loopback import Answer, loopback
 
 CODES = Path(__file__).parent / "fixtures" / "iso" / "country-codes.csv"
 
@@ -78,7 +78,7 @@ def test_wrong_file_is_an_error(tmp_path: Path) -> None:
 
 def test_fetch(tmp_path: Path) -> None:
     with loopback() as lb:
-        lb.route("/country-codes.csv", Reply(503, b"later"), Reply(body=CODES.read_bytes()))
+        lb.route("/country-codes.csv", Answer(503, b"later"), Answer(body=CODES.read_bytes()))
         paths = iso3166.fetch(tmp_path, base_url=lb.url, backoff=0.01)
     assert [p.name for p in paths] == ["country-codes.csv"]
     manifest = json.loads((tmp_path / "manifest.json").read_text())
@@ -90,7 +90,7 @@ def test_fetch(tmp_path: Path) -> None:
 
 def test_fetch_failure_leaves_nothing(tmp_path: Path) -> None:
     with loopback() as lb:
-        lb.route("/country-codes.csv", Reply(body=CODES.read_bytes(), truncate=50))
+        lb.route("/country-codes.csv", Answer(body=CODES.read_bytes(), truncate=50))
         with pytest.raises(FetchError):
             iso3166.fetch(tmp_path, base_url=lb.url, retries=1, backoff=0.01)
     assert list(tmp_path.iterdir()) == []

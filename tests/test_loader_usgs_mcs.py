@@ -23,7 +23,7 @@ from loaders._common import clean, key, read_crosswalk
 from loaders._usgs import crosswalk as cw
 from loaders._usgs import salient
 
-from tests._loopback import Reply, loopback
+from tests.loopback import Answer, loopback
 
 FIX = Path(__file__).parent / "fixtures" / "usgs"
 WORLD = FIX / "MCS2025_World_Data.csv"
@@ -487,19 +487,19 @@ def test_fetch_resolves_files_from_the_item_json_and_retries(tmp_path: Path) -> 
     trends_zip = _zip_bytes("MCS2025_Fig2_Net_Import_Reliance.csv",
                             (FIX / "MCS2025_Fig2_Net_Import_Reliance.csv").read_bytes())
     with loopback() as lb:
-        lb.route(f"/catalog/item/{ITEM}?format=json", Reply(body=_item(lb.url, [
+        lb.route(f"/catalog/item/{ITEM}?format=json", Answer(body=_item(lb.url, [
             # an absolute ScienceBase URL: rebased onto base_url
             {"name": "World_Data.zip", "url": f"https://www.sciencebase.gov/catalog/file/get/{ITEM}?f=__disk__aa"},
             {"name": "Industry_Trends.zip", "url": f"{lb.url}/catalog/file/get/{ITEM}?f=__disk__bb"},
             {"name": "MCS2025_World_Data.xml", "url": f"{lb.url}/meta.xml"},
         ])))
-        lb.route(f"/catalog/file/get/{ITEM}?f=__disk__aa", Reply(500, b"busy"), Reply(body=world_zip))
+        lb.route(f"/catalog/file/get/{ITEM}?f=__disk__aa", Answer(500, b"busy"), Answer(body=world_zip))
         lb.route(f"/catalog/file/get/{ITEM}?f=__disk__bb",
-                 Reply(body=trends_zip, delay=1.5), Reply(body=trends_zip))       # first one times out
+                 Answer(body=trends_zip, delay=1.5), Answer(body=trends_zip))       # first one times out
         paths = usgs_mcs.fetch(tmp_path, base_url=lb.url, backoff=0.01, timeout=0.5)
-        assert lb.hits[f"/catalog/file/get/{ITEM}?f=__disk__aa"] == 2
-        assert lb.hits[f"/catalog/file/get/{ITEM}?f=__disk__bb"] == 2
-        assert "/meta.xml" not in lb.hits                               # not a data file
+        assert len(lb.hits(f"/catalog/file/get/{ITEM}?f=__disk__aa")) == 2
+        assert len(lb.hits(f"/catalog/file/get/{ITEM}?f=__disk__bb")) == 2
+        assert not lb.hits("/meta.xml")                              # not a data file
     assert sorted(p.name for p in paths) == ["Industry_Trends.zip", "World_Data.zip"]
     assert (tmp_path / "World_Data.zip").read_bytes() == world_zip
     manifest = json.loads((tmp_path / "manifest.json").read_text())
@@ -519,21 +519,21 @@ def test_fetch_resolves_files_from_the_item_json_and_retries(tmp_path: Path) -> 
 
 def test_fetch_walks_child_items(tmp_path: Path) -> None:
     with loopback() as lb:
-        lb.route(f"/catalog/item/{ITEM}?format=json", Reply(body=_item(lb.url, [], children=True)))
+        lb.route(f"/catalog/item/{ITEM}?format=json", Answer(body=_item(lb.url, [], children=True)))
         lb.route(f"/catalog/items?parentId={ITEM}&format=json&fields=title,files&max=100",
-                 Reply(body=json.dumps({"items": [{"id": "c1", "files": [
+                 Answer(body=json.dumps({"items": [{"id": "c1", "files": [
                      {"name": "World_Data.zip", "url": f"{lb.url}/w.zip"}]}]}).encode()))
-        lb.route("/w.zip", Reply(body=_zip_bytes("MCS2025_World_Data.csv", WORLD.read_bytes())))
+        lb.route("/w.zip", Answer(body=_zip_bytes("MCS2025_World_Data.csv", WORLD.read_bytes())))
         assert [p.name for p in usgs_mcs.fetch(tmp_path, base_url=lb.url, backoff=0.01)] == ["World_Data.zip"]
 
 
 def test_fetch_404_is_final_and_leaves_nothing(tmp_path: Path) -> None:
     with loopback() as lb:
-        lb.route(f"/catalog/item/{ITEM}?format=json", Reply(body=_item(lb.url, [
+        lb.route(f"/catalog/item/{ITEM}?format=json", Answer(body=_item(lb.url, [
             {"name": "World_Data.zip", "url": f"{lb.url}/gone.zip"}])))
         with pytest.raises(FetchError, match="404"):
             usgs_mcs.fetch(tmp_path, base_url=lb.url, backoff=0.01)
-        assert lb.hits["/gone.zip"] == 1                                 # 4xx is not retried
+        assert len(lb.hits("/gone.zip")) == 1                                 # 4xx is not retried
     assert not (tmp_path / "World_Data.zip").exists()
     assert not (tmp_path / "manifest.json").exists()
     assert not list(tmp_path.glob("*.part")) and not list(tmp_path.glob(".*"))
@@ -542,12 +542,12 @@ def test_fetch_404_is_final_and_leaves_nothing(tmp_path: Path) -> None:
 def test_fetch_truncated_body_leaves_no_partial_file(tmp_path: Path) -> None:
     body = _zip_bytes("MCS2025_World_Data.csv", WORLD.read_bytes())
     with loopback() as lb:
-        lb.route(f"/catalog/item/{ITEM}?format=json", Reply(body=_item(lb.url, [
+        lb.route(f"/catalog/item/{ITEM}?format=json", Answer(body=_item(lb.url, [
             {"name": "World_Data.zip", "url": f"{lb.url}/cut.zip"}])))
-        lb.route("/cut.zip", Reply(body=body, truncate=100))
+        lb.route("/cut.zip", Answer(body=body, truncate=100))
         with pytest.raises(FetchError, match="truncated"):
             usgs_mcs.fetch(tmp_path, base_url=lb.url, retries=2, backoff=0.01)
-        assert lb.hits["/cut.zip"] == 3
+        assert len(lb.hits("/cut.zip")) == 3
     assert not (tmp_path / "World_Data.zip").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") or p.suffix == ".part"]
 

@@ -596,7 +596,7 @@ def _snapshot_is_empty() -> bool:
 
 @pytest.mark.skipif(_snapshot_is_empty(), reason="loaders/snapshot/ is still empty: nothing to build")
 def test_the_bundled_snapshot_exports_and_validates_with_zero_violations(embedded_store):
-    report = api.build(embedded_store, offline=True)
+    report = api.build(embedded_store, offline=True, home=embedded_store.home)
     assert report.nodes > 0 and report.relationships > 0
     buf = io.BytesIO()
     exported = export_rdf(embedded_store, buf, "nt")

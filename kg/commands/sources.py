@@ -13,14 +13,8 @@ from ..errors import UsageError
 from ..render import render
 
 
-def _loader(name: str) -> Any:
-    import loaders
-    if name not in loaders.LOADERS:
-        raise UsageError(f"unknown source {name!r}; known: {', '.join(loaders.LOADERS)}")
-    try:
-        return loaders.get(name)
-    except ModuleNotFoundError:
-        raise UsageError(f"the {name!r} loader is not available in this version") from None
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
 @click.command()
@@ -33,18 +27,17 @@ def _loader(name: str) -> Any:
 def fetch(obj: Any, names: tuple[str, ...], base_url: str | None, edition: int | None,
           year: int | None, hs_codes: tuple[str, ...]) -> None:
     """Download live sources into the cache ($KG_HOME/raw/NAME)."""
-    import inspect
-    import loaders
-    chosen = names or tuple(n for n in loaders.names() if n != "curated")
+    registry = api.loader_registry()
+    chosen = names or tuple(n for n in registry.names() if registry.entry(n).fetchable)
     options = {"edition": edition, "year": year, "hs_codes": list(hs_codes) or None}
     rows = []
     for name in chosen:
-        loader = _loader(name)
-        accepted = inspect.signature(loader.fetch).parameters
+        loader = registry.get(name)
+        accepted = registry.entry(name).fetch_options
         given = {k: v for k, v in options.items() if v is not None}
         unknown = sorted(set(given) - set(accepted))
         if unknown and names:
-            raise UsageError(f"the {name} loader takes no {', '.join('--' + u.replace('_', '-') for u in unknown)}")
+            raise UsageError(f"the {name} loader takes no {', '.join(_option(u) for u in unknown)}")
         kwargs = {k: v for k, v in given.items() if k in accepted}
         dest = obj.settings.home / "raw" / name
         click.echo(f"fetching {name} → {dest}", err=True)
@@ -59,7 +52,7 @@ def fetch(obj: Any, names: tuple[str, ...], base_url: str | None, edition: int |
 @click.pass_obj
 def load(obj: Any, name: str, files: tuple[Path, ...]) -> None:
     """Parse files in a known public format and load them (validated, atomic)."""
-    loader = _loader(name)
+    loader = api.loader_registry().get(name)
     located = ((rec, name, i) for i, rec in enumerate(loader.parse(list(files)), start=1))
     report = api.load_located(obj.store(), located)
     rows = [{"type": k, "records": v} for k, v in sorted(report.by_type.items())]
@@ -74,7 +67,6 @@ def load(obj: Any, name: str, files: tuple[Path, ...]) -> None:
 @click.pass_obj
 def sources(obj: Any, fmt: str) -> None:
     """List sources: licence, cadence, bundled and cached releases."""
-    import loaders
     from ..build import current_manifest
     from ..paths import snapshot_dir
     built: dict[str, list[dict[str, Any]]] = {}
@@ -85,12 +77,10 @@ def sources(obj: Any, fmt: str) -> None:
     if doc:
         for rec in doc.get("source_records", []):
             built.setdefault(rec["id"], []).append(rec)
+    registry = api.loader_registry()
     rows = []
-    for name in loaders.LOADERS:
-        try:
-            spec = loaders.get(name).SPEC
-        except (ModuleNotFoundError, AttributeError):
-            continue
+    for name in registry.names():
+        spec = registry.get(name).SPEC
         bundled = snapshot_dir() / name
         cache = obj.settings.home / "raw" / name / "manifest.json"
         cached = ""
@@ -101,25 +91,10 @@ def sources(obj: Any, fmt: str) -> None:
         in_build = [s for s in (doc or {}).get("sources", []) if s["name"] == name]
         releases = sorted({f"{r.get('release') or '?'} ({r.get('retrieved')})"
                            for sid, recs in built.items() for r in recs
-                           if in_build and _source_of(sid, name)})
+                           if in_build and registry.owner_of(sid) == name})
         rows.append({"name": name, "title": spec.title, "publisher": spec.publisher,
                      "license": spec.license, "cadence": spec.cadence,
                      "bundled": "yes" if bundled.is_dir() and any(bundled.iterdir()) else "no",
                      "cached": cached or "no",
                      "in current build": "; ".join(releases) if releases else ("yes" if in_build else "no")})
     click.echo(render(rows, fmt, title="sources" if fmt == "table" else None), nl=False)
-
-
-_SOURCE_PREFIXES = {"usgs-mcs": ("source:usgs-mcs",), "iso3166": ("source:iso",),
-                    "hs": ("source:datasets-harmonized-system", "source:hs", "source:wco"),
-                    "census-trade": ("source:census",), "comtrade": ("source:comtrade", "source:un-comtrade"),
-                    "baci": ("source:baci", "source:cepii"), "wikidata": ("source:wikidata",),
-                    "gleif": ("source:gleif",)}
-
-
-def _source_of(source_id: str, loader: str) -> bool:
-    """Which loader a Source record belongs to, by its id prefix (curated owns the rest)."""
-    prefixes = _SOURCE_PREFIXES.get(loader)
-    if prefixes is None:
-        return not any(source_id.startswith(p) for ps in _SOURCE_PREFIXES.values() for p in ps)
-    return source_id.startswith(prefixes)

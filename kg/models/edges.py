@@ -6,7 +6,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import (ISO3, check_iso3, Confidence, NonEmpty, Qualifier, Record, Share, Stage, Unit, Year)
+from .base import ISO3, Confidence, NonEmpty, Qualifier, Record, Share, Stage, Unit, Year, check_iso3
 from .ids import ID_PATTERN, label_of
 
 
@@ -22,7 +22,7 @@ class Relationship(Record):
     confidence: Confidence | None = None
 
     @model_validator(mode="after")
-    def _endpoints(self) -> "Relationship":
+    def _endpoints(self) -> Relationship:
         for end, value, allowed in (("from", self.from_id, self.FROM), ("to", self.to_id, self.TO)):
             label = label_of(value)
             if label not in allowed:
@@ -65,7 +65,7 @@ class Produces(Relationship):
     source_unit: str | None = None       # the unit as the source printed it
 
     @model_validator(mode="after")
-    def _quantity_has_unit(self) -> "Produces":
+    def _quantity_has_unit(self) -> Produces:
         if (self.quantity is not None or self.world_quantity is not None) and self.unit is None:
             raise ValueError("a quantity needs a unit")
         return self
@@ -97,7 +97,7 @@ class Requires(Relationship):
     year: Year | None = None
 
     @model_validator(mode="after")
-    def _no_self_loop(self) -> "Requires":
+    def _no_self_loop(self) -> Requires:
         if self.from_id == self.to_id:
             raise ValueError("a product cannot require itself")
         return self
@@ -141,7 +141,7 @@ class ImportReliance(Relationship):
     source_shares: tuple[Share, ...] = ()
 
     @model_validator(mode="after")
-    def _value_or_qualifier(self) -> "ImportReliance":
+    def _value_or_qualifier(self) -> ImportReliance:
         if self.net_import_reliance is None and self.qualifier is None:
             raise ValueError("net_import_reliance needs a value or a qualifier")
         if self.source_shares and len(self.source_shares) != len(self.sources):

@@ -77,7 +77,7 @@ class Country(Node):
     wikidata: str | None = Field(default=None, pattern=WIKIDATA)
 
     @model_validator(mode="after")
-    def _iso_matches_id(self) -> "Country":
+    def _iso_matches_id(self) -> Country:
         code = self.id.split(":", 1)[1]
         check_iso3(code)
         if self.iso3 is not None and self.iso3 != code:
@@ -229,7 +229,7 @@ class HSCode(Node):
     parent: str | None = Field(default=None, pattern=r"^[0-9]{2}(?:[0-9]{2}){0,4}$")
 
     @model_validator(mode="after")
-    def _code_matches_id(self) -> "HSCode":
+    def _code_matches_id(self) -> HSCode:
         if self.id != f"hs:{self.code}":
             raise ValueError(f"code {self.code!r} does not match id {self.id!r}")
         return self

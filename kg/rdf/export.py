@@ -30,16 +30,39 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple, cast
 
 import pyoxigraph as ox
 
 from ..errors import DataError, UsageError
 from ..models import RELATIONSHIP_TYPES
-from ..vocab import (ALL_PREFIXES, CLASSES, CP, CP_NS, DATA_NS, ID_PREFIXES, LITERAL_KINDS,
-                     PROPERTIES, RDF_FIRST, RDF_NIL, RDF_REST, RDF_TYPE, RELATIONS, SKOS_IN_SCHEME,
-                     STATEMENT_CLASSES, STATEMENT_NS, UNITS, Prop, country_iri, decimal_lexical,
-                     hs_iri, jsonld_context, node_iri, statement_iri, wikidata_iri)
+from ..vocab import (
+    ALL_PREFIXES,
+    CLASSES,
+    CP,
+    CP_NS,
+    DATA_NS,
+    ID_PREFIXES,
+    LITERAL_KINDS,
+    PROPERTIES,
+    RDF_FIRST,
+    RDF_NIL,
+    RDF_REST,
+    RDF_TYPE,
+    RELATIONS,
+    SKOS_IN_SCHEME,
+    STATEMENT_CLASSES,
+    STATEMENT_NS,
+    UNITS,
+    Prop,
+    country_iri,
+    decimal_lexical,
+    hs_iri,
+    jsonld_context,
+    node_iri,
+    statement_iri,
+    wikidata_iri,
+)
 
 FORMATS: dict[str, str] = {
     "turtle": ".ttl",
@@ -71,7 +94,7 @@ class Lit(NamedTuple):
     datatype: str
 
 
-Term = Iri | Lit | list  # a list is an ordered rdf:List of Iri/Lit
+Term = Iri | Lit | list[Any]  # a list is an ordered rdf:List of Iri/Lit
 
 
 class Resource(NamedTuple):
@@ -285,7 +308,7 @@ def iter_quads(resources: Iterable[Resource]) -> Iterator[ox.Quad]:
     """Each resource's triples in the named graph of each of its Sources."""
     for res in resources:
         triples = list(resource_triples(res))
-        graphs = [_nn(node_iri(g)) for g in res.graphs] or [ox.DefaultGraph()]
+        graphs: list[ox.NamedNode | ox.DefaultGraph] = [_nn(node_iri(g)) for g in res.graphs] or [ox.DefaultGraph()]
         for graph in graphs:
             for s, p, o in triples:
                 yield ox.Quad(s, p, o, graph)
@@ -387,14 +410,14 @@ def _grouped_by_graph(resources: Iterable[Resource], report: ExportReport) -> It
     chunks: dict[str, io.BytesIO] = {}
     for res in resources:
         triples = [ox.Triple(s, p, o) for s, p, o in resource_triples(res)]
-        data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+        data = cast(bytes, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))  # no output: returns bytes
         for graph in res.graphs or ("",):
             chunks.setdefault(graph, io.BytesIO()).write(data)
             report.statements += len(triples)
     for graph_id in sorted(chunks):
-        graph = _nn(node_iri(graph_id)) if graph_id else ox.DefaultGraph()
+        named: ox.NamedNode | ox.DefaultGraph = _nn(node_iri(graph_id)) if graph_id else ox.DefaultGraph()
         for q in ox.parse(chunks.pop(graph_id).getvalue(), format=ox.RdfFormat.N_TRIPLES):
-            yield ox.Quad(q.subject, q.predicate, q.object, graph)
+            yield ox.Quad(q.subject, q.predicate, q.object, named)
 
 
 def _counted(items: Iterable[Any], report: ExportReport) -> Iterator[Any]:

@@ -23,9 +23,26 @@ import pyoxigraph as ox
 from ..errors import DataError
 from ..models import parse_record, record_types
 from ..records_io import Located
-from ..vocab import (DATA_NS, DERIVED_PREDICATES, ID_KINDS, LABEL_BY_CLASS, LITERAL_KINDS,
-                     PROPERTIES, PROPERTY_BY_IRI, RDF_FIRST, RDF_NIL, RDF_REST, RDF_TYPE, TYPE_BY_RELATION,
-                     TYPE_BY_STATEMENT_CLASS, UNIT_BY_IRI, WD_NS, XSD_NS, Prop, node_id)
+from ..vocab import (
+    DATA_NS,
+    DERIVED_PREDICATES,
+    ID_KINDS,
+    LABEL_BY_CLASS,
+    LITERAL_KINDS,
+    PROPERTIES,
+    PROPERTY_BY_IRI,
+    RDF_FIRST,
+    RDF_NIL,
+    RDF_REST,
+    RDF_TYPE,
+    TYPE_BY_RELATION,
+    TYPE_BY_STATEMENT_CLASS,
+    UNIT_BY_IRI,
+    WD_NS,
+    XSD_NS,
+    Prop,
+    node_id,
+)
 from .export import compact
 
 RDF_SUFFIXES: dict[str, ox.RdfFormat] = {
@@ -87,7 +104,7 @@ def records_from_quads(quads: Iterable[Any], origin: str) -> Iterator[Located]:
     located: list[Located] = []
     for subject, pairs in by_subject.items():
         types = {o.value for p, o in pairs if p == RDF_TYPE and isinstance(o, ox.NamedNode)}
-        known = sorted({LABEL_BY_CLASS.get(t) or TYPE_BY_STATEMENT_CLASS.get(t) for t in types} - {None})
+        known = sorted({n for t in types if (n := LABEL_BY_CLASS.get(t) or TYPE_BY_STATEMENT_CLASS.get(t))})
         where = f"{origin} <{compact(subject.value) if isinstance(subject, ox.NamedNode) else subject}>"
         if not known:
             if (isinstance(subject, ox.NamedNode) and subject.value.startswith(DATA_NS)

@@ -149,7 +149,7 @@ def concentration_section(store: GraphStore, spof: list[dict[str, Any]]) -> Sect
     lead = (f"Of the {len(flat)} stage figures for the {len(items)} inputs that the graph's products "
             f"depend on most, China is the top producer in {len(china_top)}.")
     if jumps:
-        gap, m, proc = max(jumps)
+        _gap, m, proc = max(jumps)
         st = by_item[m]
         lead += (f" Processing is where the dependence concentrates: {st['mining']['material']} is "
                  f"{pct(st['mining']['top_share'])} mined by {st['mining']['top_country']} but "
@@ -490,7 +490,7 @@ def controls_section(store: GraphStore, as_of: _dt.date, importer: str = "USA") 
     dated = [c for c in ordered if _date(c.get("effective"))]
     lanes = []
     if dated:
-        first = min(_date(c["effective"]) for c in dated)   # type: ignore[type-var]
+        first = min(d for c in dated if (d := _date(c["effective"])))
         last = max([as_of] + [d for c in dated for d in (_date(c.get("suspended_until")),) if d])
         start = _dt.date(first.year, 1, 1)
         month = last.year * 12 + last.month + 2          # the first day of the third month after

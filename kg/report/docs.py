@@ -10,7 +10,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from ..models import NODE_TYPES, RELATIONSHIP_TYPES, QUALIFIERS, STAGES, UNITS
+from ..models import NODE_TYPES, QUALIFIERS, RELATIONSHIP_TYPES, STAGES, UNITS
 from ..models import base as _base
 from ..models.ids import ID_PATTERN
 from ..paths import ontology_dir
@@ -127,7 +127,7 @@ def _fields_table(cls: Any, comments: dict[str, dict[str, str]], skip: set[str])
         if name in skip:
             continue
         key = info.alias or name
-        kind, optional = describe_type(info.annotation, info.metadata)
+        kind, _optional = describe_type(info.annotation, info.metadata)
         required = info.is_required()
         if not required and info.default not in (None, (), ""):
             default = json.dumps(info.default, ensure_ascii=False)
@@ -159,28 +159,28 @@ def ontology_md() -> str:
                    f"{_cell(what)} |")
     out += ["", "## Relationship types", "", "| type | from → to | key properties | what |",
             "|---|---|---|---|"]
-    for rel, cls in RELATIONSHIP_TYPES.items():
+    for rel, rel_cls in RELATIONSHIP_TYPES.items():
         c = comments.get(rel, {})
         what = next((v for k, v in c.items() if k[0].isupper()), "") or next(iter(c.values()), "")
-        keys = ", ".join(f"`{k}`" for k in cls.KEYS) or "–"
-        out.append(f"| [`{rel}`](#{rel.lower()}) | {'/'.join(cls.FROM)} → "
-                   f"{'/'.join(cls.TO)} | {keys} | {_cell(what)} |")
+        keys = ", ".join(f"`{k}`" for k in rel_cls.KEYS) or "–"
+        out.append(f"| [`{rel}`](#{rel.lower()}) | {'/'.join(rel_cls.FROM)} → "
+                   f"{'/'.join(rel_cls.TO)} | {keys} | {_cell(what)} |")
     out += ["", "## Labels in detail", ""]
     for label, cls in NODE_TYPES.items():
         out += [f"### {label}", "", comments.get(label, {}).get(label, ""), "",
                 f"Id: `{ID_PATTERN[label].pattern}` · OWL class `cp:{label}`", ""]
         out += _fields_table(cls, comments, {"type"}) + [""]
     out += ["## Relationship types in detail", ""]
-    for rel, cls in RELATIONSHIP_TYPES.items():
+    for rel, rel_cls in RELATIONSHIP_TYPES.items():
         c = comments.get(rel, {})
         out += [f"### {rel}", ""]
         for local, text in sorted(c.items(), key=lambda kv: kv[0][0].islower()):
             out += [f"- `cp:{local}`: {text}"]
-        keys = ", ".join(f"`{k}`" for k in cls.KEYS)
-        out += ["", f"{'/'.join(cls.FROM)} → {'/'.join(cls.TO)}"
+        keys = ", ".join(f"`{k}`" for k in rel_cls.KEYS)
+        out += ["", f"{'/'.join(rel_cls.FROM)} → {'/'.join(rel_cls.TO)}"
                 + (f" · one fact per endpoints and {keys}" if keys else
                    " · one fact per pair of endpoints"), ""]
-        out += _fields_table(cls, comments, {"type"}) + [""]
+        out += _fields_table(rel_cls, comments, {"type"}) + [""]
     return "\n".join(out).rstrip() + "\n"
 
 

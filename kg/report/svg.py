@@ -170,7 +170,7 @@ def paired_bars(pairs: Sequence[Pair], *, chart: str, title: str, legend: tuple[
     height = top + group * len(pairs) + 4
     body: list[str] = []
     lx = label_width
-    for k, (name, color) in enumerate(zip(legend, colors)):
+    for name, color in zip(legend, colors, strict=False):
         body.append(_rect(lx, 8, 12, 12, color, rx=2))
         body.append(_text(lx + 16, 18, name, size=12))
         lx += 26 + len(name) * 6.6

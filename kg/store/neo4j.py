@@ -7,9 +7,22 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import StoreError
-from .base import (ANY_NODE, GET_META, LABELS, SET_META, STATS_NODES, STATS_RELS, Progress,
-                   StatementSource, WriteSummary, ids_present, paged_nodes, paged_relationships,
-                   statements_of, stats_from_rows)
+from .base import (
+    ANY_NODE,
+    GET_META,
+    LABELS,
+    SET_META,
+    STATS_NODES,
+    STATS_RELS,
+    Progress,
+    StatementSource,
+    WriteSummary,
+    ids_present,
+    paged_nodes,
+    paged_relationships,
+    statements_of,
+    stats_from_rows,
+)
 
 
 def _plain(value: Any) -> Any:
@@ -60,7 +73,8 @@ class Neo4jStore:
             return [{k: _plain(v) for k, v in rec.items()} for rec in result]
         try:
             with self._session(read=True) as session:
-                return session.execute_read(work)
+                rows: list[dict[str, Any]] = session.execute_read(work)
+                return rows
         except Exception as exc:
             raise StoreError(f"query failed on Neo4j: {exc}") from None
 

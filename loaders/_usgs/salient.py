@@ -111,10 +111,12 @@ def read(member: Member) -> Iterator[SalientValue]:
         if not re.fullmatch(r"\d{4}", year_text):
             raise DataError(f"year {year_text!r} is not a year", file=member.name, line=line,
                             field="Year")
-        for column, text in zip(header[3:], row[3:]):
+        for column, text in zip(header[3:], row[3:], strict=False):
             if not clean(column):
                 continue    # a trailing comma in the header names no column
             variable, code = split_column(column)
+            unit: str | None
+            norm: str | None
             if is_nir(column):
                 # NIR is a percentage whatever the suffix says (NIR_ct, NIR_..._t are slips).
                 cell = nir_cell(text, file=member.name, line=line, field=clean(column))

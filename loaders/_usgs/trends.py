@@ -54,7 +54,7 @@ def _rows(member: Member) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     except StopIteration:
         raise DataError("empty file", file=member.name) from None
     names = [clean(h) for h in header]
-    rows = [(line, dict(zip(names, row))) for line, row in it if any(c.strip() for c in row)]
+    rows = [(line, dict(zip(names, row, strict=False))) for line, row in it if any(c.strip() for c in row)]
     return names, rows
 
 

@@ -132,7 +132,7 @@ def _read(member: Member) -> list[Row]:
 
 def _resolve_units(member: Member, rows: list[Row]) -> None:
     """A row with an empty UNIT_MEAS takes the unit of its commodity and TYPE (MCS 2025: one rutile row)."""
-    known = {}
+    known: dict[tuple[str, str], str] = {}
     for r in rows:
         if r.printed_unit:
             known.setdefault((r.material, r.type_key), r.printed_unit)
@@ -154,7 +154,7 @@ def _world_totals(member: Member, rows: list[Row], stats: dict[str, int]
     for r in rows:
         if r.place.aggregate != "world" or r.info.stage is None:
             continue
-        unit, factor = unit_of(r.printed_unit, file=member.name, line=r.line, field="UNIT_MEAS")
+        _unit, factor = unit_of(r.printed_unit, file=member.name, line=r.line, field="UNIT_MEAS")
         used = False
         for year, cell in r.prod.items():
             if cell.value is None or cell.qualifier:
