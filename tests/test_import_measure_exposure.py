@@ -74,3 +74,8 @@ def test_importer_parameter(store: Any) -> None:
     assert {k[0] for k in japan} == {"importmeasure:test-jpn"}
     # Japan's tariff is an origin rule on cobalt: the cathode takes cobalt from refining
     assert japan[("importmeasure:test-jpn", "material:cobalt", "refining")]["excluded_share"] == approx(0.8)
+
+
+def test_runs_on_an_empty_graph(store: Any) -> None:
+    query, rows = run_query(store, "import-measure-exposure", {})
+    assert rows == [] and "excluded_share" in query.returns

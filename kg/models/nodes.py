@@ -174,7 +174,7 @@ class _Measure(Node):
         return value
 
     @model_validator(mode="after")
-    def _dates_in_order(self) -> "_Measure":
+    def _dates_in_order(self) -> _Measure:
         # ISO dates compare as strings. A measure may end before its effective date (withdrawn or
         # overtaken before it took effect), never before it was announced.
         start = self.announced or self.effective

@@ -549,8 +549,9 @@ def controls_section(store: GraphStore, as_of: _dt.date, importer: str = "USA") 
                     + (" …" if len(c["items"]) > 6 else ""),
                     str(len(c["products"]))] for c in ordered], numeric={6})
     notes = ["Status on the report date: in force when effective (else announced) on or before it, "
-             "not suspended, not ended (lapsed or replaced by a later measure) and not revoked. Products reached: products whose bill of materials "
-             "needs a restricted item (REQUIRES, up to 6 levels)."]
+             "not suspended, not ended (lapsed or replaced by a later measure) and not revoked. "
+             "Products reached: products whose bill of materials needs a restricted item "
+             "(REQUIRES, up to 6 levels)."]
     return Section("export-controls", "Export controls in force over time",
                    "Which export controls bind on the report date, and what do they reach?", lead,
                    [chart], table, "export-control-impact",
