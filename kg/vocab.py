@@ -120,6 +120,10 @@ class CP(DefinedNamespace):
     estimated: URIRef
     qualifier: URIRef
     basis: URIRef
+    measuredAs: URIRef
+    otherShare: URIRef
+    sourcesPeriod: URIRef
+    series: URIRef
     sourceUnit: URIRef
     role: URIRef
     intensity: URIRef
@@ -151,6 +155,14 @@ class CP(DefinedNamespace):
     status: URIRef
     facilityType: URIRef
     latitude: URIRef
+    locality: URIRef
+    region: URIRef
+    activity: URIRef
+    supplyStage: URIRef
+    iraTimeline: URIRef
+    investmentUsd: URIRef
+    jobs: URIRef
+    productionStart: URIRef
     longitude: URIRef
     signed: URIRef
     instrument: URIRef
@@ -329,6 +341,14 @@ _PROPS = [
     _p("facility_type", CP.facilityType, "string"),
     _p("latitude", CP.latitude, "decimal"),
     _p("longitude", CP.longitude, "decimal"),
+    _p("locality", CP.locality, "string"),
+    _p("region", CP.region, "string"),
+    _p("activities", CP.activity, "string", "set"),
+    _p("stages", CP.supplyStage, "string", "set"),
+    _p("ira_timeline", CP.iraTimeline, "string", "set"),
+    _p("investment_usd", CP.investmentUsd, "decimal"),
+    _p("jobs", CP.jobs, "integer"),
+    _p("production_start", CP.productionStart, "year"),
     # Agreement, ExportControl, ImportMeasure
     _p("signed", CP.signed, "date"),
     _p("instrument", CP.instrument, "string"),
@@ -358,6 +378,7 @@ _PROPS = [
     _p("estimated", CP.estimated, "boolean"),
     _p("qualifier", CP.qualifier, "string"),
     _p("basis", CP.basis, "string"),
+    _p("measured_as", CP.measuredAs, "string"),
     _p("source_unit", CP.sourceUnit, "string"),
     _p("role", CP.role, "string"),
     _p("intensity", CP.intensity, "decimal"),
@@ -369,6 +390,9 @@ _PROPS = [
     _p("net_import_reliance", CP.netImportReliance, "decimal"),
     _p("sources", CP.importSources, "country", "list"),
     _p("source_shares", CP.importSourceShares, "decimal", "list"),
+    _p("other_share", CP.otherShare, "decimal"),
+    _p("sources_period", CP.sourcesPeriod, "string"),
+    _p("series", CP.series, "string"),
     _p("item_id", CP.suppliedItem, "node"),
     _p("scope", CP.scope, "string"),
 ]

@@ -303,7 +303,9 @@ def hhi(shares: Iterable[float]) -> float:
 
 
 # -- export controls ----------------------------------------------------------------------------------
-def control_status(ctl: dict[str, Any], as_of: str) -> str:
+def control_status(ctl: dict[str, Any], as_of: str, newest_source_year: int | None = None) -> str:
+    """The status on `as_of`; a suspension that has ended with no cited source from a later year
+    leaves the measure lapsed-unverified, not in force."""
     eff = ctl.get("effective") or ctl.get("announced")
     if ctl.get("status") in ("revoked", "proposed"):
         return ctl["status"]
@@ -314,4 +316,13 @@ def control_status(ctl: dict[str, Any], as_of: str) -> str:
     start, end = ctl.get("suspended_from"), ctl.get("suspended_until")
     if start is not None and start <= as_of and (end is None or as_of <= end):
         return "suspended"
+    if end is not None and end < as_of and (newest_source_year is None
+                                            or newest_source_year <= int(end[:4])):
+        return "lapsed-unverified"
     return "in-force"
+
+
+def newest_source_year(world: World, node: dict[str, Any]) -> int | None:
+    years = [world.nodes[s].get("year") or int(world.nodes[s]["retrieved"][:4])
+             for s in node.get("source_ids", []) if s in world.nodes]
+    return max(years) if years else None
