@@ -24,7 +24,7 @@ from .models import Node, Record, Relationship, label_of
 from .records_io import Located
 from .scratch import scratch_dir
 from .store import GraphStore
-from .store.base import Progress, WriteStatement
+from .store.base import EncodedRows, Progress, WriteStatement
 from .store.cypher import (
     BATCH,
     node_create_statement,
@@ -54,19 +54,22 @@ def _identity(rec: Record) -> tuple[Any, ...]:
 
 
 class _Spill:
-    """Write rows per statement to temporary JSON Lines files; stream them back in batches."""
+    """Rows per write statement in temporary files, each encoded once: `k f l json` per line
+    (identity hash, file index, line, then the row as JSON, which is what is sent to the store)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.files: dict[tuple[str, ...], TextIO] = {}
         self.paths: dict[tuple[str, ...], Path] = {}
 
-    def add(self, statement: tuple[str, ...], row: dict[str, Any]) -> None:
+    def add(self, statement: tuple[str, ...], ident: int, fid: int, line: int,
+            row: dict[str, Any]) -> None:
         fh = self.files.get(statement)
         if fh is None:
-            path = self.directory / f"{len(self.paths)}.jsonl"
+            path = self.directory / f"{len(self.paths)}.rows"
             self.paths[statement] = path
             fh = self.files[statement] = path.open("w", encoding="utf-8")
+        fh.write(f"{ident}\t{fid}\t{line}\t")
         fh.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
         fh.write("\n")
 
@@ -74,13 +77,20 @@ class _Spill:
         for fh in self.files.values():
             fh.close()
 
-    def rows(self, statement: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+    def lines(self, statement: tuple[str, ...]) -> Iterator[tuple[int, str]]:
+        """(identity hash, the rest of the line: `f l json`) per spilled row."""
         path = self.paths.get(statement)
         if path is None:
             return
         with path.open(encoding="utf-8") as fh:
             for line in fh:
-                yield json.loads(line)
+                ident, rest = line.rstrip("\n").split("\t", 1)
+                yield int(ident), rest
+
+    @staticmethod
+    def decode(ident: int, rest: str) -> dict[str, Any]:
+        fid, line, text = rest.split("\t", 2)
+        return {"k": ident, "f": int(fid), "l": int(line), **json.loads(text)}
 
 
 class _Loader:
@@ -111,7 +121,7 @@ class _Loader:
             fid = self.files.setdefault(file, len(self.files))
             if fid == len(self.file_names):
                 self.file_names.append(file)
-            self.spill.add(self.statement_of(rec), {"k": ident, "f": fid, "l": line, **self.row_of(rec)})
+            self.spill.add(self.statement_of(rec), ident, fid, line, self.row_of(rec))
         if isinstance(rec, Node):
             self.node_ids.add(rec.id)
             self.wanted_nodes.pop(rec.id, None)
@@ -195,9 +205,9 @@ class _Loader:
             return {}
         firsts: dict[int, tuple[tuple[str, ...], dict[str, Any]]] = {}
         for statement in self.spill.paths:
-            for row in self.spill.rows(statement):
-                if row["k"] in self.repeats:
-                    firsts[row["k"]] = (statement, row)
+            for ident, rest in self.spill.lines(statement):
+                if ident in self.repeats:
+                    firsts[ident] = (statement, self.spill.decode(ident, rest))
         merged: dict[tuple[str, ...], dict[int, dict[str, Any]]] = {}
         for ident, later in self.repeats.items():
             statement, row = firsts[ident]
@@ -241,17 +251,18 @@ class _Loader:
                     *statement[1:])
             label = statement[1] if statement[0] == "node" else f"{statement[1]} ({statement[2]}->{statement[3]})"
             replaced = merged.get(statement, {})
-            rows: list[dict[str, Any]] = []
-            for row in self.spill.rows(statement):
-                if row["k"] in replaced:
+            texts: list[str] = []
+            for ident, rest in self.spill.lines(statement):
+                if ident in replaced:
                     continue
-                rows.append({k: v for k, v in row.items() if k not in ("k", "f", "l")})
-                if len(rows) >= batch:
-                    yield WriteStatement(cypher, [rows], label, kind)
-                    rows = []
-            rows.extend(replaced.values())
-            for i in range(0, len(rows), batch):
-                yield WriteStatement(cypher, [rows[i:i + batch]], label, kind)
+                texts.append(rest.split("\t", 2)[2])
+                if len(texts) >= batch:
+                    yield WriteStatement(cypher, [EncodedRows(texts)], label, kind)
+                    texts = []
+            texts += [json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+                      for row in replaced.values()]
+            for i in range(0, len(texts), batch):
+                yield WriteStatement(cypher, [EncodedRows(texts[i:i + batch])], label, kind)
 
 
 def _share_of(props: dict[str, Any]) -> float | None:
@@ -280,6 +291,8 @@ SHARES_IN_GRAPH = (
 
 def _shares_in(store: GraphStore) -> Callable[[list[tuple[str, str, int, str]]], list[dict[str, Any]]]:
     def shares(groups: list[tuple[str, str, int, str]]) -> list[dict[str, Any]]:
+        if not store.read("MATCH ()-[r:PRODUCES]->() RETURN 1 AS found LIMIT 1"):
+            return []                      # nothing to add up with (e.g. a first load)
         by_label: dict[str, list[dict[str, Any]]] = {}
         for m, stage, year, basis in groups:
             label = label_of(m)

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from .errors import DataError, record_error
 from .models import Record, parse_record, record_types
-from .models.parse import kind_of
+from .models.parse import item_kind, kind_of
 
 Located = tuple[Record, str, int]
 
@@ -98,8 +98,14 @@ _FALSE = {"false", "0", "no", "n", "f"}
 
 
 def field_kinds(cls: type[Record]) -> dict[str, str]:
-    """Column name (the alias where a field has one) -> coercion kind."""
-    return {info.alias or name: kind_of(info.annotation) for name, info in cls.model_fields.items()}
+    """Column name (the alias where a field has one) -> coercion kind ('floats': a list of numbers)."""
+    kinds = {}
+    for name, info in cls.model_fields.items():
+        kind = kind_of(info.annotation)
+        if kind == "list" and item_kind(info.annotation) in ("int", "float"):
+            kind = "floats"
+        kinds[info.alias or name] = kind
+    return kinds
 
 
 def coerce_cell(value: str, kind: str) -> Any:

@@ -75,6 +75,7 @@ class CP(DefinedNamespace):
     ReservesObservation: URIRef
     RequirementObservation: URIRef
     TradeFlowObservation: URIRef
+    ImportTotalObservation: URIRef
     ImportRelianceObservation: URIRef
     OwnershipObservation: URIRef
     StateOwnershipObservation: URIRef
@@ -95,6 +96,7 @@ class CP(DefinedNamespace):
     holdsReserves: URIRef
     requires: URIRef
     exportsTo: URIRef
+    imports: URIRef
     importReliance: URIRef
     owns: URIRef
     stateOwnedBy: URIRef
@@ -131,6 +133,7 @@ class CP(DefinedNamespace):
     hsCode: URIRef
     valueUsd: URIRef
     flowBasis: URIRef
+    shareBasis: URIRef
     month: URIRef
     netImportReliance: URIRef
     importSources: URIRef
@@ -223,6 +226,7 @@ RELATIONS: dict[str, str] = {
     "HOLDS_RESERVES": str(CP.holdsReserves),
     "REQUIRES": str(CP.requires),
     "EXPORTS_TO": str(CP.exportsTo),
+    "IMPORTS": str(CP.imports),
     "IMPORT_RELIANCE": str(CP.importReliance),
     "OWNS": str(CP.owns),
     "STATE_OWNED_BY": str(CP.stateOwnedBy),
@@ -244,6 +248,7 @@ STATEMENT_CLASSES: dict[str, str] = {
     "HOLDS_RESERVES": str(CP.ReservesObservation),
     "REQUIRES": str(CP.RequirementObservation),
     "EXPORTS_TO": str(CP.TradeFlowObservation),
+    "IMPORTS": str(CP.ImportTotalObservation),
     "IMPORT_RELIANCE": str(CP.ImportRelianceObservation),
     "OWNS": str(CP.OwnershipObservation),
     "STATE_OWNED_BY": str(CP.StateOwnershipObservation),
@@ -261,7 +266,8 @@ STATEMENT_CLASSES: dict[str, str] = {
 """Relationship type -> the class of its statement node (endpoints, qualifiers, provenance).
 Quantitative facts are `cp:Observation`s; the rest are plain `cp:Statement`s."""
 
-OBSERVATION_TYPES = ("PRODUCES", "HOLDS_RESERVES", "REQUIRES", "EXPORTS_TO", "IMPORT_RELIANCE",
+OBSERVATION_TYPES = ("PRODUCES", "HOLDS_RESERVES", "REQUIRES", "EXPORTS_TO", "IMPORTS",
+                     "IMPORT_RELIANCE",
                      "OWNS", "STATE_OWNED_BY")
 
 # -- properties --------------------------------------------------------------------------------
@@ -386,6 +392,7 @@ _PROPS = [
     _p("hs_code", CP.hsCode, "hs"),
     _p("value_usd", CP.valueUsd, "decimal"),
     _p("flow_basis", CP.flowBasis, "string"),
+    _p("share_basis", CP.shareBasis, "string"),
     _p("month", CP.month, "integer"),
     _p("net_import_reliance", CP.netImportReliance, "decimal"),
     _p("sources", CP.importSources, "country", "list"),
@@ -483,7 +490,10 @@ def decimal_lexical(value: float | int) -> str:
         raise TypeError("a boolean is not a decimal")
     if isinstance(value, int):
         return str(value)
-    text = format(Decimal(repr(float(value))), "f")
+    text = repr(float(value))
+    if "e" not in text and "n" not in text:     # already positional (no exponent, not inf/nan)
+        return text
+    text = format(Decimal(text), "f")
     return text if "." in text else text + ".0"
 
 

@@ -8,6 +8,11 @@ or rebuild one part from files named explicitly:
 
     python -m loaders._snapshot usgs-mcs MCS2026_Commodities_Data.csv MCS2025_World_Data.csv …
     python -m loaders._snapshot iso3166 country-codes.csv
+    python -m loaders._snapshot hs harmonized-system.csv
+    python -m loaders._snapshot ev-investments na_ev_supply_chain_investments.csv
+    python -m loaders._snapshot fineprint detailed_data_mining.xlsx
+    python -m loaders._snapshot baci baci_hs17_v202601_subset_2022.csv baci_hs17_v202601_subset_2024.csv
+    python -m loaders._snapshot usitc-dataweb usitc_dataweb_us_imports_*.xlsx usitc_dataweb_us_domestic_exports_*.xlsx
     options: --out DIR  --retrieved YYYY-MM-DD  --copied-from URL (a mirror the bytes came from)
 
 Every loader whose bundled part is derived from public files names its recipe in its registry entry
@@ -214,7 +219,9 @@ def render(name: str, inputs: list[Input], manifest: dict[str, Any] | None = Non
         matches: list[Any] = []
         takes_report = "report" in inspect.signature(loader.parse).parameters
         kwargs: dict[str, Any] = {"report": matches} if takes_report else {}
-        records = list(loader.parse([scratch] if files else [], **kwargs))
+        # A loader may bundle a trimmed cut of what `kg load` reads (its `snapshot_parse`).
+        parse = getattr(loader, "snapshot_parse", loader.parse)
+        records = list(parse([scratch] if files else [], **kwargs))
     lines = [json.dumps(record.to_json(), ensure_ascii=False) + "\n" for record in records]
     text: dict[str, Any] = {"source": name,
                             "generator": generator or f"kg snapshot rebuild --from DIR --source {name}",

@@ -2,18 +2,21 @@
 // description: Removes one country's output (`country`, ISO3, default China) and, with
 //   `include_owned_abroad`, also the output of assets abroad that its firms or its state own. For
 //   every input of a product (REQUIRES walked transitively up to 6 levels, no cycles; one product
-//   with `product`) and every stage the graph has for that input, `lost_share` is the share of world
-//   output lost: the country's own share (as in `concentration`: quantity over the world total, else
-//   the stated share; latest year, or the latest at or before `year`) plus, when asked, the output
-//   of owned assets outside it weighted by the ownership share multiplied along the chain (the
-//   latest stake of each owner-asset pair, OWNS up to 5 links, unknown shares count as 1; a 40 %
-//   stake removes 40 % of the asset's output) over the world total, capped at 1. `remaining_share` = 1 - lost_share; a row is reported when it is
-//   below `threshold` (default 0.5: more than half of world supply gone). `path` is the shortest
-//   bill-of-materials path from the product to the input. Reading it: a remaining share near 0 at
-//   any stage means the product cannot be made at scale without that country; the mining stage
-//   can look fine while refining is lost. Limits: a static, first-order view: no stocks,
-//   substitution, spare capacity elsewhere, recycling or re-routing through third countries; an
-//   input with no production data cannot be judged and is not listed.
+//   with `product`) and every stage the graph has for that input, `lost_share` is the share of
+//   world output lost: the country's own share (by the latest-figure rule shared with
+//   concentration, see docs/queries.md: latest year with a real figure, or the latest at or before
+//   `year`; output before capacity, `measure` says which; an element without figures of its own
+//   takes its group's, `basis` = group and `group` names it) plus, when asked, the output of owned
+//   assets outside it weighted by the ownership share multiplied along the chain (the latest stake
+//   of each owner-asset pair, OWNS up to 5 links, unknown shares count as 1; a 40 % stake removes
+//   40 % of the asset's output) over the world total, capped at 1. `remaining_share` = 1 -
+//   lost_share; a row is reported when it is below `threshold` (default 0.5: more than half of
+//   world supply gone). `path` is the shortest bill-of-materials path from the product to the
+//   input. Reading it: a remaining share near 0 at any stage means the product cannot be made at
+//   scale without that country; the mining stage can look fine while refining is lost. Limits: a
+//   static, first-order view: no stocks, substitution, spare capacity elsewhere, recycling or
+//   re-routing through third countries; an input with no production data cannot be judged and is
+//   not listed.
 // param country: string = "CHN"
 // param threshold: float = 0.5
 // param product: string = null
@@ -79,27 +82,26 @@ WITH cid, owned, x, [{holder: x, rank: 0}]
      + collect(CASE WHEN grp IS NULL THEN null ELSE {holder: grp, rank: members} END) AS holders
 UNWIND holders AS hd
 WITH cid, owned, x, hd.holder AS holder, hd.rank AS rank
-MATCH (:Country)-[pr:PRODUCES {basis: 'output'}]->(holder)
+MATCH (:Country)-[pr:PRODUCES]->(holder)
 WHERE ($year IS NULL OR pr.year <= $year)
   AND (pr.quantity IS NOT NULL OR pr.share IS NOT NULL)
 WITH cid, owned, x, holder, rank, pr.stage AS stage,
-     max(CASE WHEN NOT toLower(coalesce(pr.basis, '')) CONTAINS 'capacity' THEN pr.year END)
+     max(CASE WHEN coalesce(pr.basis, 'output') <> 'capacity' THEN pr.year END)
        AS output_year,
-     max(CASE WHEN toLower(coalesce(pr.basis, '')) CONTAINS 'capacity' THEN pr.year END)
+     max(CASE WHEN coalesce(pr.basis, 'output') = 'capacity' THEN pr.year END)
        AS capacity_year
 WITH cid, owned, x, holder, rank, stage, coalesce(output_year, capacity_year) AS yr,
      CASE WHEN output_year IS NULL THEN 'capacity' ELSE 'output' END AS measure
 ORDER BY rank, holder.id
 WITH cid, owned, x, stage, head(collect({holder: holder, yr: yr, measure: measure})) AS pick
 WITH cid, owned, x, stage, pick.holder AS holder, pick.yr AS yr, pick.measure AS measure
-MATCH (c:Country)-[pr:PRODUCES {basis: 'output'}]->(holder)
+MATCH (c:Country)-[pr:PRODUCES]->(holder)
 WHERE pr.stage = stage AND pr.year = yr
-  AND (toLower(coalesce(pr.basis, '')) CONTAINS 'capacity') = (measure = 'capacity')
+  AND (coalesce(pr.basis, 'output') = 'capacity') = (measure = 'capacity')
 WITH cid, owned, x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,
      sum(pr.quantity) AS reported_total, collect({c: c, pr: pr}) AS rows
 WITH cid, owned, x, stage, yr, measure, holder, stated_world, reported_total, rows,
-     CASE WHEN stated_world IS NULL THEN null
-          WHEN reported_total > stated_world THEN reported_total ELSE stated_world END AS world
+     stated_world AS world
 WITH cid, owned, x, stage, yr, measure, holder, stated_world, reported_total, world,
      CASE WHEN holder = x THEN 'own' ELSE 'group' END AS basis,
      [r IN rows | {c: r.c, pr: r.pr, share: coalesce(

@@ -88,7 +88,7 @@ def test_sigint_during_import_leaves_old_graph(home, tmp_path):
             return -1
         return store.db.select_graph("kg__stage").ro_query(
             "MATCH (n:Material) RETURN count(n)").result_set[0][0]
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300
     while staged() < 5000:
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
         time.sleep(0.01)

@@ -18,7 +18,7 @@ def test_design_vocabulary_is_complete():
     assert set(NODE_TYPES) == {"Country", "Material", "Product", "Firm", "Facility", "Agreement",
                                "ExportControl", "ImportMeasure", "HSCode", "Source"}
     assert set(RELATIONSHIP_TYPES) == {
-        "PRODUCES", "HOLDS_RESERVES", "REQUIRES", "EXPORTS_TO", "IMPORT_RELIANCE", "OWNS",
+        "PRODUCES", "HOLDS_RESERVES", "REQUIRES", "EXPORTS_TO", "IMPORTS", "IMPORT_RELIANCE", "OWNS",
         "STATE_OWNED_BY", "OPERATES", "LOCATED_IN", "HEADQUARTERED_IN", "SUPPLIES", "PARTY_TO",
         "COVERS", "IMPOSES", "RESTRICTS", "TARGETS", "CLASSIFIED_AS"}
 

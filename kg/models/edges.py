@@ -132,6 +132,11 @@ class ExportsTo(Relationship):
     unit: Unit | None = None
     flow_basis: str = "imports"          # which side reported the flow
     month: int = Field(default=0, ge=0, le=12, description="1-12 for a monthly flow, 0 for the year")
+    hs_version: str | None = None        # the classification the source used (HS2017, HS2022, ...)
+    # A partner's share of the importer's total as a source states it, when it gives no value or
+    # quantity of its own; `share_basis` says what the share is of (value or weight).
+    share: Share | None = None
+    share_basis: str | None = None
 
     @field_validator("flow_basis")
     @classmethod
@@ -139,6 +144,46 @@ class ExportsTo(Relationship):
         if value not in FLOW_BASES:
             raise ValueError(f"unknown flow_basis {value!r}; expected one of {', '.join(FLOW_BASES)}")
         return value
+
+    @model_validator(mode="after")
+    def _share_has_basis(self) -> ExportsTo:
+        if self.share_basis is not None and self.share_basis not in ("value", "weight"):
+            raise ValueError(f"unknown share_basis {self.share_basis!r}; expected value or weight")
+        if (self.share is None) != (self.share_basis is None):
+            raise ValueError("a stated share needs its share_basis (value or weight), and only a share has one")
+        return self
+
+
+class Imports(Relationship):
+    """An importer's total imports of one HS code from all partners: the denominator of shares."""
+
+    type_name: ClassVar[str] = "IMPORTS"
+    FROM = ("Country",)
+    TO = ("HSCode",)
+    KEYS = ("year", "month", "flow_basis")
+    type: Literal["IMPORTS"] = "IMPORTS"
+    year: Year
+    month: int = Field(default=0, ge=0, le=12, description="1-12 for a monthly total, 0 for the year")
+    value_usd: float | None = Field(default=None, ge=0)
+    quantity: float | None = Field(default=None, ge=0)
+    unit: Unit | None = None
+    flow_basis: str = "imports"
+    hs_version: str | None = None
+
+    @field_validator("flow_basis")
+    @classmethod
+    def _basis(cls, value: str) -> str:
+        if value not in FLOW_BASES:
+            raise ValueError(f"unknown flow_basis {value!r}; expected one of {', '.join(FLOW_BASES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _a_total(self) -> Imports:
+        if self.value_usd is None and self.quantity is None:
+            raise ValueError("an import total needs value_usd or quantity")
+        if self.quantity is not None and self.unit is None:
+            raise ValueError("a quantity needs a unit")
+        return self
 
 
 class ImportReliance(Relationship):
@@ -275,7 +320,7 @@ class ClassifiedAs(Relationship):
 
 RELATIONSHIP_TYPES: dict[str, type[Relationship]] = {
     cls.type_name: cls
-    for cls in (Produces, HoldsReserves, Requires, ExportsTo, ImportReliance, Owns, StateOwnedBy,
+    for cls in (Produces, HoldsReserves, Requires, ExportsTo, Imports, ImportReliance, Owns, StateOwnedBy,
                 Operates, LocatedIn, HeadquarteredIn, Supplies, PartyTo, Covers, Imposes,
                 Restricts, Targets, ClassifiedAs)
 }

@@ -58,6 +58,7 @@ REL_CAPTIONS: dict[str, str] = {
     "HOLDS_RESERVES": "reserves {year}",
     "REQUIRES": "requires {stage}",
     "EXPORTS_TO": "HS {hs_code} {year}",
+    "IMPORTS": "all imports HS {hs_code} {year}",
     "IMPORT_RELIANCE": "reliance {year} {net_import_reliance}",
     "OWNS": "owns {share}",
     "STATE_OWNED_BY": "state-owned {share}",

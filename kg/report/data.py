@@ -541,7 +541,8 @@ def controls_section(store: GraphStore, as_of: _dt.date, importer: str = "USA") 
                                     f"{len(c['products'])} products downstream"),
                               title=f"{c['control']} — {c.get('instrument') or ''}"))
     chart = svg.timeline(lanes, chart="export-controls-timeline",
-                         title="Export controls over time (solid: in force; dashed: suspended)",
+                         title="Export controls over time (solid: in force; dashed: suspended; light: suspension "
+                               "ended, no later source)",
                          start=start, end=end, today=as_of)
     in_force = [c for c in ordered if c.get("status") == "in-force"]
     suspended = [c for c in ordered if c.get("status") == "suspended"]

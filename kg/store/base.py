@@ -9,12 +9,36 @@ from typing import Any, Protocol
 from ..models import NODE_TYPES, RELATIONSHIP_TYPES, label_of
 
 
+class EncodedRows:
+    """A batch of write rows kept as the JSON text they were spilled in (one per row), so a load
+    encodes each row once: the embedded store sends the text as it is, Neo4j decodes it."""
+
+    __slots__ = ("texts",)
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def json(self) -> str:
+        return "[" + ",".join(self.texts) + "]"
+
+    def decoded(self) -> list[dict[str, Any]]:
+        import json
+        return [json.loads(t) for t in self.texts]
+
+
+def batch_rows(rows: list[dict[str, Any]] | EncodedRows) -> list[dict[str, Any]]:
+    return rows.decoded() if isinstance(rows, EncodedRows) else rows
+
+
 @dataclass
 class WriteStatement:
     """One parametrised write statement and the row batches it runs with."""
 
     cypher: str
-    batches: list[list[dict[str, Any]]]
+    batches: list[list[dict[str, Any]]] | list[EncodedRows]
     label: str                          # what the batches are, for progress and errors
     kind: str = "node"                  # "node" or "relationship", for the counts
 

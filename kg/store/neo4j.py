@@ -17,6 +17,7 @@ from .base import (
     Progress,
     StatementSource,
     WriteSummary,
+    batch_rows,
     ids_present,
     paged_nodes,
     paged_relationships,
@@ -110,7 +111,7 @@ class Neo4jStore:
             empty = replace or not list(tx.run(ANY_NODE))
             for st in statements_of(statements, empty):
                 for rows in st.batches:
-                    counters = tx.run(st.cypher, {"rows": rows}).consume().counters
+                    counters = tx.run(st.cypher, {"rows": batch_rows(rows)}).consume().counters
                     if st.kind == "node":
                         summary.nodes += len(rows)
                         summary.nodes_created += counters.nodes_created
