@@ -48,6 +48,7 @@ NODE_STYLES: dict[str, tuple[str, str, str, str, int]] = {
     "Facility": ("#D9C8AE", "#C0A378", "#2A2C34", "{name}", 40),
     "Agreement": ("#C990C0", "#B261A5", "#FFFFFF", "{name}", 45),
     "ExportControl": ("#F16667", "#EB2728", "#FFFFFF", "{instrument}", 50),
+    "ImportMeasure": ("#FFC454", "#D7A013", "#2A2C34", "{instrument}", 50),
     "HSCode": ("#ECB5C9", "#DA7298", "#2A2C34", "HS {code}", 30),
     "Source": ("#A5ABB6", "#9AA1AC", "#2A2C34", "{publisher}", 25),
 }
