@@ -59,7 +59,7 @@ class Member:
                 yield start, row
                 start = reader.line_num + 1
         except csv.Error as exc:
-            raise DataError(f"malformed CSV: {exc}", file=self.name, line=start) from None
+            raise DataError(f"malformed CSV: {exc}", file=self.name, line=start) from exc
 
 
 def iter_members(paths: Iterable[Path | str], suffixes: tuple[str, ...] = (".csv",)) -> Iterator[Member]:
@@ -106,7 +106,7 @@ def _zip_members(path: Path, suffixes: tuple[str, ...]) -> Iterator[Member]:
                              data=archive.read(info), retrieved=retrieved,
                              origin={**origin, "member": info.filename})
     except zipfile.BadZipFile as exc:
-        raise DataError(f"not a readable zip archive: {exc}", file=str(path)) from None
+        raise DataError(f"not a readable zip archive: {exc}", file=str(path)) from exc
 
 
 def _retrieved(origin: dict[str, Any], path: Path) -> str:

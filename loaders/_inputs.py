@@ -132,7 +132,7 @@ def _zip_inputs(path: Path, keep: Callable[[str], bool]) -> Iterator[Input]:
         with zipfile.ZipFile(path) as archive:
             names = sorted(i.filename for i in archive.infolist() if not i.is_dir())
     except zipfile.BadZipFile as exc:
-        raise DataError(f"not a readable zip archive: {exc}", file=str(path)) from None
+        raise DataError(f"not a readable zip archive: {exc}", file=str(path)) from exc
     for member in names:
         base = member.rsplit("/", 1)[-1]
         # macOS archives carry "__MACOSX/._x.csv" resource forks: not data.
@@ -149,7 +149,7 @@ def manifest_entry(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(manifest.read_text(encoding="utf-8"))
     except (ValueError, OSError) as exc:
-        raise DataError(f"unreadable manifest: {exc}", file=str(manifest)) from None
+        raise DataError(f"unreadable manifest: {exc}", file=str(manifest)) from exc
     for entry in data.get("files", []):
         if entry.get("file") == path.name:
             return dict(entry)
@@ -165,7 +165,7 @@ def csv_rows(stream: Iterable[str], name: str, delimiter: str = ",") -> Iterator
             yield start, row
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise DataError(f"malformed CSV: {exc}", file=name, line=start) from None
+        raise DataError(f"malformed CSV: {exc}", file=name, line=start) from exc
     except UnicodeDecodeError as exc:
         raise DataError(f"not UTF-8 text ({exc.reason})", file=name, line=start) from None
 

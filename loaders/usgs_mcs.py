@@ -115,7 +115,7 @@ def _json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:
-        raise FetchError(f"{path.name}: not JSON ({exc})") from None
+        raise FetchError(f"{path.name}: not JSON ({exc})") from exc
     return data if isinstance(data, dict) else {}
 
 

@@ -86,7 +86,7 @@ def read_rdf(path: Path) -> Iterator[Located]:
     try:
         quads = list(ox.parse(path=str(path), format=fmt))
     except SyntaxError as exc:
-        raise DataError(f"invalid {fmt.name}: {exc}", file=str(path)) from None
+        raise DataError(f"invalid {fmt.name}: {exc}", file=str(path)) from exc
     yield from records_from_quads(quads, str(path))
 
 

@@ -109,7 +109,7 @@ def load_data(path: Path) -> Graph:
     try:
         return graph_from_quads(ox.parse(path=str(path), format=fmt))
     except SyntaxError as exc:
-        raise DataError(f"invalid {fmt.name}: {exc}", file=str(path)) from None
+        raise DataError(f"invalid {fmt.name}: {exc}", file=str(path)) from exc
 
 
 def validate_graph(data: Graph, *, name: str = "graph") -> ShaclReport:

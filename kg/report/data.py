@@ -20,8 +20,6 @@ from . import svg
 from .svg import CHINA, CHINA_LIGHT, OTHER, OTHER_LIGHT, pct
 
 STAGE_ORDER = ("mining", "separation", "refining", "manufacturing")
-STAGE_SHORT = {"mining": "mining", "separation": "sep.", "refining": "ref.",
-               "manufacturing": "mfg"}
 
 
 @dataclass

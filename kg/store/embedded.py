@@ -123,7 +123,7 @@ def _check_writable(path: Path) -> None:
             pass
     except OSError as exc:
         raise StoreError(f"the data directory {path} is not writable ({exc.strerror}); "
-                         f"set KG_HOME or --home to a writable directory") from None
+                         f"set KG_HOME or --home to a writable directory") from exc
 
 
 def start(home: Path, timeout: float = 30.0) -> ServerInfo:
@@ -152,7 +152,7 @@ def start(home: Path, timeout: float = 30.0) -> ServerInfo:
             proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
         except OSError as exc:
-            raise StoreError(f"cannot start the embedded server: {exc}") from None
+            raise StoreError(f"cannot start the embedded server: {exc}") from exc
         finally:
             log.close()
         info = ServerInfo(port, password, proc.pid, str(data_dir))

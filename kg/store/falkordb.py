@@ -1,9 +1,9 @@
 """The embedded store: FalkorDB through its native client.
 
-FalkorDB has no multi-statement transactions, so a write is staged: the live graph is copied
-(`GRAPH.COPY`, indexes come along), every batch is written into the copy, and the copy is renamed
-over the live graph (`RENAME` is atomic). A failure deletes the copy and leaves the live graph as
-it was. A file lock serialises writers; a `SAVE` after the swap makes the load durable.
+FalkorDB has no multi-statement rollback, so a write is atomic in one of two ways (see `write`): a
+replacing load fills a fresh stage graph and renames it over the live one (`RENAME` is atomic); a
+merging load queues every batch in one MULTI … EXEC transaction. A file lock serialises writers;
+a `SAVE` after each write makes it durable.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from .base import (
     ids_present,
     paged_nodes,
     paged_relationships,
+    plain,
     statements_of,
     stats_from_rows,
 )
@@ -132,8 +133,7 @@ def _prepared(statements: Any, depth: int = 4) -> Any:
         thread.join(timeout=5)
 
 
-def _plain(value: Any) -> Any:
-    """FalkorDB result values -> plain Python (nodes and edges become property dicts)."""
+def _graph_value(value: Any) -> dict[str, Any] | None:
     from falkordb import Edge, Node
     from falkordb import Path as FPath
     if isinstance(value, Node):
@@ -143,11 +143,12 @@ def _plain(value: Any) -> Any:
     if isinstance(value, FPath):
         return {"nodes": [_plain(n) for n in value.nodes()],
                 "relationships": [_plain(e) for e in value.edges()]}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """FalkorDB result values -> plain Python (nodes and edges become property dicts)."""
+    return plain(value, _graph_value)
 
 
 class FalkorDBStore:
@@ -171,7 +172,7 @@ class FalkorDBStore:
         try:
             result = self.graph.ro_query(cypher, params or {})
         except Exception as exc:
-            raise StoreError(f"query failed on the embedded store: {exc}") from None
+            raise StoreError(f"query failed on the embedded store: {exc}") from exc
         names = [h[1] for h in result.header]
         return [dict(zip(names, (_plain(v) for v in row), strict=True)) for row in result.result_set]
 
@@ -237,15 +238,7 @@ class FalkorDBStore:
 
     def _count(self, st: Any, rows: list[dict[str, Any]], created: int, summary: WriteSummary,
                progress: Progress | None) -> None:
-        if st.kind == "node":
-            summary.nodes += len(rows)
-            summary.nodes_created += created
-        else:
-            summary.relationships += len(rows)
-            summary.relationships_created += created
-        summary.by_type[st.label] = summary.by_type.get(st.label, 0) + len(rows)
-        if progress:
-            progress(st.label, len(rows))
+        summary.count(st, len(rows), created, progress)
 
     def _write_replacing(self, statements: StatementSource, summary: WriteSummary,
                          progress: Progress | None) -> None:
@@ -323,7 +316,7 @@ class FalkorDBStore:
         try:
             self.db.connection.execute_command("SAVE")
         except Exception as exc:
-            raise StoreError(f"the load was applied but SAVE failed: {exc}") from None
+            raise StoreError(f"the load was applied but SAVE failed: {exc}") from exc
 
     def set_meta(self, key: str, value: str) -> None:
         with file_lock(self.home / "write.lock"):
