@@ -18,7 +18,7 @@ module straight out of the zip member, row by row, and filtered on the product p
 other field is parsed; nothing but the current row is held. Product codes are read as strings; a
 5-digit code (a leading zero dropped by a numeric writer) is padded back to 6 digits.
 
-Quirks handled (sources.md §2.2): exporter/importer codes are Comtrade codes (842 USA, 251 France,
+Quirks handled (docs/loaders.md, "baci"): exporter/importer codes are Comtrade codes (842 USA, 251 France,
 699 India, 490 "Other Asia, nes" = Taiwan) mapped through `loaders/_crosswalks/comtrade_areas.csv`,
 with the release's own `country_codes` file as a fallback for codes the crosswalk does not list;
 aggregates (697 "Europe EFTA, nes", 711 SACU, …) are skipped; fields may carry padding spaces;

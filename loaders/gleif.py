@@ -23,7 +23,7 @@ Filtering: `parse(paths, leis=…)` (or a `leis.txt` among the inputs, one LEI a
 relationships that touch those LEIs, and the Level 1 records of those LEIs and their parents; files are
 streamed row by row (the Level 1 CSV is ~4 GB), so only what is kept is held.
 
-Quirks handled (sources.md §5):
+Quirks handled (docs/loaders.md, "gleif"):
 - StartNode is the child and EndNode the parent; period slots 1-5 hold ACCOUNTING_PERIOD,
   RELATIONSHIP_PERIOD and DOCUMENT_FILING_PERIOD in any order (picked by periodType, never by slot);
   timestamps with mixed offsets and optional milliseconds;

@@ -22,7 +22,7 @@ Mapped (each record cites the query's Source, retrieved on the fetch date):
 - `Facility` (`facility:<qid>`) with coordinates (P625, WKT `Point(lon lat)`) and type (P31 labels),
   `LOCATED_IN` (P17), `OPERATES` (P137 operator) and `OWNS` (P127 owner).
 
-Quirks handled (sources.md §4): OPTIONAL variables with no value are absent from a binding, not null;
+Quirks handled (docs/loaders.md, "wikidata"): OPTIONAL variables with no value are absent from a binding, not null;
 the label service falls back to the bare QID ("Q123456") when an item has no English label, and the
 loader does the same when the label variable is missing; one row comes back per combination of
 multi-valued properties, so every record is deduplicated; shares given as percentages (1 < p ≤ 100)

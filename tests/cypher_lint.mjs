@@ -1,5 +1,5 @@
 // Lint Cypher files with Neo4j's own front end (@neo4j-cypher/language-support, pinned in
-// package.json). Adapted from shared reference/cypher-portability.md, Appendix A.
+// package.json); see docs/architecture.md, "Portable Cypher".
 //
 //   node tests/cypher_lint.mjs [--json] [--strict] [--no-apoc] [--version "CYPHER 5"] FILE_OR_DIR...
 //   node tests/cypher_lint.mjs --serve [--no-apoc]    (one JSON request per stdin line, see below)

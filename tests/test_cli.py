@@ -1,4 +1,4 @@
-"""The CLI contract (DESIGN §8): commands, formats, exit codes, clean errors."""
+"""The CLI contract (docs/architecture.md, "CLI contract"): commands, formats, exit codes, clean errors."""
 
 from __future__ import annotations
 
