@@ -226,6 +226,17 @@ def _add_firm(graph: _Graph, qid: str, name: str, sid: str) -> None:
     firm["sources"].add(sid)
 
 
+def _produces(graph: _Graph, holder: tuple[str, str], material: str, stages: list[str], year: int,
+              sid: str, inferred_from: str) -> None:
+    """PRODUCES edges of a firm or facility, one per stage its labels suggest."""
+    if stages:
+        graph.materials.setdefault(material, set()).add(sid)
+    for stage in stages:
+        _edge(graph, ("PRODUCES", holder, material, stage, year), sid,
+              basis="Wikidata P1056 (product or material produced); stage inferred from the "
+                    f"{inferred_from}; year = retrieval year")
+
+
 def _edge(graph: _Graph, key: tuple[Any, ...], sid: str, **props: Any) -> None:
     current = graph.edges.setdefault(key, {"sources": set()})
     current["sources"].add(sid)
@@ -317,13 +328,8 @@ def _firm_row(graph: _Graph, row: dict[str, Any], sid: str, year: int, file: str
     material = _material(row)
     if material is None:
         return
-    stages = _stages(_value(row, "industryLabel"), _value(row, "typeLabel"))
-    if stages and material is not None:
-        graph.materials.setdefault(material, set()).add(sid)
-    for stage in stages:
-        _edge(graph, ("PRODUCES", ("firm", qid), material, stage, year), sid,
-              basis="Wikidata P1056 (product or material produced); stage inferred from the "
-                    "firm's industry (P452) and type (P31); year = retrieval year")
+    _produces(graph, ("firm", qid), material, _stages(_value(row, "industryLabel"), _value(row, "typeLabel")),
+              year, sid, "firm's industry (P452) and type (P31)")
 
 
 def _ownership_row(graph: _Graph, row: dict[str, Any], sid: str, year: int, file: str,
@@ -393,13 +399,9 @@ def _facility_row(graph: _Graph, row: dict[str, Any], sid: str, year: int, file:
         _edge(graph, ("OWNS", owner, ("facility", qid)), sid, share=_share(row, file, line),
               basis=_RELATIONS["P127"])
     material = _material(row)
-    stages = _stages(kind, _value(row, "facilityLabel")) if material is not None else []
-    if stages and material is not None:
-        graph.materials.setdefault(material, set()).add(sid)
-    for stage in stages:
-        _edge(graph, ("PRODUCES", ("facility", qid), material, stage, year), sid,
-              basis="Wikidata P1056 (product or material produced); stage inferred from the "
-                    "facility's type (P31); year = retrieval year")
+    if material is not None:
+        _produces(graph, ("facility", qid), material, _stages(kind, _value(row, "facilityLabel")),
+                  year, sid, "facility's type (P31)")
 
 
 def _records(graph: _Graph) -> Iterator[Record]:

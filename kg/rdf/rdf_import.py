@@ -74,8 +74,8 @@ Subject = Any   # ox.NamedNode | ox.BlankNode
 Pairs = set[tuple[str, Any]]
 
 
-def read_rdf(path: Path) -> Iterator[Located]:
-    """Records from an RDF file, in the format its suffix names."""
+def parse_rdf_file(path: Path) -> list[Any]:
+    """The quads of an RDF file, in the format its suffix names; bad input is a DataError."""
     path = Path(path)
     fmt = RDF_SUFFIXES.get(path.suffix.lower())
     if fmt is None:
@@ -84,10 +84,14 @@ def read_rdf(path: Path) -> Iterator[Located]:
     if not path.is_file():
         raise DataError("no such file", file=str(path))
     try:
-        quads = list(ox.parse(path=str(path), format=fmt))
+        return list(ox.parse(path=str(path), format=fmt))
     except SyntaxError as exc:
         raise DataError(f"invalid {fmt.name}: {exc}", file=str(path)) from exc
-    yield from records_from_quads(quads, str(path))
+
+
+def read_rdf(path: Path) -> Iterator[Located]:
+    """Records from an RDF file, in the format its suffix names."""
+    yield from records_from_quads(parse_rdf_file(path), str(path))
 
 
 def _group(quads: Iterable[Any]) -> dict[Subject, Pairs]:

@@ -23,10 +23,9 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH, XSD
 
-from ..errors import DataError
 from ..paths import ontology_dir
 from .export import compact, export_rdf
-from .rdf_import import RDF_SUFFIXES
+from .rdf_import import parse_rdf_file
 
 
 @dataclass(frozen=True)
@@ -100,16 +99,7 @@ def graph_from_quads(quads: Iterable[Any]) -> Graph:
 
 
 def load_data(path: Path) -> Graph:
-    fmt = RDF_SUFFIXES.get(path.suffix.lower())
-    if fmt is None:
-        raise DataError(f"not an RDF file (expected one of {', '.join(RDF_SUFFIXES)})",
-                        file=str(path))
-    if not path.is_file():
-        raise DataError("no such file", file=str(path))
-    try:
-        return graph_from_quads(ox.parse(path=str(path), format=fmt))
-    except SyntaxError as exc:
-        raise DataError(f"invalid {fmt.name}: {exc}", file=str(path)) from exc
+    return graph_from_quads(parse_rdf_file(path))
 
 
 def validate_graph(data: Graph, *, name: str = "graph") -> ShaclReport:
