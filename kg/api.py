@@ -103,7 +103,8 @@ def export_rdf(store: Any, path: str | Path | None = None, fmt: str = "turtle") 
 
 
 def import_records(store: GraphStore, paths: Iterable[Path], *,
-                   progress: Progress | None = None) -> pipeline.LoadReport:
+                   progress: Progress | None = None,
+                   max_errors: int = pipeline.DEFAULT_MAX_ERRORS) -> pipeline.LoadReport:
     """Load records-format files (JSON Lines, `<type>.csv`) or RDF exports (`.ttl`, `.nt`, `.nq`,
     `.trig`, `.jsonld`, read by `kg.rdf.rdf_import`): all valid, then one atomic write."""
     from .rdf.rdf_import import RDF_SUFFIXES, read_rdf
@@ -119,7 +120,7 @@ def import_records(store: GraphStore, paths: Iterable[Path], *,
             else:
                 yield from read_paths([path])
 
-    return pipeline.load(located(), store, progress=progress)
+    return pipeline.load(located(), store, progress=progress, max_errors=max_errors)
 
 
 def _bulk_located(directory: Path) -> Iterator[Located]:

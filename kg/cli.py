@@ -119,12 +119,14 @@ def build(obj: Ctx, offline: bool, sources: tuple[str, ...], fresh: bool) -> Non
 
 @cli.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--max-errors", type=click.IntRange(min=1), default=100, show_default=True,
+              help="report up to this many bad records (grouped by field), then stop reading")
 @click.pass_obj
-def import_(obj: Ctx, files: tuple[Path, ...]) -> None:
+def import_(obj: Ctx, files: tuple[Path, ...], max_errors: int) -> None:
     """Load records files (JSON Lines, or CSV named <type>.csv) validated against the ontology."""
     store = obj.store()
     with _progress(obj) as progress:
-        report = api.import_records(store, files, progress=progress)
+        report = api.import_records(store, files, progress=progress, max_errors=max_errors)
     click.echo(_summary(report, "kg import"), nl=False)
 
 
@@ -284,13 +286,22 @@ COMMAND_MODULES: list[tuple[str, list[str]]] = [
     ("sources", ["fetch", "load", "sources"]),
     ("release", ["release", "verify", "diff_cmd"]),
     ("rdf", ["validate"]),
-    ("analyst", ["report", "browser_kit", "docs_cmd"]),
+    ("analyst", ["report", "browser_kit", "docs_cmd", "ids"]),
+    ("snapshot", ["snapshot"]),
 ]
 _register_commands()
 
 
+def _terminate(signum: int, _frame: Any) -> None:
+    """SIGTERM/SIGHUP unwind like Ctrl-C, so a load drops its stage and scratch files."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Entry point: KGError -> clean message and exit code (1 data, 2 usage)."""
+    import signal
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _terminate)
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
@@ -304,5 +315,10 @@ def main() -> None:
             traceback.print_exception(exc, file=sys.stderr)
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except OSError as exc:
+        # e.g. a full disk while writing an output file: the cause, not a traceback
+        where = f" ({exc.filename})" if exc.filename else ""
+        click.echo(f"error: {exc.strerror or exc}{where}", err=True)
+        sys.exit(1)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

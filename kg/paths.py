@@ -33,3 +33,13 @@ def snapshot_dir() -> Path:
     if spec and spec.origin:
         return Path(spec.origin).resolve().parent / "snapshot"
     return _ROOT / "loaders" / "snapshot"
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (and parents) readable by its owner only; an existing one is made so.
+
+    The data folder holds the server password, the graph and cached downloads: owner only."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path

@@ -13,16 +13,16 @@ within one file that contradicts an earlier line is an error.
 from __future__ import annotations
 
 import json
-import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from .errors import DataError, ValidationErrors
-from .models import Node, Record, Relationship
+from .errors import DataError, collecting, record_error
+from .models import Node, Record, Relationship, label_of
 from .records_io import Located
+from .scratch import scratch_dir
 from .store import GraphStore
 from .store.base import Progress, WriteStatement, WriteSummary
 from .store.cypher import (
@@ -92,8 +92,8 @@ class _Loader:
         self.wanted_sources: dict[str, tuple[str, int]] = {}
         # (material, stage, year) -> summed country share; a repeated fact is corrected to its
         # merged value in merge_repeats(), so it counts once
-        self.share_totals: dict[tuple[str, str, int], float] = {}
-        self.share_first: dict[tuple[str, str, int], tuple[str, int]] = {}
+        self.share_totals: dict[tuple[str, str, int, str], float] = {}
+        self.share_first: dict[tuple[str, str, int, str], tuple[str, int]] = {}
         self.records = 0
 
     # -- pass over the input -------------------------------------------------------------------
@@ -125,7 +125,8 @@ class _Loader:
                     and ident not in self.repeats):
                 share = _share_of(rec.properties())
                 if share is not None:
-                    group = (rec.to_id, rec.stage, rec.year)  # type: ignore[attr-defined]
+                    # capacity shares are a group of their own, never added to output
+                    group = (rec.to_id, rec.stage, rec.year, rec.basis)  # type: ignore[attr-defined]
                     self.share_totals[group] = self.share_totals.get(group, 0.0) + share
                     self.share_first.setdefault(group, (file, line))
 
@@ -145,14 +146,33 @@ class _Loader:
                 "props": props}
 
     # -- checks after the pass -------------------------------------------------------------------
-    def check(self, known_in_store: Any) -> None:
+    def check(self, known_in_store: Callable[[list[str]], set[str]],
+              shares_in_store: Callable[[list[tuple[str, str, int, str]]], list[dict[str, Any]]] | None
+              ) -> list[DataError]:
+        """Errors only visible once every record is read: share sums (with the figures the graph
+        already holds for the same material, stage and year) and references to nodes."""
         errors: list[DataError] = []
-        for group, total in sorted(self.share_totals.items()):
+        totals = dict(self.share_totals)
+        held: dict[tuple[str, str, int, str], int] = {}
+        if shares_in_store is not None and totals:
+            for row in shares_in_store(sorted(totals)):
+                group = (row["m"], row["stage"], int(row["year"]), row["basis"])
+                # a figure this load restates is replaced by it, so it is not counted twice
+                if hash(("PRODUCES", row["country"], *group)) in self.seen:
+                    continue
+                share = _share_of(row)
+                if share is not None:
+                    totals[group] += share
+                    held[group] = held.get(group, 0) + 1
+        for group, total in sorted(totals.items()):
             if total > 1.0 + SHARE_TOLERANCE:
                 file, line = self.share_first[group]
+                with_graph = (f" with the {held[group]} figures the graph already holds"
+                              if held.get(group) else "")
                 errors.append(DataError(f"country shares of {group[0]} at stage {group[1]} in "
-                                        f"{group[2]} sum to {total:.3f}, more than 1 beyond rounding",
-                                        file=file, line=line, field="share"))
+                                        f"{group[2]} ({group[3]}) sum to {total:.3f}{with_graph}, "
+                                        f"more than 1 beyond rounding", file=file, line=line,
+                                        field="share"))
         wanted = sorted(set(self.wanted_nodes) | set(self.wanted_sources))
         in_store = known_in_store(wanted) if wanted else set()
         for sid, (file, line) in self.wanted_sources.items():
@@ -163,9 +183,7 @@ class _Loader:
             if nid not in in_store:
                 errors.append(DataError(f"{nid!r} is not a node in this load or the graph",
                                         file=file, line=line, field=end))
-        if errors:
-            errors.sort(key=lambda e: (e.file or "", e.line or 0))
-            raise ValidationErrors(errors)
+        return errors
 
     def merge_repeats(self) -> dict[tuple[str, ...], dict[int, dict[str, Any]]]:
         """Merged rows for identities seen more than once, by statement then identity hash."""
@@ -189,9 +207,10 @@ class _Loader:
                 if file == first_file:
                     for name in sorted(set(row["props"]) & set(new["props"]) - {"source_ids"}):
                         if row["props"][name] != new["props"][name]:
-                            raise DataError(f"duplicate of line {first_line} with a different value "
-                                            f"({new['props'][name]!r} vs {row['props'][name]!r})",
-                                            file=file, line=line, field=name)
+                            record_error(DataError(
+                                f"duplicate of line {first_line} with a different value "
+                                f"({new['props'][name]!r} vs {row['props'][name]!r})",
+                                file=file, line=line, field=name))
                 sources = list(dict.fromkeys([*row["props"]["source_ids"], *new["props"]["source_ids"]]))
                 row = {**row, "props": {**row["props"], **new["props"], "source_ids": sources}}
             merged.setdefault(statement, {})[ident] = {k: v for k, v in row.items() if k not in ("k", "f", "l")}
@@ -201,7 +220,7 @@ class _Loader:
 
     def _recount_share(self, first: dict[str, Any], merged: dict[str, Any]) -> None:
         """A repeated country figure counts once in its group's total: at its merged value."""
-        group = (merged["to"], merged["key"]["stage"], merged["key"]["year"])
+        group = (merged["to"], merged["key"]["stage"], merged["key"]["year"], merged["key"]["basis"])
         before, after = _share_of(first["props"]), _share_of(merged["props"])
         self.share_totals[group] = self.share_totals.get(group, 0.0) - (before or 0.0) + (after or 0.0)
 
@@ -245,12 +264,45 @@ def _same_identity(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return bool((a["from"], a["to"], a["key"]) == (b.get("from"), b.get("to"), b.get("key")))
 
 
+SHARES_IN_GRAPH = (
+    "UNWIND $groups AS g "
+    "MATCH (c:Country)-[r:PRODUCES]->(m:{label} {{id: g.m}}) "
+    "WHERE r.stage = g.stage AND r.year = g.year AND coalesce(r.basis, 'output') = g.basis "
+    "RETURN g.m AS m, g.stage AS stage, g.year AS year, g.basis AS basis, c.id AS country, "
+    "r.share AS share, "
+    "r.quantity AS quantity, r.world_quantity AS world_quantity")
+"""Country figures the graph holds for (material or product, stage, year) groups of a load."""
+
+
+def _shares_in(store: GraphStore) -> Callable[[list[tuple[str, str, int, str]]], list[dict[str, Any]]]:
+    def shares(groups: list[tuple[str, str, int, str]]) -> list[dict[str, Any]]:
+        by_label: dict[str, list[dict[str, Any]]] = {}
+        for m, stage, year, basis in groups:
+            label = label_of(m)
+            if label is not None:
+                by_label.setdefault(label, []).append({"m": m, "stage": stage, "year": year,
+                                                       "basis": basis})
+        rows: list[dict[str, Any]] = []
+        for label, wanted in sorted(by_label.items()):
+            for i in range(0, len(wanted), 2000):
+                rows += store.read(SHARES_IN_GRAPH.format(label=label), {"groups": wanted[i:i + 2000]})
+        return rows
+    return shares
+
+
+DEFAULT_MAX_ERRORS = 100
+
+
 def load(located: Iterable[Located], store: GraphStore, *, replace: bool = False,
-         progress: Progress | None = None, batch: int = BATCH) -> LoadReport:
-    """Validate every record, then write them in one atomic step (nothing on any error)."""
+         progress: Progress | None = None, batch: int = BATCH,
+         max_errors: int = DEFAULT_MAX_ERRORS) -> LoadReport:
+    """Validate every record, then write them in one atomic step (nothing on any error).
+
+    Every bad record is reported (up to `max_errors`, then reading stops), with the errors only
+    visible after the whole input: share sums across this load and the graph, and references."""
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="kg-load-") as tmp:
-        spill = _Spill(Path(tmp))
+    with scratch_dir("kg-load-") as tmp, collecting(max_errors) as errors:
+        spill = _Spill(tmp)
         loader = _Loader(spill)
         phase = getattr(progress, "phase", None)
         if phase:
@@ -262,10 +314,15 @@ def load(located: Iterable[Located], store: GraphStore, *, replace: bool = False
                     progress("validated", 5000)
         finally:
             spill.close()
+        if loader.records == 0 and not errors.errors:
+            raise DataError("the input holds no records")
+        merged = loader.merge_repeats()
+        for err in loader.check((lambda ids: set()) if replace else store.existing_ids,
+                                None if replace else _shares_in(store)):
+            errors.add(err)
+        errors.check()
         if phase:
             phase("writing", loader.records)
-        merged = loader.merge_repeats()
-        loader.check((lambda ids: set()) if replace else store.existing_ids)
         summary = store.write(lambda empty: loader.statements(merged, batch, empty), replace=replace,
                               progress=progress)
     return LoadReport(records=loader.records, nodes=summary.nodes,

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import csv
 import json
-import types
-import typing
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from .errors import DataError
+from .errors import DataError, record_error
 from .models import Record, parse_record, record_types
+from .models.parse import kind_of
 
 Located = tuple[Record, str, int]
 
@@ -38,11 +38,31 @@ def _text_lines(path: Path) -> Iterator[tuple[int, str]]:
             if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]   # a UTF-8 byte-order mark is tolerated
             try:
-                yield lineno, raw.decode("utf-8")
+                text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise DataError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column "
-                                f"{exc.start + 1}); re-save the file as UTF-8",
-                                file=str(path), line=lineno) from None
+                record_error(DataError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column "
+                                       f"{exc.start + 1}); re-save the file as UTF-8",
+                                       file=str(path), line=lineno))
+                continue
+            yield lineno, text
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r} in one object")
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number (JSON has no NaN or Infinity)")
+
+
+def parse_json_line(line: str) -> Any:
+    """One JSON value, strictly: no duplicate keys, no NaN/Infinity; floats parse exactly."""
+    return json.loads(line, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
 
 
 def read_jsonl(path: Path) -> Iterator[Located]:
@@ -50,13 +70,24 @@ def read_jsonl(path: Path) -> Iterator[Located]:
     for lineno, line in _text_lines(path):
         if not line.strip():
             continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"invalid JSON: {exc.msg} (column {exc.colno})",
-                            file=str(path), line=lineno) from None
         seen = True
-        yield parse_record(data, file=str(path), line=lineno), str(path), lineno
+        try:
+            data = parse_json_line(line)
+        except json.JSONDecodeError as exc:
+            record_error(DataError(f"invalid JSON: {exc.msg} (column {exc.colno})",
+                                   file=str(path), line=lineno))
+            continue
+        except ValueError as exc:
+            record_error(DataError(f"invalid JSON: {exc}", file=str(path), line=lineno))
+            continue
+        except RecursionError:
+            record_error(DataError("invalid JSON: nested too deeply to be a record",
+                                   file=str(path), line=lineno))
+            continue
+        try:
+            yield parse_record(data, file=str(path), line=lineno), str(path), lineno
+        except DataError as exc:
+            record_error(exc)
     if not seen:
         raise DataError("the file holds no records", file=str(path))
 
@@ -66,28 +97,17 @@ _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 
 
-def _kind_of(annotation: Any) -> str:
-    """'list', 'int', 'float', 'bool' or 'str' for a model field annotation, to coerce CSV text."""
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _kind_of(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        kinds = {_kind_of(a) for a in typing.get_args(annotation) if a is not type(None)}
-        return next((k for k in ("list", "float", "int", "bool") if k in kinds), "str")
-    if origin in (tuple, list) or annotation in (tuple, list):
-        return "list"
-    return {bool: "bool", int: "int", float: "float"}.get(annotation, "str")
-
-
 def field_kinds(cls: type[Record]) -> dict[str, str]:
     """Column name (the alias where a field has one) -> coercion kind."""
-    return {info.alias or name: _kind_of(info.annotation) for name, info in cls.model_fields.items()}
+    return {info.alias or name: kind_of(info.annotation) for name, info in cls.model_fields.items()}
 
 
 def coerce_cell(value: str, kind: str) -> Any:
     """One non-empty CSV cell -> its typed value; ValueError says what was expected."""
     if kind == "list":
         return [v.strip() for v in value.split(LIST_SEP) if v.strip()]
+    if kind == "floats":
+        return [coerce_cell(v.strip(), "float") for v in value.split(LIST_SEP) if v.strip()]
     if kind == "int":
         try:
             number = float(value)
@@ -176,33 +196,60 @@ def _typed_row(path: Path, line: int, type_name: str, kinds: dict[str, str], hea
 
 
 def read_csv(path: Path, type_name: str | None = None) -> Iterator[Located]:
-    """Records of one `<Type>.csv`; the first bad row raises its DataError."""
+    """Records of one `<Type>.csv`; every bad row is recorded (see `kg.errors.record_error`)."""
     seen = False
     for line, item in csv_table(path, type_name):
-        if isinstance(item, DataError):
-            raise item
         seen = True
+        if isinstance(item, DataError):
+            record_error(item)
+            continue
         yield item, str(path), line
     if not seen:
         raise DataError("the file holds no records", file=str(path))
 
 
+RECORD_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
+"""Records files by extension, in any letter case: JSON Lines (`.jsonl`, `.ndjson`, `.json`
+holding one record a line) and `<type>.csv`."""
+
+
+def _regular(path: Path) -> None:
+    """Refuse what is not a regular file (a FIFO would block the read forever)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise DataError("no such file", file=str(path)) from None
+    except OSError as exc:
+        raise DataError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    if not stat.S_ISREG(mode):
+        raise DataError("not a regular file (a FIFO, device or socket cannot be imported)",
+                        file=str(path))
+
+
 def read_paths(paths: Iterable[Path]) -> Iterator[Located]:
-    """Read records from files or directories (`*.jsonl`, `*.csv`)."""
+    """Read records from files or directories (every records file in it, see RECORD_SUFFIXES)."""
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.suffix in (".jsonl", ".csv"))
+            files = sorted(p for p in path.iterdir() if p.suffix.lower() in RECORD_SUFFIXES)
+            if not files:
+                record_error(DataError(f"no records files ({', '.join(RECORD_SUFFIXES)}) in this "
+                                       f"directory", file=str(path)))
+                continue
             yield from read_paths(files)
-        elif not path.exists():
-            raise DataError("no such file", file=str(path))
-        elif path.suffix == ".csv":
-            yield from read_csv(path)
-        elif path.suffix in (".jsonl", ".ndjson", ".json"):
-            yield from read_jsonl(path)
-        else:
-            raise DataError("unknown records file type (expected .jsonl or <type>.csv)",
-                            file=str(path))
+            continue
+        try:
+            _regular(path)
+            suffix = path.suffix.lower()
+            if suffix == ".csv":
+                yield from read_csv(path)
+            elif suffix in (".jsonl", ".ndjson", ".json"):
+                yield from read_jsonl(path)
+            else:
+                raise DataError("unknown records file type (expected .jsonl, .ndjson or "
+                                "<type>.csv)", file=str(path))
+        except DataError as exc:
+            record_error(exc)
 
 
 def write_jsonl(rows: Iterable[dict[str, Any]], out: TextIO) -> int:

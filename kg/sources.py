@@ -155,31 +155,73 @@ class FetchedFile:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+MAX_BYTES = 8 * 1024 ** 3
+"""Largest download accepted (8 GiB: the biggest public release used, BACI, is a few GB)."""
+DEADLINE = 3600.0
+"""Seconds one download may take, every attempt and retry included."""
+STALL_WINDOW, STALL_MIN_BYTES = 60.0, 1024
+"""A body that delivers fewer than STALL_MIN_BYTES in STALL_WINDOW seconds is abandoned: a drip
+that answers each read just before the socket timeout would otherwise run until the deadline."""
+
+
+class _Final(FetchError):
+    """A failure that retrying cannot fix (too large, past the deadline)."""
+
+
 def download(url: str, dest: Path, *, headers: Mapping[str, str] | None = None,
              timeout: float = 30.0, retries: int = 3, backoff: float = 1.0,
-             expect_min_bytes: int = 1) -> FetchedFile:
+             expect_min_bytes: int = 1, max_bytes: int = MAX_BYTES,
+             deadline: float = DEADLINE) -> FetchedFile:
     """Download `url` to `dest` atomically, retrying transient failures with backoff.
 
     HTTP 429 and 5xx and connection errors are retried (honouring Retry-After); other 4xx are
-    final. A body shorter than its Content-Length is treated as a failure.
+    final. A body shorter than its Content-Length is treated as a failure. Bounded: at most
+    `max_bytes`, within `deadline` seconds overall, and never stalled (see STALL_WINDOW); every
+    socket read waits at most `timeout` seconds.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
     req_headers = {"User-Agent": USER_AGENT, **(headers or {})}
     last: Exception | None = None
+    ends = time.monotonic() + deadline
+
+    def remaining() -> float:
+        left = ends - time.monotonic()
+        if left <= 0:
+            raise _Final(f"{redact(url)}: not finished within the {deadline:.0f}s deadline")
+        return left
+
+    attempt = 0
     for attempt in range(retries + 1):
         tmp = None
         try:
             request = urllib.request.Request(url, headers=req_headers)
-            with urllib.request.urlopen(request, timeout=timeout) as resp:
+            with urllib.request.urlopen(request, timeout=min(timeout, remaining())) as resp:
                 expected = resp.headers.get("Content-Length")
+                if expected is not None and expected.isdigit() and int(expected) > max_bytes:
+                    raise _Final(f"{redact(url)}: {int(expected):,} bytes is more than the "
+                                 f"{max_bytes:,}-byte limit")
                 digest = hashlib.sha256()
                 fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
                 size = 0
+                window_start, window_bytes = time.monotonic(), 0
                 with os.fdopen(fd, "wb") as out:
-                    while chunk := resp.read(1 << 16):
+                    while True:
+                        _set_read_timeout(resp, min(timeout, remaining()))
+                        chunk = resp.read1(1 << 16)
+                        if not chunk:
+                            break
                         out.write(chunk)
                         digest.update(chunk)
                         size += len(chunk)
+                        if size > max_bytes:
+                            raise _Final(f"{redact(url)}: more than the {max_bytes:,}-byte limit")
+                        window_bytes += len(chunk)
+                        now = time.monotonic()
+                        if now - window_start >= STALL_WINDOW:
+                            if window_bytes < STALL_MIN_BYTES:
+                                raise FetchError(f"{redact(url)}: stalled ({window_bytes} bytes in "
+                                                 f"{now - window_start:.0f}s)")
+                            window_start, window_bytes = now, 0
                 if expected is not None and size != int(expected):
                     raise FetchError(f"{redact(url)}: truncated body ({size} of {expected} bytes)")
                 if size < expect_min_bytes:
@@ -189,6 +231,8 @@ def download(url: str, dest: Path, *, headers: Mapping[str, str] | None = None,
                 return FetchedFile(url=url, path=dest, sha256=digest.hexdigest(),
                                    retrieved=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
                                    size=size)
+        except _Final as exc:
+            raise FetchError(str(exc)) from None
         except urllib.error.HTTPError as exc:
             last = exc
             if exc.code != 429 and exc.code < 500:
@@ -202,19 +246,36 @@ def download(url: str, dest: Path, *, headers: Mapping[str, str] | None = None,
             if tmp is not None and os.path.exists(tmp):
                 os.unlink(tmp)
         if attempt < retries:
+            if time.monotonic() + delay >= ends:
+                break
             log.warning("fetch %s failed (%s); retry %d/%d in %.1fs", redact(url),
                         redact(str(last)), attempt + 1, retries, delay)
             time.sleep(delay)
-    raise FetchError(f"{redact(url)}: failed after {retries + 1} attempts: {redact(str(last))}",
+    raise FetchError(f"{redact(url)}: failed after {attempt + 1} attempts: {redact(str(last))}",
                      status=last.code if isinstance(last, urllib.error.HTTPError) else None)
 
 
-_SECRET_PARAMS = re.compile(r"(?i)([?&](?:key|api_key|apikey|token|subscription-key|access_token)=)[^&#\s:]*")
+def _set_read_timeout(resp: object, seconds: float) -> None:
+    """Shorten the socket timeout of a response as the overall deadline nears."""
+    sock = getattr(getattr(getattr(resp, "fp", None), "raw", None), "_sock", None)
+    if sock is not None:
+        sock.settimeout(max(seconds, 0.01))
 
 
-def redact(url: str) -> str:
-    """A URL safe to log: API keys in the query string replaced by ***."""
-    return _SECRET_PARAMS.sub(r"\1***", url)
+SECRET_PARAMS = frozenset({"key", "subscription-key", "api_key", "apikey", "token", "access_token",
+                           "password", "secret", "client_secret", "signature", "sig"})
+"""Query parameters whose values never reach a manifest, a log line or an error message."""
+
+_SECRET_VALUE = re.compile(
+    r"(?i)([?&;](?:" + "|".join(re.escape(k) for k in sorted(SECRET_PARAMS)) + r")=)[^&#\s]*")
+_USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/@\s:]*:)[^/\s]*@")
+
+
+def redact(text: str) -> str:
+    """Text (a URL, or a message that contains URLs) safe to log: the whole value of every secret
+    query parameter, and any password in a URL's user-info, replaced by ***. The one redactor of
+    the project (loaders/_http.py uses it too)."""
+    return _USERINFO.sub(r"\1***@", _SECRET_VALUE.sub(r"\1***", text))
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kg.sources import FetchedFile, FetchError, download
+from kg.sources import SECRET_PARAMS, FetchedFile, FetchError, download, redact
 
-SECRET_PARAMS = frozenset({"key", "subscription-key", "api_key", "apikey", "token"})
-"""Query parameters whose values never reach a manifest, a log line or an error message."""
+__all__ = ["SECRET_PARAMS", "Pace", "build_url", "get", "redact"]
+
 
 
 @dataclass
@@ -43,14 +43,6 @@ def build_url(base: str, params: Mapping[str, str | int] | None = None) -> str:
     return f"{base}{'&' if '?' in base else '?'}{query}"
 
 
-def redact(url: str) -> str:
-    """The URL with secret query parameters replaced by `***`."""
-    parts = urllib.parse.urlsplit(url)
-    if not parts.query:
-        return url
-    pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    clean = [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in pairs]
-    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(clean, safe=",*:")))
 
 
 def get(url: str, dest: Path, *, params: Mapping[str, str | int] | None = None,

@@ -6,7 +6,9 @@ import datetime as _dt
 from typing import Annotated, Any, ClassVar
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from .ids import ID_PATTERN
 
 STAGES = ("mining", "refining", "separation", "manufacturing")
 """Supply stages. `separation` exists because rare-earth sources report it apart from refining."""
@@ -19,6 +21,7 @@ QUALIFIERS = ("W", "NA", "E", "Large", ">", "<", "XX")
 'Large' reserves, lower/upper bounds, not applicable."""
 
 MIN_YEAR, MAX_YEAR = 1900, 2100
+SOURCE_ID = ID_PATTERN["Source"]
 
 # User-assigned ISO codes that public sources use; pycountry does not list them.
 _EXTRA_ISO3 = {"XKX": "Kosovo"}
@@ -60,13 +63,24 @@ def _one_of(value: str, allowed: tuple[str, ...], what: str) -> str:
 class Record(BaseModel):
     """Every record is frozen, rejects unknown fields, and carries its provenance."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    # allow_inf_nan: the graph store cannot hold NaN or infinity, so validation refuses them
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
     record_kind: ClassVar[str] = ""   # "node" or "relationship"
     type_name: ClassVar[str] = ""     # the graph label or relationship type
 
     source_ids: tuple[NonEmpty, ...] = Field(min_length=1)
     notes: str | None = None
+
+    @field_validator("source_ids")
+    @classmethod
+    def _source_ids_name_sources(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # Provenance points at Source nodes only; a Country id here would pass a plain
+        # existence check against the graph.
+        for sid in value:
+            if not SOURCE_ID.match(sid):
+                raise ValueError(f"{sid!r} is not a Source id (source:<slug>)")
+        return value
 
     def properties(self) -> dict[str, Any]:
         """Graph properties: every set field but the record type and endpoints, lists as lists."""

@@ -1,12 +1,21 @@
-"""Turn a raw mapping (a JSON line, a CSV row) into a validated record."""
+"""Turn a raw mapping (a JSON line, a CSV row) into a validated record.
+
+Validation is strict about what the graph store would refuse or silently change: a boolean is
+not a number (`share: true` is not 1.0), a number is not text, floats are finite, and text holds
+no NUL character and no lone surrogate (neither can be stored). Every error of a record is
+reported, not only the first.
+"""
 
 from __future__ import annotations
 
+import functools
+import math
+import typing
 from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import DataError
+from ..errors import DataError, ValidationErrors
 from .base import Record
 from .edges import RELATIONSHIP_TYPES
 from .nodes import NODE_TYPES
@@ -16,9 +25,98 @@ def record_types() -> dict[str, type[Record]]:
     return {**NODE_TYPES, **RELATIONSHIP_TYPES}
 
 
+def kind_of(annotation: Any) -> str:
+    """'list' (of text), 'floats' (a list of numbers), 'int', 'float', 'bool' or 'str'."""
+    origin = typing.get_origin(annotation)
+    if origin is tuple or origin is list:
+        items = [a for a in typing.get_args(annotation) if a is not Ellipsis]
+        return "floats" if items and kind_of(items[0]) == "float" else "list"
+    if annotation in (bool, int, float):
+        return str(annotation.__name__)
+    for arg in typing.get_args(annotation):   # Optional[...] / Annotated[...]
+        if arg is type(None):
+            continue
+        kind = kind_of(arg)
+        if kind != "str":
+            return kind
+    return "str"
+
+
+@functools.lru_cache(maxsize=4096)
+def field_kind(cls: type[Record], name: str) -> str | None:
+    """The kind of a field by name or alias; None for an unknown field (cached: a bundled build
+    asks it for every field of tens of thousands of records)."""
+    fields = cls.model_fields
+    finfo = fields.get(name) or next((f for f in fields.values() if f.alias == name), None)
+    return None if finfo is None else kind_of(finfo.annotation)
+
+
+def text_problem(value: str) -> str | None:
+    """Why the store cannot hold this text, or None."""
+    if "\x00" in value:
+        return f"contains a NUL character at position {value.index(chr(0)) + 1}"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"contains a lone surrogate (\\u{ord(value[exc.start]):04x}), which is not text"
+    return None
+
+
+def _type_problem(kind: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if kind in ("int", "float"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"expected a number, found {_json_type(value)}"
+        if kind == "int" and isinstance(value, float):
+            return f"expected a whole number, found {value!r}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"expected a finite number, found {value!r}"
+        return None
+    if kind == "bool":
+        return None if isinstance(value, bool) else f"expected true or false, found {_json_type(value)}"
+    if kind == "floats":      # IMPORT_RELIANCE.source_shares
+        if not isinstance(value, (list, tuple)):
+            return f"expected a list, found {_json_type(value)}"
+        for item in value:
+            if isinstance(item, bool) or not isinstance(item, (int, float)):
+                return f"expected a list of numbers, found {_json_type(item)} in it"
+            problem = _type_problem("float", item)
+            if problem:
+                return problem
+        return None
+    if kind == "list":
+        if not isinstance(value, (list, tuple)):
+            return f"expected a list, found {_json_type(value)}"
+        for item in value:
+            if not isinstance(item, str):
+                return f"expected a list of strings, found {_json_type(item)} in it"
+            problem = text_problem(item)
+            if problem:
+                return problem
+        return None
+    if not isinstance(value, str):
+        return f"expected a string, found {_json_type(value)}"
+    return text_problem(value)
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, (int, float)):
+        return f"a number ({value!r})"
+    if isinstance(value, str):
+        return f"a string ({value[:40]!r})"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
 def parse_record(data: dict[str, Any], *, file: str | None = None,
                  line: int | None = None) -> Record:
-    """Validate one record; errors name file, line and the first bad field."""
+    """Validate one record; errors name file, line and field (all bad fields at once)."""
     if not isinstance(data, dict):
         raise DataError("a record must be a JSON object", file=file, line=line)
     type_name = data.get("type")
@@ -27,12 +125,20 @@ def parse_record(data: dict[str, Any], *, file: str | None = None,
         known = ", ".join(sorted(record_types()))
         raise DataError(f"unknown record type {type_name!r}; expected one of {known}",
                         file=file, line=line, field="type")
-    try:
-        return cls.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or None
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = f"unknown field for {type_name}"
-        raise DataError(msg, file=file, line=line, field=field) from None
+    errors: list[DataError] = []
+    for name, value in data.items():
+        kind = field_kind(cls, name)
+        problem = _type_problem(kind, value) if kind else None
+        if problem:
+            errors.append(DataError(problem, file=file, line=line, field=name))
+    if not errors:
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            for err in exc.errors():
+                field = ".".join(str(p) for p in err["loc"]) or None
+                msg = err["msg"].removeprefix("Value error, ")
+                if err["type"] == "extra_forbidden":
+                    msg = f"unknown field for {type_name}"
+                errors.append(DataError(msg, file=file, line=line, field=field))
+    raise errors[0] if len(errors) == 1 else ValidationErrors(errors)

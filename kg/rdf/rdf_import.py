@@ -74,15 +74,21 @@ Subject = Any   # ox.NamedNode | ox.BlankNode
 Pairs = set[tuple[str, Any]]
 
 
-def parse_rdf_file(path: Path) -> list[Any]:
-    """The quads of an RDF file, in the format its suffix names; bad input is a DataError."""
-    path = Path(path)
+def rdf_format(path: Path) -> ox.RdfFormat:
+    """The RDF format a file's suffix names; not RDF, or no such file, is a DataError."""
     fmt = RDF_SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         raise DataError(f"not an RDF file (expected one of {', '.join(RDF_SUFFIXES)})",
                         file=str(path))
     if not path.is_file():
         raise DataError("no such file", file=str(path))
+    return fmt
+
+
+def parse_rdf_file(path: Path) -> list[Any]:
+    """The quads of an RDF file, in the format its suffix names; bad input is a DataError."""
+    path = Path(path)
+    fmt = rdf_format(path)
     try:
         return list(ox.parse(path=str(path), format=fmt))
     except SyntaxError as exc:

@@ -1,0 +1,398 @@
+"""The embedded store's write path: a stage graph, written in pipelined batches, renamed over the
+live graph. What each phase leaves after a failure or a crash is in docs/guarantees.md.
+
+1. Stage: an empty graph with the id indexes when the load replaces the graph or the live graph
+   is empty, else `GRAPH.COPY` of the live graph. The copy runs in a forked child of the server;
+   that child has been seen to hang (about once in 800 copies), so the copy has a deadline after
+   which the child is killed and the copy retried. Readers are not blocked by the copy.
+2. Write: every batch is one short `GRAPH.QUERY` on the stage, a few in flight at once so the
+   server writes while the client encodes the next batch. Readers keep reading the live graph.
+3. Swap: `RENAME stage live`, atomic. A reply lost here is resolved by looking whether the stage
+   still exists, never guessed.
+4. Save: `BGSAVE` (a forked child writes the RDB, readers are not blocked) and wait for its
+   status; a failure is reported with the reason from the server log.
+
+A failure in 1–3 drops the stage and leaves the live graph untouched, so "graph left unchanged"
+is true whatever the client saw. No client timeout can misreport: every socket here has an
+explicit timeout, and a timeout before the swap only abandons the stage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import signal
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from ..errors import StoreError
+from .base import (
+    ANY_NODE,
+    LABELS,
+    Progress,
+    StatementSource,
+    WriteSummary,
+    statements_of,
+)
+from .embedded import ServerInfo, log_tail, server_running
+
+log = logging.getLogger(__name__)
+
+STAGE_SUFFIX = "__stage"
+BATCH_TIMEOUT = 600.0
+"""Seconds one batch may take on the server; on expiry the stage is abandoned (graph unchanged)."""
+IN_FLIGHT = 3
+"""Batches sent before the first reply is read: the server works while the client encodes."""
+COPY_TIMEOUT_BASE, COPY_TIMEOUT_PER_MILLION = 60.0, 60.0
+"""Deadline of one GRAPH.COPY: base plus this much per million nodes and relationships."""
+COPY_TRIES = 3
+
+
+def _client(info: ServerInfo, timeout: float | None) -> Any:
+    """A raw client: bytes replies, explicit timeouts, and no retries (a retried CREATE batch
+    would write its rows twice)."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+    return redis.Redis(host="127.0.0.1", port=info.port, password=info.password,
+                       socket_timeout=timeout, socket_connect_timeout=30,
+                       retry=Retry(NoBackoff(), 0))
+
+
+def ensure_graph(graph: Any, db: Any) -> None:
+    """Create the graph key and one `id` index per label (FalkorDB's DDL is not idempotent)."""
+    if graph.name not in db.list_graphs():
+        graph.query("CREATE (:_Init) WITH 1 AS x MATCH (n:_Init) DELETE n")
+    have = {row[0] for row in graph.ro_query("CALL db.indexes()").result_set}
+    for label in LABELS:
+        if label not in have:
+            graph.query(f"CREATE INDEX FOR (n:{label}) ON (n.id)")
+
+
+# -- batches -------------------------------------------------------------------------------------
+
+def _keys(value: Any, out: set[str]) -> None:
+    if isinstance(value, dict):
+        out.update(value)
+        for v in value.values():
+            if isinstance(v, (dict, list)):
+                _keys(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            if isinstance(v, (dict, list)):
+                _keys(v, out)
+
+
+def fast_params_header(params: dict[str, Any]) -> str | None:
+    """The `CYPHER k=v …` header for a write batch, built with the C JSON encoder.
+
+    The falkordb client stringifies parameters in pure Python, which costs more than the write
+    itself for large batches. JSON is Cypher-literal syntax except for two things. Map keys are
+    quoted strings in JSON and identifiers in Cypher: each `{"key":` / `,"key":` becomes a
+    backticked identifier (inside a JSON string every quote is escaped, so a value can never
+    contain that pattern). FalkorDB does not decode `\\uXXXX` escapes: a batch whose JSON has one
+    (control characters, or a literal backslash-u) returns None and takes the client's encoder.
+    Floats are written by `repr`, the shortest text that reads back as the same double.
+    """
+    parts = []
+    for name, value in params.items():
+        try:
+            text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        except (TypeError, ValueError):
+            return None
+        if "\\u" in text:
+            return None
+        keys: set[str] = set()
+        _keys(value, keys)
+        for key in keys:
+            if not key.isidentifier() or "`" in key:
+                return None
+            text = text.replace(f'{{"{key}":', f"{{`{key}`:").replace(f',"{key}":', f",`{key}`:")
+        parts.append(f"{name}={text}")
+    return "CYPHER " + " ".join(parts)
+
+
+def _stat(reply: Any, name: str) -> int:
+    """A counter from a compact GRAPH.QUERY reply ([stats] or [header, rows, stats])."""
+    stats = reply[-1] if reply else []
+    for item in stats:
+        text = item.decode() if isinstance(item, bytes) else str(item)
+        if text.startswith(name + ":"):
+            return int(float(text.split(":", 1)[1]))
+    return 0
+
+
+def _prepared(statements: Any, depth: int = 4) -> Any:
+    """(statement, rows, params header) per batch, prepared one step ahead in a thread.
+
+    Reading the spilled rows and encoding the next batch is Python work; sending a batch is
+    mostly waiting for the server. Overlapping the two uses both cores during a load.
+    """
+    import queue
+    import threading
+
+    done = object()
+    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for st in statements:
+                for rows in st.batches:
+                    if not put((st, rows, fast_params_header({"rows": rows}))):
+                        return
+            put(done)
+        except BaseException as exc:  # surfaced in the consuming thread
+            put(exc)
+
+    thread = threading.Thread(target=produce, name="kg-write-prepare", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+# -- the staged write ----------------------------------------------------------------------------
+
+class StagedWrite:
+    """One all-or-nothing write into the graph `name` (the caller holds the write lock)."""
+
+    on_phase: Any = None
+    """Fault-injection hook for tests: called with "staged", "written", "swapped", "saved"."""
+
+    def __init__(self, info: ServerInfo, home: Path, name: str, after_batch: Any = None) -> None:
+        self.info, self.home, self.name = info, home, name
+        self.stage = f"{name}{STAGE_SUFFIX}"
+        self.after_batch = after_batch
+        self.client = _client(info, BATCH_TIMEOUT)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.close()
+
+    def _graphs(self) -> set[str]:
+        return {g.decode() for g in self.client.execute_command("GRAPH.LIST")}
+
+    def _query(self, graph: str, cypher: str) -> Any:
+        return self.client.execute_command("GRAPH.QUERY", graph, cypher, "--compact")
+
+    def run(self, statements: StatementSource, *, replace: bool, summary: WriteSummary,
+            progress: Progress | None) -> None:
+        import redis
+        try:
+            self.drop_stage()                # a stage left by a client that died
+            live = self.name in self._graphs()
+            empty = not live or not self._query(self.name, ANY_NODE)[1]
+            if replace or not live or not self._query(self.name, "MATCH (n) RETURN 1 LIMIT 1")[1]:
+                self._fresh_stage()
+            else:
+                self._copy_live()
+            self._phase("staged")
+            self._write_batches(statements_of(statements, empty or replace), summary, progress)
+            self._phase("written")
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                _client(self.info, 30).execute_command("GRAPH.DELETE", self.stage)
+            if isinstance(exc, redis.exceptions.TimeoutError):
+                raise StoreError(f"write failed, graph left unchanged: the server did not answer "
+                                 f"within {BATCH_TIMEOUT:.0f}s") from None
+            if isinstance(exc, Exception) and not isinstance(exc, StoreError):
+                raise StoreError(f"write failed, graph left unchanged: {exc}") from exc
+            raise
+        self._swap()
+        self._phase("swapped")
+        try:
+            background_save(self.info, self.home)
+        except BaseException as exc:
+            if not isinstance(exc, Exception):   # Ctrl-C / SIGTERM while waiting for the save
+                log.warning("interrupted after the swap: the load is applied and the server "
+                            "goes on saving it")
+            raise
+        self._phase("saved")
+
+    def _phase(self, name: str) -> None:
+        if StagedWrite.on_phase is not None:
+            StagedWrite.on_phase(name)
+
+    def drop_stage(self) -> None:
+        if self.stage in self._graphs():
+            self.client.execute_command("GRAPH.DELETE", self.stage)
+
+    def _fresh_stage(self) -> None:
+        self._query(self.stage, "CREATE (:_Init) WITH 1 AS x MATCH (n:_Init) DELETE n")
+        for label in LABELS:
+            self._query(self.stage, f"CREATE INDEX FOR (n:{label}) ON (n.id)")
+
+    def _copy_live(self) -> None:
+        import redis
+        size = sum(int(row[0][1]) for q in ("MATCH (n) RETURN count(n)", "MATCH ()-[r]->() RETURN count(r)")
+                   for row in self._query(self.name, q)[1])
+        deadline = COPY_TIMEOUT_BASE + COPY_TIMEOUT_PER_MILLION * size / 1e6
+        for _attempt in range(COPY_TRIES):
+            copier = _client(self.info, deadline)
+            try:
+                copier.execute_command("GRAPH.COPY", self.name, self.stage)
+                return
+            except redis.exceptions.TimeoutError:
+                # The copy's forked child hung: kill it (the server answers the copy with an
+                # error), drop any partial stage and try again.
+                _kill_fork_children(self.info.pid)
+                time.sleep(0.5)
+                with contextlib.suppress(Exception):
+                    self.drop_stage()
+            finally:
+                copier.close()
+        raise StoreError(f"write failed, graph left unchanged: copying the graph to a stage did "
+                         f"not finish within {deadline:.0f}s in {COPY_TRIES} tries")
+
+    def _write_batches(self, statements: Any, summary: WriteSummary,
+                       progress: Progress | None) -> None:
+        from falkordb.helpers import stringify_param_value
+        conn = self.client.connection_pool.get_connection()
+        pending: deque[tuple[Any, list[dict[str, Any]]]] = deque()
+        try:
+            for st, rows, header in _prepared(statements):
+                if header is None:    # rare: strings the fast encoder leaves to the client's
+                    header = "CYPHER rows=" + stringify_param_value(rows)
+                conn.send_command("GRAPH.QUERY", self.stage, f"{header} {st.cypher}", "--compact")
+                pending.append((st, rows))
+                if len(pending) >= IN_FLIGHT:
+                    self._reply(conn, *pending.popleft(), summary, progress)
+            while pending:
+                self._reply(conn, *pending.popleft(), summary, progress)
+        except BaseException:
+            conn.disconnect()       # replies still in flight make this connection unusable
+            raise
+        finally:
+            self.client.connection_pool.release(conn)
+
+    def _reply(self, conn: Any, st: Any, rows: list[dict[str, Any]], summary: WriteSummary,
+               progress: Progress | None) -> None:
+        import redis
+        try:
+            reply = conn.read_response()
+        except redis.exceptions.ResponseError as exc:
+            reply = exc
+        if isinstance(reply, Exception):
+            raise StoreError(f"write failed, graph left unchanged: the store refused a batch of "
+                             f"{st.label}: {reply}")
+        created = _stat(reply, "Nodes created" if st.kind == "node" else "Relationships created")
+        summary.count(st, len(rows), created, progress)
+        if self.after_batch is not None:
+            self.after_batch(st, rows)
+
+    def _swap(self) -> None:
+        import redis
+        try:
+            self.client.execute_command("RENAME", self.stage, self.name)
+            return
+        except redis.exceptions.ResponseError as exc:
+            self._abandon(f"the swap was refused: {exc}")
+        except (redis.exceptions.TimeoutError, redis.exceptions.ConnectionError) as exc:
+            # The reply was lost: whether the rename happened is read from the server.
+            if not server_running(self.home):
+                raise StoreError("write failed, graph left unchanged: the server stopped at the "
+                                 "swap and restarts from its last save") from None
+            try:
+                graphs = {g.decode() for g in _client(self.info, 60).execute_command("GRAPH.LIST")}
+            except redis.exceptions.RedisError:
+                raise StoreError(f"the server stopped answering at the swap ({exc}); the graph is "
+                                 f"the old one or the new one: `kg stats` shows which") from None
+            if self.stage in graphs:
+                self._abandon(f"the swap did not happen ({exc})")
+
+    def _abandon(self, why: str) -> None:
+        with contextlib.suppress(Exception):
+            _client(self.info, 30).execute_command("GRAPH.DELETE", self.stage)
+        raise StoreError(f"write failed, graph left unchanged: {why}")
+
+
+def _kill_fork_children(server_pid: int) -> None:
+    """Kill the server's forked children (a hung GRAPH.COPY), identified through /proc."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == server_pid and cmdline.startswith(b"redis-module-fork"):
+            with contextlib.suppress(OSError):
+                os.kill(int(entry.name), signal.SIGKILL)
+
+
+# -- durability ----------------------------------------------------------------------------------
+
+_SAVE_ERROR = re.compile(r"(Failed opening|Write error|Error moving temp|Background saving error|"
+                         r"No space left|Permission denied|Error trying to save)", re.IGNORECASE)
+
+
+def save_failure_reason(home: Path) -> str:
+    """The server log's own words for the last failed save (the reply to SAVE carries none)."""
+    for line in reversed(log_tail(home, 60).splitlines()):
+        if _SAVE_ERROR.search(line):
+            return re.sub(r"^\d+:[A-Z] [^*#]*[*#] ", "", line).strip()
+    return "no reason in the server log"
+
+
+def background_save(info: ServerInfo, home: Path, timeout: float = 3600.0) -> None:
+    """Save the whole keyspace to dump.rdb in a forked child (readers are not blocked) and wait
+    for its result. A save already running may predate the write, so it is waited out first."""
+    import redis
+    client = _client(info, 60)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                client.execute_command("BGSAVE")
+                break
+            except redis.exceptions.ResponseError as exc:
+                if "in progress" not in str(exc):
+                    raise StoreError(f"the load was applied but SAVE failed: {exc} "
+                                     f"({save_failure_reason(home)})") from None
+            _wait_no_save(client, deadline)
+        _wait_no_save(client, deadline)
+        status = client.info("persistence").get("rdb_last_bgsave_status")
+    except redis.exceptions.RedisError as exc:
+        if not server_running(home):
+            raise StoreError("the server stopped before the load was saved; it restarts from its "
+                             "last save, without this load: run the load again") from None
+        raise StoreError(f"the load was applied but SAVE failed: {exc}") from None
+    finally:
+        client.close()
+    if status != "ok":
+        raise StoreError(f"the load was applied but SAVE failed: {save_failure_reason(home)}; "
+                         f"the graph holds it in memory only: free space under {info.data_dir} and "
+                         f"run `kg store stop` to save it, or it is lost when the server stops")
+
+
+def _wait_no_save(client: Any, deadline: float) -> None:
+    while int(client.info("persistence").get("rdb_bgsave_in_progress", 0)):
+        if time.monotonic() > deadline:
+            raise StoreError("the load was applied but the save has not finished; it continues "
+                             "in the server")
+        time.sleep(0.02)
