@@ -1,4 +1,4 @@
-"""Independent reference implementations of the stored queries' arithmetic (DESIGN §6, §6.1).
+"""Independent reference implementations of the stored queries' arithmetic (docs/queries.md).
 
 Plain Python and networkx over the same records-format fixtures the queries read; nothing here
 looks at the Cypher. Tests compare the queries' rows with these results, and with numbers worked

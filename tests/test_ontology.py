@@ -1,4 +1,4 @@
-"""The vocabulary is written down once and checked everywhere (DESIGN §3, issue 6).
+"""The vocabulary is written down once and checked everywhere (docs/ontology.md).
 
 The graph vocabulary (every label, relationship type and property of the pydantic models) must
 equal the mapping in `kg/vocab.py`, the OWL classes and properties of `ontology/chokepoint.ttl`,

@@ -1,4 +1,4 @@
-"""Relationship records: one class per relationship type of DESIGN §3."""
+"""Relationship records: one class per relationship type (docs/ontology.md)."""
 
 from __future__ import annotations
 

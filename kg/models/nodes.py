@@ -1,4 +1,4 @@
-"""Node records: one class per label of DESIGN §3."""
+"""Node records: one class per label (docs/ontology.md)."""
 
 from __future__ import annotations
 
