@@ -292,6 +292,7 @@ COMMAND_MODULES: list[tuple[str, list[str]]] = [
     ("release", ["release", "verify", "diff_cmd"]),
     ("rdf", ["validate"]),
     ("analyst", ["report", "browser_kit", "docs_cmd", "ids"]),
+    ("snapshot", ["snapshot"]),
 ]
 _register_commands()
 

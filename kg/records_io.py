@@ -106,6 +106,8 @@ def coerce_cell(value: str, kind: str) -> Any:
     """One non-empty CSV cell -> its typed value; ValueError says what was expected."""
     if kind == "list":
         return [v.strip() for v in value.split(LIST_SEP) if v.strip()]
+    if kind == "floats":
+        return [coerce_cell(v.strip(), "float") for v in value.split(LIST_SEP) if v.strip()]
     if kind == "int":
         try:
             number = float(value)

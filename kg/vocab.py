@@ -121,6 +121,10 @@ class CP(DefinedNamespace):
     estimated: URIRef
     qualifier: URIRef
     basis: URIRef
+    measuredAs: URIRef
+    otherShare: URIRef
+    sourcesPeriod: URIRef
+    series: URIRef
     sourceUnit: URIRef
     role: URIRef
     intensity: URIRef
@@ -128,7 +132,6 @@ class CP(DefinedNamespace):
     hsCode: URIRef
     valueUsd: URIRef
     flowBasis: URIRef
-    shareBasis: URIRef
     shareBasis: URIRef
     month: URIRef
     netImportReliance: URIRef
@@ -373,6 +376,7 @@ _PROPS = [
     _p("estimated", CP.estimated, "boolean"),
     _p("qualifier", CP.qualifier, "string"),
     _p("basis", CP.basis, "string"),
+    _p("measured_as", CP.measuredAs, "string"),
     _p("source_unit", CP.sourceUnit, "string"),
     _p("role", CP.role, "string"),
     _p("intensity", CP.intensity, "decimal"),
@@ -385,6 +389,9 @@ _PROPS = [
     _p("net_import_reliance", CP.netImportReliance, "decimal"),
     _p("sources", CP.importSources, "country", "list"),
     _p("source_shares", CP.importSourceShares, "decimal", "list"),
+    _p("other_share", CP.otherShare, "decimal"),
+    _p("sources_period", CP.sourcesPeriod, "string"),
+    _p("series", CP.series, "string"),
     _p("item_id", CP.suppliedItem, "node"),
     _p("scope", CP.scope, "string"),
 ]
@@ -475,7 +482,10 @@ def decimal_lexical(value: float | int) -> str:
         raise TypeError("a boolean is not a decimal")
     if isinstance(value, int):
         return str(value)
-    text = format(Decimal(repr(float(value))), "f")
+    text = repr(float(value))
+    if "e" not in text and "n" not in text:     # already positional (no exponent, not inf/nan)
+        return text
+    text = format(Decimal(text), "f")
     return text if "." in text else text + ".0"
 
 

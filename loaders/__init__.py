@@ -21,7 +21,7 @@ ENTRY_POINT_GROUP = "chokepoint.loaders"
 # for `kg sources`; the longest matching prefix wins, so curated's bare "source:" takes the rest.
 ENTRIES: tuple[LoaderEntry, ...] = (
     LoaderEntry("usgs-mcs", "loaders.usgs_mcs", id_prefixes=("source:usgs-mcs",),
-                fetch_options=("edition",), snapshot_recipe="loaders._snapshot:usgs_inputs"),
+                fetch_options=("edition",), snapshot_recipe="loaders.usgs_mcs:snapshot_inputs"),
     LoaderEntry("iso3166", "loaders.iso3166",
                 id_prefixes=("source:iso", "source:datasets-country-codes", "source:usgs-country-crosswalk"),
                 snapshot_recipe="loaders._snapshot:iso3166_inputs"),

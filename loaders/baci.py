@@ -124,7 +124,7 @@ def parse(paths: Iterable[Path], *, hs_codes: Iterable[str] | str | None = None,
             sid = extract_source(item, sources)
             # The extract is a chosen cut already: every code is kept unless codes are asked for.
             keep = prefixes if hs_codes is not None else ("",)
-            flows = _stream_extract(item, keep, wanted_years, sid, totals)
+            flows: Iterable[Record] = _stream_extract(item, keep, wanted_years, sid, totals)
             if trim is not None:
                 flows = trim.apply(list(flows), totals)
             yield from flows

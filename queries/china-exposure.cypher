@@ -155,7 +155,7 @@ UNWIND cands AS cd
 WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat,
      cd.x AS x, cd.depth AS depth, cd.named AS named
 WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat, x, depth,
-     named, [(:Country)-[pp:PRODUCES]->(x) WHERE $year IS NULL OR pp.year <= $year | pp.stage] AS xstages
+     named, [(:Country)-[pp:PRODUCES {basis: 'output'}]->(x) WHERE $year IS NULL OR pp.year <= $year | pp.stage] AS xstages
 WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat, x, depth,
      CASE WHEN depth = 0 THEN null WHEN named IS NOT NULL THEN named
           ELSE reduce(top = null, s IN xstages | CASE
@@ -170,9 +170,9 @@ WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes,
 // China's share of world output of the input at that stage (latest year), as in `concentration`;
 // an element with no output of its own at that stage takes its group's (member_of).
 WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat, x, depth, st,
-     [(c:Country)-[pp:PRODUCES]->(x) WHERE pp.stage = st AND ($year IS NULL OR pp.year <= $year)
+     [(c:Country)-[pp:PRODUCES {basis: 'output'}]->(x) WHERE pp.stage = st AND ($year IS NULL OR pp.year <= $year)
       | {c: c.id, y: pp.year, q: pp.quantity, s: pp.share, w: pp.world_quantity}] AS own_prod,
-     [(c2:Country)-[pp2:PRODUCES]->(grp:Material)
+     [(c2:Country)-[pp2:PRODUCES {basis: 'output'}]->(grp:Material)
       WHERE grp.id IN coalesce(x.member_of, []) AND pp2.stage = st
         AND ($year IS NULL OR pp2.year <= $year)
       | {c: c2.id, y: pp2.year, q: pp2.quantity, s: pp2.share, w: pp2.world_quantity,
@@ -266,7 +266,7 @@ WITH k, kowned, gd, cd, pick, pt, pc,
      CASE WHEN cd IS NULL THEN [] ELSE [r IN kowned WHERE r.x = cd.x.id] END AS xowned
 WITH k, gd, cd, trade_cn, trade_info, xowned,
      CASE WHEN size(xowned) = 0 THEN [] ELSE
-       [(k)-[p3:PRODUCES]->(x3) WHERE x3.id = cd.x.id AND p3.quantity IS NOT NULL
+       [(k)-[p3:PRODUCES {basis: 'output'}]->(x3) WHERE x3.id = cd.x.id AND p3.quantity IS NOT NULL
           AND ($year IS NULL OR p3.year <= $year) | {stage: p3.stage, y: p3.year, q: p3.quantity}]
      END AS knat
 // Ownership: Chinese-owned output of the input in k over k's national output, at each stage.

@@ -44,7 +44,7 @@ WITH partner, partners, x, [{holder: x, rank: 0}]
      + collect(CASE WHEN grp IS NULL THEN null ELSE {holder: grp, rank: members} END) AS holders
 UNWIND holders AS hd
 WITH partner, partners, x, hd.holder AS holder, hd.rank AS rank
-MATCH (:Country)-[pr:PRODUCES]->(holder)
+MATCH (:Country)-[pr:PRODUCES {basis: 'output'}]->(holder)
 WHERE ($year IS NULL OR pr.year <= $year)
   AND (pr.quantity IS NOT NULL OR pr.share IS NOT NULL)
 WITH partner, partners, x, holder, rank, pr.stage AS stage,
@@ -57,7 +57,7 @@ WITH partner, partners, x, holder, rank, stage, coalesce(output_year, capacity_y
 ORDER BY rank, holder.id
 WITH partner, partners, x, stage, head(collect({holder: holder, yr: yr, measure: measure})) AS pick
 WITH partner, partners, x, stage, pick.holder AS holder, pick.yr AS yr, pick.measure AS measure
-MATCH (c:Country)-[pr:PRODUCES]->(holder)
+MATCH (c:Country)-[pr:PRODUCES {basis: 'output'}]->(holder)
 WHERE pr.stage = stage AND pr.year = yr
   AND (toLower(coalesce(pr.basis, '')) CONTAINS 'capacity') = (measure = 'capacity')
 WITH partner, partners, x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,

@@ -43,7 +43,7 @@ CALL {
        + collect(CASE WHEN grp IS NULL THEN null ELSE {holder: grp, rank: members} END) AS holders
   UNWIND holders AS hd
   WITH x, hd.holder AS holder, hd.rank AS rank
-  MATCH (:Country)-[pr:PRODUCES]->(holder)
+  MATCH (:Country)-[pr:PRODUCES {basis: 'output'}]->(holder)
   WHERE ($year IS NULL OR pr.year <= $year)
     AND (pr.quantity IS NOT NULL OR pr.share IS NOT NULL)
   WITH x, holder, rank, pr.stage AS stage,
@@ -56,7 +56,7 @@ CALL {
   ORDER BY rank, holder.id
   WITH x, stage, head(collect({holder: holder, yr: yr, measure: measure})) AS pick
   WITH x, stage, pick.holder AS holder, pick.yr AS yr, pick.measure AS measure
-  MATCH (c:Country)-[pr:PRODUCES]->(holder)
+  MATCH (c:Country)-[pr:PRODUCES {basis: 'output'}]->(holder)
   WHERE pr.stage = stage AND pr.year = yr
     AND (toLower(coalesce(pr.basis, '')) CONTAINS 'capacity') = (measure = 'capacity')
   WITH x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,

@@ -47,11 +47,14 @@ class Relationship(Record):
                 *(getattr(self, k) for k in self.KEYS))
 
 
+PRODUCTION_BASES = ("output", "capacity")
+
+
 class Produces(Relationship):
     type_name: ClassVar[str] = "PRODUCES"
     FROM = ("Country", "Firm", "Facility")
     TO = ("Material", "Product")
-    KEYS = ("stage", "year")
+    KEYS = ("stage", "year", "basis")
     type: Literal["PRODUCES"] = "PRODUCES"
     stage: Stage
     year: Year
@@ -61,8 +64,18 @@ class Produces(Relationship):
     world_quantity: float | None = Field(default=None, gt=0)
     estimated: bool = False
     qualifier: Qualifier | None = None
-    basis: str | None = None             # e.g. "rare-earth-oxide equivalent", "lithium content"
+    # `output` (what was produced) or `capacity` (what plants could produce): a capacity figure is
+    # its own fact beside the output of the same stage and year, never added to it.
+    basis: str = "output"
+    measured_as: str | None = None       # e.g. "rare-earth-oxide equivalent", "lithium content"
     source_unit: str | None = None       # the unit as the source printed it
+
+    @field_validator("basis")
+    @classmethod
+    def _basis(cls, value: str) -> str:
+        if value not in PRODUCTION_BASES:
+            raise ValueError(f"unknown basis {value!r}; expected one of {', '.join(PRODUCTION_BASES)}")
+        return value
 
     @model_validator(mode="after")
     def _quantity_has_unit(self) -> Produces:
@@ -81,7 +94,7 @@ class HoldsReserves(Relationship):
     quantity: float | None = Field(default=None, ge=0)
     unit: Unit | None = None
     qualifier: Qualifier | None = None
-    basis: str | None = None
+    measured_as: str | None = None       # e.g. "rare-earth-oxide equivalent", "crude ore"
     source_unit: str | None = None
 
 
@@ -165,7 +178,7 @@ class Imports(Relationship):
         return value
 
     @model_validator(mode="after")
-    def _a_total(self) -> "Imports":
+    def _a_total(self) -> Imports:
         if self.value_usd is None and self.quantity is None:
             raise ValueError("an import total needs value_usd or quantity")
         if self.quantity is not None and self.unit is None:
@@ -184,6 +197,9 @@ class ImportReliance(Relationship):
     qualifier: Qualifier | None = None   # E (net exporter), W, NA, > / < bounds
     sources: tuple[ISO3, ...] = ()       # ranked import sources
     source_shares: tuple[Share, ...] = ()
+    other_share: Share | None = None     # the share of all other countries ("Other countries")
+    sources_period: str | None = None    # the years the sources and shares cover, e.g. "2021-2024"
+    series: str | None = None            # the source's sub-series the figure is for ("compounds and metals")
 
     @model_validator(mode="after")
     def _value_or_qualifier(self) -> ImportReliance:

@@ -26,10 +26,11 @@ def record_types() -> dict[str, type[Record]]:
 
 
 def kind_of(annotation: Any) -> str:
-    """'list', 'int', 'float', 'bool' or 'str' for a field annotation."""
+    """'list' (of text), 'floats' (a list of numbers), 'int', 'float', 'bool' or 'str'."""
     origin = typing.get_origin(annotation)
     if origin is tuple or origin is list:
-        return "list"
+        items = [a for a in typing.get_args(annotation) if a is not Ellipsis]
+        return "floats" if items and kind_of(items[0]) == "float" else "list"
     if annotation in (bool, int, float):
         return str(annotation.__name__)
     for arg in typing.get_args(annotation):   # Optional[...] / Annotated[...]
@@ -74,6 +75,16 @@ def _type_problem(kind: str, value: Any) -> str | None:
         return None
     if kind == "bool":
         return None if isinstance(value, bool) else f"expected true or false, found {_json_type(value)}"
+    if kind == "floats":      # IMPORT_RELIANCE.source_shares
+        if not isinstance(value, (list, tuple)):
+            return f"expected a list, found {_json_type(value)}"
+        for item in value:
+            if isinstance(item, bool) or not isinstance(item, (int, float)):
+                return f"expected a list of numbers, found {_json_type(item)} in it"
+            problem = _type_problem("float", item)
+            if problem:
+                return problem
+        return None
     if kind == "list":
         if not isinstance(value, (list, tuple)):
             return f"expected a list, found {_json_type(value)}"

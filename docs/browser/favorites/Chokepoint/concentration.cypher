@@ -23,7 +23,8 @@
 //   countries explain (at most 1); `reported_over_world` the country figures over the stated world
 //   total before that cap (above 1 when the world total is rounded down); `single_reporter` flags a
 //   share resting on one reporting country, and `coverage_note` explains both cases. Limits: only
-//   country-level PRODUCES counts (firm and facility output is never added in); withheld (W) or
+//   country-level PRODUCES counts (firm and facility output is never added in), output only (basis
+//   `output`: plant capacity is never presented as output); withheld (W) or
 //   unavailable figures are left out, so HHI is a lower bound where `share_covered` is well below
 //   1; undocumented (illegal) production is invisible.
 // param material: string = null
@@ -51,7 +52,7 @@ WITH x, [{holder: x, rank: 0}]
      + collect(CASE WHEN grp IS NULL THEN null ELSE {holder: grp, rank: members} END) AS holders
 UNWIND holders AS hd
 WITH x, hd.holder AS holder, hd.rank AS rank
-MATCH (:Country)-[pr:PRODUCES]->(holder)
+MATCH (:Country)-[pr:PRODUCES {basis: 'output'}]->(holder)
 WHERE ($year IS NULL OR pr.year <= $year)
   AND (pr.quantity IS NOT NULL OR pr.share IS NOT NULL)
 WITH x, holder, rank, pr.stage AS stage,
@@ -64,7 +65,7 @@ WITH x, holder, rank, stage, coalesce(output_year, capacity_year) AS yr,
 ORDER BY rank, holder.id
 WITH x, stage, head(collect({holder: holder, yr: yr, measure: measure})) AS pick
 WITH x, stage, pick.holder AS holder, pick.yr AS yr, pick.measure AS measure
-MATCH (c:Country)-[pr:PRODUCES]->(holder)
+MATCH (c:Country)-[pr:PRODUCES {basis: 'output'}]->(holder)
 WHERE pr.stage = stage AND pr.year = yr
   AND (toLower(coalesce(pr.basis, '')) CONTAINS 'capacity') = (measure = 'capacity')
 WITH x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,

@@ -79,7 +79,7 @@ WITH cid, owned, x, [{holder: x, rank: 0}]
      + collect(CASE WHEN grp IS NULL THEN null ELSE {holder: grp, rank: members} END) AS holders
 UNWIND holders AS hd
 WITH cid, owned, x, hd.holder AS holder, hd.rank AS rank
-MATCH (:Country)-[pr:PRODUCES]->(holder)
+MATCH (:Country)-[pr:PRODUCES {basis: 'output'}]->(holder)
 WHERE ($year IS NULL OR pr.year <= $year)
   AND (pr.quantity IS NOT NULL OR pr.share IS NOT NULL)
 WITH cid, owned, x, holder, rank, pr.stage AS stage,
@@ -92,7 +92,7 @@ WITH cid, owned, x, holder, rank, stage, coalesce(output_year, capacity_year) AS
 ORDER BY rank, holder.id
 WITH cid, owned, x, stage, head(collect({holder: holder, yr: yr, measure: measure})) AS pick
 WITH cid, owned, x, stage, pick.holder AS holder, pick.yr AS yr, pick.measure AS measure
-MATCH (c:Country)-[pr:PRODUCES]->(holder)
+MATCH (c:Country)-[pr:PRODUCES {basis: 'output'}]->(holder)
 WHERE pr.stage = stage AND pr.year = yr
   AND (toLower(coalesce(pr.basis, '')) CONTAINS 'capacity') = (measure = 'capacity')
 WITH cid, owned, x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,
