@@ -599,7 +599,7 @@ def gather(store: GraphStore, *, as_of: _dt.date | None = None, importer: str = 
     as_of = as_of or _dt.date.today()
     _, spof = run_query(store, "single-points-of-failure")
     edges = bom_edges(store)
-    from .trend import trend_section   # it builds on this module's Section
+    from .trend import trend_section  # it builds on this module's Section
     sections = [concentration_section(store, spof), spof_section(store, spof, edges),
                 exposure_section(store, importer), trend_section(store, importer),
                 ownership_section(store), controls_section(store, as_of, importer)]
