@@ -134,3 +134,27 @@ def test_import_measures_link_like_export_controls():
                  {"type": "TARGETS", "from": "importmeasure:us-301", "to": "country:CHN"},
                  {"type": "TARGETS", "from": "importmeasure:us-301", "to": "firm:catl"}):
         assert rec(**data, source_ids=SRC).to_id == data["to"]
+
+
+def test_imports_total_needs_a_figure_and_a_country_to_hs_code():
+    ok = rec(type="IMPORTS", **{"from": "country:USA", "to": "hs:850760"}, year=2024,
+             value_usd=23849e6, flow_basis="imports", source_ids=SRC)
+    assert ok.key() == ("IMPORTS", "country:USA", "hs:850760", 2024, 0, "imports")
+    with pytest.raises(DataError, match="needs value_usd or quantity"):
+        rec(type="IMPORTS", **{"from": "country:USA", "to": "hs:850760"}, year=2024, source_ids=SRC)
+    with pytest.raises(DataError, match="a quantity needs a unit"):
+        rec(type="IMPORTS", **{"from": "country:KOR", "to": "hs:282520"}, year=2024,
+            quantity=101447.0, source_ids=SRC)
+    with pytest.raises(DataError, match="IMPORTS goes Country -> HSCode"):
+        rec(type="IMPORTS", **{"from": "country:USA", "to": "country:CHN"}, year=2024,
+            value_usd=1.0, source_ids=SRC)
+
+
+def test_stated_trade_share_needs_its_basis():
+    base = {"type": "EXPORTS_TO", "from": "country:CHN", "to": "country:KOR", "hs_code": "850511",
+            "year": 2023, "source_ids": SRC}
+    assert rec(**base, share=0.847, share_basis="value").share == 0.847
+    with pytest.raises(DataError, match="needs its share_basis"):
+        rec(**base, share=0.847)
+    with pytest.raises(DataError, match="unknown share_basis"):
+        rec(**base, share=0.5, share_basis="volume")

@@ -252,6 +252,7 @@ def spof_section(store: GraphStore, spof: list[dict[str, Any]],
 
 def exposure_section(store: GraphStore, importer: str = "USA") -> Section:
     _, rows = run_query(store, "china-exposure", {"importer": importer})
+    rows = [r for r in rows if r["direct_share"] is not None]   # no import total: no shares
     ids = [r["item_id"] for r in rows]
     codes: dict[str, list[str]] = defaultdict(list)
     hs_names: dict[str, str] = {}
@@ -558,9 +559,10 @@ def gather(store: GraphStore, *, as_of: _dt.date | None = None, importer: str = 
     as_of = as_of or _dt.date.today()
     _, spof = run_query(store, "single-points-of-failure")
     edges = bom_edges(store)
+    from .trend import trend_section  # it builds on this module's Section
     sections = [concentration_section(store, spof), spof_section(store, spof, edges),
-                exposure_section(store, importer), ownership_section(store),
-                controls_section(store, as_of, importer)]
+                exposure_section(store, importer), trend_section(store, importer),
+                ownership_section(store), controls_section(store, as_of, importer)]
     all_ids = list(dict.fromkeys(i for s in sections for i in s.source_ids))
     return Findings(sections, resolve_sources(store, all_ids), current_manifest(store), as_of,
                     store.stats())
