@@ -41,6 +41,11 @@
 //   targets, depth, path, instrument, effective, ended, scope, rate, measure_id, input_id
 // table: product, input, measure, status, stage, excluded_share, excluded_share_max
 // Superseded stakes: every OWNS fact but the latest of its owner-asset pair.
+// Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
+// :param product => 'li-ion-battery';
+// :param importer => 'USA';
+// :param as_of => null;
+// :param include_inactive => false;
 OPTIONAL MATCH (sf:Firm)-[st:OWNS]->(sa)
 WITH sf, sa, collect(st) AS stakes, max(coalesce(st.year, 0)) AS latest
 WITH collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) AS older

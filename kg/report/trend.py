@@ -11,7 +11,8 @@ from typing import Any
 from ..queries import run_query
 from ..store import GraphStore
 from . import svg
-from .data import Section, Table, _ids
+from .data import Section, Table
+from .provenance import flat_ids
 
 PALETTE = ("#c62828", "#1565c0", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f")
 
@@ -131,7 +132,7 @@ def trend_section(store: GraphStore, importer: str = "USA", max_lines: int = 4) 
         "MATCH (k:Country)-[e:EXPORTS_TO]->(imp:Country) "
         "WHERE (imp.id = $imp OR imp.id = 'country:' + $imp) AND e.hs_code IN $codes "
         "RETURN DISTINCT e.source_ids AS ids", {"imp": importer, "codes": chosen}) if chosen else []
-    ids = _ids(s["ids"] for s in sources)
+    ids = flat_ids(s["ids"] for s in sources)
     table = Table(["code and goods", "years", "China first", "China latest",
                    "top other suppliers (latest)", "share of", "signals"], table_rows,
                   numeric={2, 3})

@@ -97,7 +97,8 @@ MATCH (imp:Country)
 WHERE imp.id = $importer OR imp.id = 'country:' + $importer
 OPTIONAL MATCH (k:Country)-[e:EXPORTS_TO]->(imp)
 WHERE e.value_usd IS NOT NULL AND coalesce(e.month, 0) = 0 AND ($year IS NULL OR e.year <= $year)
-WITH owned, imp, e.hs_code AS code, collect({k: k, e: e}) AS flows
+WITH owned, imp, e.hs_code AS code,
+     collect({k: k, y: e.year, h: e.hs_code, basis: e.flow_basis, v: e.value_usd}) AS flows
 WITH owned, imp, collect(CASE WHEN code IS NULL THEN null ELSE {code: code, flows: flows} END)
      AS inflows
 // ... and its annual import totals (the denominators), also read once.
@@ -107,15 +108,21 @@ WITH owned, imp, inflows,
       | {code: ht.code, y: t.year, basis: t.flow_basis, v: t.value_usd,
          notes: CASE WHEN t.hs_version IS NOT NULL AND t.hs_version <> 'HS2022' THEN t.notes END,
          b: CASE t.flow_basis WHEN 'imports' THEN 1 WHEN 'mirror' THEN 2 ELSE 3 END}] AS itotals
-MATCH (h:HSCode)<-[:CLASSIFIED_AS]-(g)
-WHERE (g:Product OR g:Material)
-  AND ($item IS NULL OR g.id = $item OR g.id = 'product:' + $item OR g.id = 'material:' + $item
-       OR toLower(g.name) = toLower($item))
-// Other items classified under the same codes: the good's trade is theirs too.
-WITH owned, imp, inflows, itotals, g, h,
-     [(h)<-[:CLASSIFIED_AS]-(o) WHERE o <> g AND (o:Product OR o:Material) | o.name] AS hsharers
-WITH owned, imp, inflows, itotals, g, collect(h.code) AS codes, collect(hsharers) AS nested
-WITH owned, imp, inflows, itotals, g, codes, reduce(acc = [], l IN nested | acc + l) AS sharers
+// The goods: every product or material with HS codes (one list, no regrouping of the big lists
+// carried along), and the other items classified under the same codes (their trade is shared).
+WITH owned, imp, inflows, itotals,
+     [(cg)-[:CLASSIFIED_AS]->(ch:HSCode) WHERE cg:Product OR cg:Material | {g: cg, code: ch.code}]
+       AS classes
+WITH owned, imp, inflows, itotals, classes,
+     reduce(acc = [], c IN classes | CASE WHEN c.g IN acc THEN acc ELSE acc + [c.g] END) AS all_goods
+UNWIND all_goods AS g
+WITH owned, imp, inflows, itotals, classes, g
+WHERE $item IS NULL OR g.id = $item OR g.id = 'product:' + $item OR g.id = 'material:' + $item
+   OR toLower(g.name) = toLower($item)
+WITH owned, imp, inflows, itotals, classes, g, [c IN classes WHERE c.g = g | c.code] AS codes
+WITH owned, imp, inflows, itotals, g, codes,
+     reduce(acc = [], c IN classes | CASE WHEN c.g <> g AND c.code IN codes AND NOT c.g.name IN acc
+                                          THEN acc + [c.g.name] ELSE acc END) AS sharers
 WITH owned, imp, itotals, g, codes, sharers,
      [b IN inflows WHERE any(c IN codes WHERE b.code STARTS WITH c)] AS gin
 WHERE size(gin) > 0
@@ -130,11 +137,11 @@ WITH owned, imp, g, codes, sharers, gin, year,
 WITH owned, imp, g, codes, sharers, year, chosen,
      reduce(s = 0.0, t IN chosen | s + t.v) AS total,
      CASE WHEN year IS NULL THEN
-       reduce(y = 0, b IN gin | reduce(m = y, f IN b.flows | CASE WHEN f.e.year > m THEN f.e.year ELSE m END))
+       reduce(y = 0, b IN gin | reduce(m = y, f IN b.flows | CASE WHEN f.y > m THEN f.y ELSE m END))
      END AS flow_year,
      [f IN reduce(acc = [], b IN gin | acc + b.flows)
-      WHERE any(t IN chosen WHERE t.code = f.e.hs_code AND t.basis = f.e.flow_basis
-                AND f.e.year = year) | {k: f.k, v: f.e.value_usd}] AS flows
+      WHERE f.y = year AND any(t IN chosen WHERE t.code = f.h AND t.basis = f.basis)
+      | {k: f.k, v: f.v}] AS flows
 WITH owned, imp, g, codes, sharers, chosen, total, coalesce(year, flow_year) AS year,
      year IS NOT NULL AND total > 0 AS has_total, flows
 UNWIND CASE WHEN size(flows) = 0 THEN [null] ELSE flows END AS f
