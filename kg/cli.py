@@ -291,7 +291,8 @@ COMMAND_MODULES: list[tuple[str, list[str]]] = [
     ("sources", ["fetch", "load", "sources"]),
     ("release", ["release", "verify", "diff_cmd"]),
     ("rdf", ["validate"]),
-    ("analyst", ["report", "browser_kit", "docs_cmd"]),
+    ("analyst", ["report", "browser_kit", "docs_cmd", "ids"]),
+    ("snapshot", ["snapshot"]),
 ]
 _register_commands()
 

@@ -33,6 +33,12 @@ def _show(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
+def _move(old: dict[str, Any] | None, new: dict[str, Any] | None, key: str) -> Any:
+    """`old → new` when the value changed, else the value."""
+    a, b = (old or {}).get(key), (new or {}).get(key)
+    return b if a == b else f"{_show(a)} → {_show(b)}"
+
+
 def _share(rec: dict[str, Any]) -> float | None:
     if rec.get("share") is not None:
         return float(rec["share"])
@@ -70,8 +76,9 @@ class Diff:
             if a != b:
                 counts.append({"kind": key, "old": a, "new": b, "change": b - a})
         out["counts"] = counts
-        order = ["export controls", "production shares", "ownership and state control",
-                 "agreements", "trade partners", "other facts", "counts"]
+        order = ["export controls", "production shares", "production figures",
+                 "ownership and state control", "agreements", "trade partners", "other facts",
+                 "sources and notes", "counts"]
         return {k: out[k] for k in sorted(out, key=lambda k: order.index(k) if k in order else 99)
                 if out[k]}
 
@@ -105,14 +112,27 @@ class Diff:
             out["agreements"].append({"change": what, "type": t,
                                       "item": rec.get("name") or f"{rec.get('from')} → {rec.get('to')}",
                                       "signed": rec.get("signed"), "fields": ", ".join(fields)})
-        elif t == "EXPORTS_TO" and what != "changed":
-            out["trade partners"].append({"change": "new partner flow" if what == "added" else "dropped flow",
-                                          "exporter": rec.get("from"), "importer": rec.get("to"),
-                                          "hs_code": rec.get("hs_code"), "year": rec.get("year"),
-                                          "value_usd": rec.get("value_usd")})
+        elif t == "EXPORTS_TO":
+            out["trade partners"].append({
+                "change": {"added": "new partner flow", "removed": "dropped flow"}.get(what, "changed"),
+                "exporter": rec.get("from"), "importer": rec.get("to"),
+                "hs_code": rec.get("hs_code"), "year": rec.get("year"),
+                "value_usd": _move(old, new, "value_usd") if what == "changed" else rec.get("value_usd"),
+                "fields": ", ".join(fields)})
         elif t == "PRODUCES":
-            return  # reported through share moves
-        elif what != "changed" or set(fields) - IGNORED:
+            # Every production fact that changed, whether or not its share moved (share moves
+            # past the threshold are also summarised under "production shares").
+            out["production figures"].append({
+                "change": what, "producer": rec.get("from"), "item": rec.get("to"),
+                "stage": rec.get("stage"), "year": rec.get("year"),
+                **{k: _move(old, new, k) if what == "changed" else rec.get(k)
+                   for k in ("quantity", "world_quantity", "share", "qualifier")},
+                "fields": ", ".join(fields)})
+        elif what == "changed" and not set(fields) - IGNORED:
+            out["sources and notes"].append({"change": what, "type": t,
+                                             "item": rec.get("id") or f"{rec.get('from')} → {rec.get('to')}",
+                                             "fields": ", ".join(fields)})
+        else:
             out["other facts"].append({"change": what, "type": t,
                                        "item": rec.get("id") or f"{rec.get('from')} → {rec.get('to')}",
                                        "fields": ", ".join(fields)})
@@ -180,7 +200,7 @@ def diff(old: Iterable[dict[str, Any]], new: Iterable[dict[str, Any]],
 def to_markdown(report: Diff, old_name: str, new_name: str) -> str:
     lines = [f"# Changes from {old_name} to {new_name}", ""]
     groups = report.groups()
-    if not groups:
+    if not report.has_changes:
         return "\n".join(lines + ["No changes.", ""])
     lines.append(f"{len(report.added)} added, {len(report.removed)} removed, "
                  f"{len(report.changed)} changed facts.")

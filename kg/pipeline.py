@@ -106,8 +106,8 @@ class _Loader:
         self.wanted_sources: dict[str, tuple[str, int]] = {}
         # (material, stage, year) -> summed country share; a repeated fact is corrected to its
         # merged value in merge_repeats(), so it counts once
-        self.share_totals: dict[tuple[str, str, int], float] = {}
-        self.share_first: dict[tuple[str, str, int], tuple[str, int]] = {}
+        self.share_totals: dict[tuple[str, str, int, str], float] = {}
+        self.share_first: dict[tuple[str, str, int, str], tuple[str, int]] = {}
         self.records = 0
 
     # -- pass over the input -------------------------------------------------------------------
@@ -139,7 +139,8 @@ class _Loader:
                     and ident not in self.repeats):
                 share = _share_of(rec.properties())
                 if share is not None:
-                    group = (rec.to_id, rec.stage, rec.year)  # type: ignore[attr-defined]
+                    # capacity shares are a group of their own, never added to output
+                    group = (rec.to_id, rec.stage, rec.year, rec.basis)  # type: ignore[attr-defined]
                     self.share_totals[group] = self.share_totals.get(group, 0.0) + share
                     self.share_first.setdefault(group, (file, line))
 
@@ -160,16 +161,16 @@ class _Loader:
 
     # -- checks after the pass -------------------------------------------------------------------
     def check(self, known_in_store: Callable[[list[str]], set[str]],
-              shares_in_store: Callable[[list[tuple[str, str, int]]], list[dict[str, Any]]] | None
+              shares_in_store: Callable[[list[tuple[str, str, int, str]]], list[dict[str, Any]]] | None
               ) -> list[DataError]:
         """Errors only visible once every record is read: share sums (with the figures the graph
         already holds for the same material, stage and year) and references to nodes."""
         errors: list[DataError] = []
         totals = dict(self.share_totals)
-        held: dict[tuple[str, str, int], int] = {}
+        held: dict[tuple[str, str, int, str], int] = {}
         if shares_in_store is not None and totals:
             for row in shares_in_store(sorted(totals)):
-                group = (row["m"], row["stage"], int(row["year"]))
+                group = (row["m"], row["stage"], int(row["year"]), row["basis"])
                 # a figure this load restates is replaced by it, so it is not counted twice
                 if hash(("PRODUCES", row["country"], *group)) in self.seen:
                     continue
@@ -183,8 +184,9 @@ class _Loader:
                 with_graph = (f" with the {held[group]} figures the graph already holds"
                               if held.get(group) else "")
                 errors.append(DataError(f"country shares of {group[0]} at stage {group[1]} in "
-                                        f"{group[2]} sum to {total:.3f}{with_graph}, more than 1 "
-                                        f"beyond rounding", file=file, line=line, field="share"))
+                                        f"{group[2]} ({group[3]}) sum to {total:.3f}{with_graph}, "
+                                        f"more than 1 beyond rounding", file=file, line=line,
+                                        field="share"))
         wanted = sorted(set(self.wanted_nodes) | set(self.wanted_sources))
         in_store = known_in_store(wanted) if wanted else set()
         for sid, (file, line) in self.wanted_sources.items():
@@ -232,7 +234,7 @@ class _Loader:
 
     def _recount_share(self, first: dict[str, Any], merged: dict[str, Any]) -> None:
         """A repeated country figure counts once in its group's total: at its merged value."""
-        group = (merged["to"], merged["key"]["stage"], merged["key"]["year"])
+        group = (merged["to"], merged["key"]["stage"], merged["key"]["year"], merged["key"]["basis"])
         before, after = _share_of(first["props"]), _share_of(merged["props"])
         self.share_totals[group] = self.share_totals.get(group, 0.0) - (before or 0.0) + (after or 0.0)
 
@@ -280,21 +282,23 @@ def _same_identity(a: dict[str, Any], b: dict[str, Any]) -> bool:
 SHARES_IN_GRAPH = (
     "UNWIND $groups AS g "
     "MATCH (c:Country)-[r:PRODUCES]->(m:{label} {{id: g.m}}) "
-    "WHERE r.stage = g.stage AND r.year = g.year "
-    "RETURN g.m AS m, g.stage AS stage, g.year AS year, c.id AS country, r.share AS share, "
+    "WHERE r.stage = g.stage AND r.year = g.year AND coalesce(r.basis, 'output') = g.basis "
+    "RETURN g.m AS m, g.stage AS stage, g.year AS year, g.basis AS basis, c.id AS country, "
+    "r.share AS share, "
     "r.quantity AS quantity, r.world_quantity AS world_quantity")
 """Country figures the graph holds for (material or product, stage, year) groups of a load."""
 
 
-def _shares_in(store: GraphStore) -> Callable[[list[tuple[str, str, int]]], list[dict[str, Any]]]:
-    def shares(groups: list[tuple[str, str, int]]) -> list[dict[str, Any]]:
+def _shares_in(store: GraphStore) -> Callable[[list[tuple[str, str, int, str]]], list[dict[str, Any]]]:
+    def shares(groups: list[tuple[str, str, int, str]]) -> list[dict[str, Any]]:
         if not store.read("MATCH ()-[r:PRODUCES]->() RETURN 1 AS found LIMIT 1"):
             return []                      # nothing to add up with (e.g. a first load)
         by_label: dict[str, list[dict[str, Any]]] = {}
-        for m, stage, year in groups:
+        for m, stage, year, basis in groups:
             label = label_of(m)
             if label is not None:
-                by_label.setdefault(label, []).append({"m": m, "stage": stage, "year": year})
+                by_label.setdefault(label, []).append({"m": m, "stage": stage, "year": year,
+                                                       "basis": basis})
         rows: list[dict[str, Any]] = []
         for label, wanted in sorted(by_label.items()):
             for i in range(0, len(wanted), 2000):

@@ -21,6 +21,7 @@ from typing import Any
 
 from .errors import UsageError
 from .paths import queries_dir
+from .query_params import DATES, TODAY, TODAY_IN_BROWSER, check_ids, check_values, resolve_dates
 from .store import GraphStore
 
 PARAM_TYPES = ("string", "int", "float", "bool", "list<string>", "list<int>", "list<float>")
@@ -63,6 +64,8 @@ class StoredQuery:
                 raise UsageError(f"query {self.name!r} needs -p {name}=<{param.type}>")
             else:
                 bound[name] = param.default
+        resolve_dates(bound)
+        check_values(self.name, bound, set(given))
         return bound
 
 
@@ -90,7 +93,8 @@ def coerce(param: Param, value: Any, query: str = "") -> Any:
                 raise ValueError
             number = float(value)
             if not math.isfinite(number):    # NaN compares false with everything: no answer
-                raise ValueError
+                raise UsageError(f"parameter {param.name!r}{' of ' + repr(query) if query else ''} "
+                                 f"must be a finite number, got {value!r}")
             return number
         if kind == "bool":
             if isinstance(value, bool):
@@ -105,6 +109,39 @@ def coerce(param: Param, value: Any, query: str = "") -> Any:
         pass
     raise UsageError(f"parameter {param.name!r}{' of ' + repr(query) if query else ''} must be "
                      f"{kind}, got {value!r}")
+
+
+def cypher_literal(value: Any) -> str:
+    """A Python value as a Cypher literal (for `:param x => literal`)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = repr(value)
+        return text if any(c in text for c in ".eEn") else text + ".0"
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(cypher_literal(v) for v in value) + "]"
+    raise TypeError(f"no Cypher literal for {value!r}")
+
+
+def param_lines(query: StoredQuery, overrides: dict[str, Any] | None = None) -> list[str]:
+    """Neo4j Browser `:param name => literal;` lines setting the query's parameters."""
+    overrides = overrides or {}
+    unknown = sorted(set(overrides) - set(query.params))
+    if unknown:
+        raise ValueError(f"query {query.name!r} has no parameter {', '.join(unknown)}")
+    lines = []
+    for name, param in query.params.items():
+        value = overrides.get(name, param.default)
+        note = "  // required: set a value" if param.required and name not in overrides else ""
+        literal = TODAY_IN_BROWSER if name in DATES and value == TODAY else cypher_literal(value)
+        lines.append(f":param {name} => {literal};{note}")
+    return lines
 
 
 def parse_query_file(path: Path) -> StoredQuery:
@@ -176,7 +213,9 @@ def get_query(name: str, directory: Path | None = None) -> StoredQuery:
 
 def run_query(store: GraphStore, name: str, params: dict[str, Any] | None = None,
               directory: Path | None = None) -> tuple[StoredQuery, list[dict[str, Any]]]:
-    """Run a stored query read-only with bound parameters (never string-formatted into Cypher)."""
+    """Run a stored query read-only with bound parameters (never string-formatted into Cypher).
+    Values are checked first (kg.query_params): a bad range, date or unknown id is a UsageError."""
     query = get_query(name, directory)
     bound = query.bind(params or {})
+    check_ids(store, name, bound, set(params or {}))
     return query, store.read(query.body, bound)

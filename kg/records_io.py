@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from .errors import DataError, record_error
 from .models import Record, parse_record, record_types
-from .models.parse import field_kind, item_kind
+from .models.parse import item_kind, kind_of
 
 Located = tuple[Record, str, int]
 
@@ -92,94 +92,126 @@ def read_jsonl(path: Path) -> Iterator[Located]:
         raise DataError("the file holds no records", file=str(path))
 
 
-def _field_kind(cls: type[Record], name: str) -> str:
-    """'list', 'int', 'float', 'bool' or 'str' for a model field, to coerce CSV text."""
-    return field_kind(cls, name) or "str"
+LIST_SEP = ";"
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f"}
 
 
-def _item_kind(cls: type[Record], name: str) -> str:
-    fields = cls.model_fields
-    finfo = fields.get(name) or next((f for f in fields.values() if f.alias == name), None)
-    return "str" if finfo is None else item_kind(finfo.annotation)
+def field_kinds(cls: type[Record]) -> dict[str, str]:
+    """Column name (the alias where a field has one) -> coercion kind ('floats': a list of numbers)."""
+    kinds = {}
+    for name, info in cls.model_fields.items():
+        kind = kind_of(info.annotation)
+        if kind == "list" and item_kind(info.annotation) in ("int", "float"):
+            kind = "floats"
+        kinds[info.alias or name] = kind
+    return kinds
 
 
-def _number(text: str, kind: str) -> Any:
-    """CSV text as an int or float; left as text (for validation to report) when it is not one."""
-    try:
-        return int(text) if kind == "int" else float(text)
-    except ValueError:
-        return text
+def coerce_cell(value: str, kind: str) -> Any:
+    """One non-empty CSV cell -> its typed value; ValueError says what was expected."""
+    if kind == "list":
+        return [v.strip() for v in value.split(LIST_SEP) if v.strip()]
+    if kind == "floats":
+        return [coerce_cell(v.strip(), "float") for v in value.split(LIST_SEP) if v.strip()]
+    if kind == "int":
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(f"expected an integer, got {value!r}") from None
+        if not number.is_integer():
+            raise ValueError(f"expected an integer, got {value!r}")
+        return int(number)
+    if kind == "float":
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError(f"expected a number, got {value!r}") from None
+    if kind == "bool":
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
 
 
-def coerce_csv_row(type_name: str, row: dict[str, str]) -> dict[str, Any]:
-    """CSV text -> typed values: empty means absent, lists are `;`-separated."""
-    cls = record_types()[type_name]
-    out: dict[str, Any] = {"type": type_name}
-    for name, raw in row.items():
-        if name is None or name == "type":
-            continue
-        value = (raw or "").strip()
-        if value == "":
-            continue
-        kind = _field_kind(cls, name)
-        if kind == "list":
-            items = [v.strip() for v in value.split(";") if v.strip()]
-            inner = _item_kind(cls, name)
-            out[name] = [_number(v, inner) for v in items] if inner in ("int", "float") else items
-        elif kind == "bool":
-            out[name] = value.lower() in ("true", "1", "yes", "y")
-            if value.lower() not in ("true", "false", "1", "0", "yes", "no", "y", "n"):
-                out[name] = value   # let validation report it
-        elif kind in ("int", "float"):
-            out[name] = _number(value, kind)
-        else:
-            out[name] = value
-    return out
-
-
-def read_csv(path: Path, type_name: str | None = None) -> Iterator[Located]:
+def csv_table(path: Path, type_name: str | None = None) -> Iterator[tuple[int, Record | DataError]]:
+    """The one typed-CSV reader (`kg build`, `kg import`, `kg load curated`): a `<Type>.csv` file
+    row by row as (line, record) or (line, the row's error), so a caller can stop at the first
+    error or collect them all. Lines starting with `#` carry citations in curated tables and are
+    not data; blank rows are skipped; every row must have the header's number of fields."""
     type_name = type_name or path.stem
-    if type_name not in record_types():
+    cls = record_types().get(type_name)
+    if cls is None:
         raise DataError(f"a records CSV must be named <type>.csv with a known type; "
                         f"{path.name!r} is not one of {', '.join(sorted(record_types()))}",
                         file=str(path))
+    kinds = field_kinds(cls)
     current = {"line": 0}
 
     def data_lines() -> Iterator[str]:
-        # Lines starting with '#' carry citations in curated tables; they are not data.
         for lineno, line in _text_lines(path):
             current["line"] = lineno
-            if line.startswith("#"):
-                continue
-            yield line
+            if not line.startswith("#"):
+                yield line
 
     reader = csv.reader(data_lines(), strict=True)
     header: list[str] | None = None
-    seen = False
     try:
         for fields in reader:
+            line = current["line"]
             if header is None:
                 header = [h.strip() for h in fields]
+                if len(set(header)) != len(header):
+                    raise DataError("duplicate column names in the header", file=str(path), line=line)
                 continue
             if not fields or all(not f.strip() for f in fields):
                 continue
-            seen = True
             if len(fields) != len(header):
-                record_error(DataError(f"expected {len(header)} fields (as in the header), found "
-                                       f"{len(fields)}", file=str(path), line=current["line"]))
+                yield line, DataError(f"expected {len(header)} fields (as in the header), found "
+                                      f"{len(fields)}", file=str(path), line=line)
                 continue
-            data = coerce_csv_row(type_name, dict(zip(header, fields, strict=True)))
-            try:
-                located = parse_record(data, file=str(path), line=current["line"])
-            except DataError as exc:
-                record_error(exc)
-                continue
-            yield located, str(path), current["line"]
+            yield line, _typed_row(path, line, type_name, kinds, header, fields)
     except csv.Error as exc:
         raise DataError(f"malformed CSV: {exc}", file=str(path), line=current["line"]) from None
+    if header is None:
+        raise DataError("the file is empty", file=str(path))
+
+
+def _typed_row(path: Path, line: int, type_name: str, kinds: dict[str, str], header: list[str],
+               fields: list[str]) -> Record | DataError:
+    data: dict[str, Any] = {"type": type_name}
+    for column, raw in zip(header, fields, strict=True):
+        value = raw.strip()
+        if column == "type":
+            if value and value != type_name:
+                return DataError(f"type {value!r} does not match the file name", file=str(path),
+                                 line=line, field="type")
+            continue
+        if value == "":
+            continue
+        try:
+            data[column] = coerce_cell(value, kinds.get(column, "str"))
+        except ValueError as exc:
+            return DataError(str(exc), file=str(path), line=line, field=column)
+    try:
+        return parse_record(data, file=str(path), line=line)
+    except DataError as exc:
+        return exc
+
+
+def read_csv(path: Path, type_name: str | None = None) -> Iterator[Located]:
+    """Records of one `<Type>.csv`; every bad row is recorded (see `kg.errors.record_error`)."""
+    seen = False
+    for line, item in csv_table(path, type_name):
+        seen = True
+        if isinstance(item, DataError):
+            record_error(item)
+            continue
+        yield item, str(path), line
     if not seen:
-        raise DataError("the file holds no records" if header else "the file is empty",
-                        file=str(path))
+        raise DataError("the file holds no records", file=str(path))
 
 
 RECORD_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")

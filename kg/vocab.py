@@ -74,6 +74,7 @@ class CP(DefinedNamespace):
     ReservesObservation: URIRef
     RequirementObservation: URIRef
     TradeFlowObservation: URIRef
+    ImportTotalObservation: URIRef
     ImportRelianceObservation: URIRef
     OwnershipObservation: URIRef
     StateOwnershipObservation: URIRef
@@ -94,6 +95,7 @@ class CP(DefinedNamespace):
     holdsReserves: URIRef
     requires: URIRef
     exportsTo: URIRef
+    imports: URIRef
     importReliance: URIRef
     owns: URIRef
     stateOwnedBy: URIRef
@@ -119,6 +121,10 @@ class CP(DefinedNamespace):
     estimated: URIRef
     qualifier: URIRef
     basis: URIRef
+    measuredAs: URIRef
+    otherShare: URIRef
+    sourcesPeriod: URIRef
+    series: URIRef
     sourceUnit: URIRef
     role: URIRef
     intensity: URIRef
@@ -126,6 +132,7 @@ class CP(DefinedNamespace):
     hsCode: URIRef
     valueUsd: URIRef
     flowBasis: URIRef
+    shareBasis: URIRef
     month: URIRef
     netImportReliance: URIRef
     importSources: URIRef
@@ -150,6 +157,14 @@ class CP(DefinedNamespace):
     status: URIRef
     facilityType: URIRef
     latitude: URIRef
+    locality: URIRef
+    region: URIRef
+    activity: URIRef
+    supplyStage: URIRef
+    iraTimeline: URIRef
+    investmentUsd: URIRef
+    jobs: URIRef
+    productionStart: URIRef
     longitude: URIRef
     signed: URIRef
     instrument: URIRef
@@ -206,6 +221,7 @@ RELATIONS: dict[str, str] = {
     "HOLDS_RESERVES": str(CP.holdsReserves),
     "REQUIRES": str(CP.requires),
     "EXPORTS_TO": str(CP.exportsTo),
+    "IMPORTS": str(CP.imports),
     "IMPORT_RELIANCE": str(CP.importReliance),
     "OWNS": str(CP.owns),
     "STATE_OWNED_BY": str(CP.stateOwnedBy),
@@ -227,6 +243,7 @@ STATEMENT_CLASSES: dict[str, str] = {
     "HOLDS_RESERVES": str(CP.ReservesObservation),
     "REQUIRES": str(CP.RequirementObservation),
     "EXPORTS_TO": str(CP.TradeFlowObservation),
+    "IMPORTS": str(CP.ImportTotalObservation),
     "IMPORT_RELIANCE": str(CP.ImportRelianceObservation),
     "OWNS": str(CP.OwnershipObservation),
     "STATE_OWNED_BY": str(CP.StateOwnershipObservation),
@@ -244,7 +261,8 @@ STATEMENT_CLASSES: dict[str, str] = {
 """Relationship type -> the class of its statement node (endpoints, qualifiers, provenance).
 Quantitative facts are `cp:Observation`s; the rest are plain `cp:Statement`s."""
 
-OBSERVATION_TYPES = ("PRODUCES", "HOLDS_RESERVES", "REQUIRES", "EXPORTS_TO", "IMPORT_RELIANCE",
+OBSERVATION_TYPES = ("PRODUCES", "HOLDS_RESERVES", "REQUIRES", "EXPORTS_TO", "IMPORTS",
+                     "IMPORT_RELIANCE",
                      "OWNS", "STATE_OWNED_BY")
 
 # -- properties --------------------------------------------------------------------------------
@@ -324,6 +342,14 @@ _PROPS = [
     _p("facility_type", CP.facilityType, "string"),
     _p("latitude", CP.latitude, "decimal"),
     _p("longitude", CP.longitude, "decimal"),
+    _p("locality", CP.locality, "string"),
+    _p("region", CP.region, "string"),
+    _p("activities", CP.activity, "string", "set"),
+    _p("stages", CP.supplyStage, "string", "set"),
+    _p("ira_timeline", CP.iraTimeline, "string", "set"),
+    _p("investment_usd", CP.investmentUsd, "decimal"),
+    _p("jobs", CP.jobs, "integer"),
+    _p("production_start", CP.productionStart, "year"),
     # Agreement, ExportControl
     _p("signed", CP.signed, "date"),
     _p("instrument", CP.instrument, "string"),
@@ -350,6 +376,7 @@ _PROPS = [
     _p("estimated", CP.estimated, "boolean"),
     _p("qualifier", CP.qualifier, "string"),
     _p("basis", CP.basis, "string"),
+    _p("measured_as", CP.measuredAs, "string"),
     _p("source_unit", CP.sourceUnit, "string"),
     _p("role", CP.role, "string"),
     _p("intensity", CP.intensity, "decimal"),
@@ -357,10 +384,14 @@ _PROPS = [
     _p("hs_code", CP.hsCode, "hs"),
     _p("value_usd", CP.valueUsd, "decimal"),
     _p("flow_basis", CP.flowBasis, "string"),
+    _p("share_basis", CP.shareBasis, "string"),
     _p("month", CP.month, "integer"),
     _p("net_import_reliance", CP.netImportReliance, "decimal"),
     _p("sources", CP.importSources, "country", "list"),
     _p("source_shares", CP.importSourceShares, "decimal", "list"),
+    _p("other_share", CP.otherShare, "decimal"),
+    _p("sources_period", CP.sourcesPeriod, "string"),
+    _p("series", CP.series, "string"),
     _p("item_id", CP.suppliedItem, "node"),
     _p("scope", CP.scope, "string"),
 ]
@@ -451,7 +482,10 @@ def decimal_lexical(value: float | int) -> str:
         raise TypeError("a boolean is not a decimal")
     if isinstance(value, int):
         return str(value)
-    text = format(Decimal(repr(float(value))), "f")
+    text = repr(float(value))
+    if "e" not in text and "n" not in text:     # already positional (no exponent, not inf/nan)
+        return text
+    text = format(Decimal(text), "f")
     return text if "." in text else text + ".0"
 
 

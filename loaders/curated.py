@@ -25,17 +25,14 @@ valid input for any reader of the records CSV format.
 
 from __future__ import annotations
 
-import csv
 import logging
-import types
-import typing
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
 from kg.errors import DataError, ValidationErrors
-from kg.models import Record, parse_record, record_types
+from kg.models import Record
 from kg.models.nodes import NODE_TYPES
+from kg.records_io import csv_table
 from kg.sources import SourceSpec
 
 log = logging.getLogger(__name__)
@@ -52,9 +49,6 @@ SPEC = SourceSpec(
 
 SNAPSHOT = Path(__file__).resolve().parent / "snapshot" / "curated"
 
-LIST_SEP = ";"
-_TRUE = {"true", "1", "yes", "y", "t"}
-_FALSE = {"false", "0", "no", "n", "f"}
 
 
 def bundled() -> list[Path]:
@@ -88,114 +82,15 @@ def _csv_files(paths: Iterable[Path]) -> list[Path]:
     return sorted(files, key=_order)
 
 
-def _kind(annotation: Any) -> str:
-    """'list', 'int', 'float', 'bool' or 'str' for a pydantic field annotation."""
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _kind(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        kinds = {_kind(a) for a in typing.get_args(annotation) if a is not type(None)}
-        for k in ("list", "float", "int", "bool"):
-            if k in kinds:
-                return k
-        return "str"
-    if origin in (tuple, list) or annotation in (tuple, list):
-        return "list"
-    if annotation is bool:
-        return "bool"
-    if annotation is int:
-        return "int"
-    if annotation is float:
-        return "float"
-    return "str"
-
-
-def _field_kinds(cls: type[Record]) -> dict[str, str]:
-    """Column name (alias where the field has one) -> coercion kind."""
-    out: dict[str, str] = {}
-    for name, info in cls.model_fields.items():
-        out[info.alias or name] = _kind(info.annotation)
-    return out
-
-
-def _coerce(value: str, kind: str) -> Any:
-    if kind == "list":
-        return [v.strip() for v in value.split(LIST_SEP) if v.strip()]
-    if kind == "int":
-        try:
-            number = float(value)
-        except ValueError:
-            raise ValueError(f"expected an integer, got {value!r}") from None
-        if not number.is_integer():
-            raise ValueError(f"expected an integer, got {value!r}")
-        return int(number)
-    if kind == "float":
-        try:
-            return float(value)
-        except ValueError:
-            raise ValueError(f"expected a number, got {value!r}") from None
-    if kind == "bool":
-        low = value.lower()
-        if low in _TRUE:
-            return True
-        if low in _FALSE:
-            return False
-        raise ValueError(f"expected true or false, got {value!r}")
-    return value
-
-
 def read_table(path: Path) -> Iterator[Record]:
     """Validate every row of one `<Type>.csv`; raises `ValidationErrors` listing all bad rows."""
     path = Path(path)
-    type_name = path.stem
-    cls = record_types().get(type_name)
-    if cls is None:
-        known = ", ".join(sorted(record_types()))
-        raise DataError(f"file name must be <Type>.csv with a record type ({known})", file=str(path))
-    kinds = _field_kinds(cls)
     errors: list[DataError] = []
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            return
-        if len(set(header)) != len(header):
-            raise DataError("duplicate column names in the header", file=str(path), line=1)
-        last_line = reader.line_num
-        for row in reader:
-            line = last_line + 1
-            last_line = reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                errors.append(DataError(f"expected {len(header)} columns, found {len(row)}",
-                                        file=str(path), line=line))
-                continue
-            data: dict[str, Any] = {"type": type_name}
-            bad = False
-            for column, raw in zip(header, row, strict=True):
-                value = raw.strip()
-                if column == "type":
-                    if value and value != type_name:
-                        errors.append(DataError(f"type {value!r} does not match the file name",
-                                                file=str(path), line=line, field="type"))
-                        bad = True
-                    continue
-                if value == "":
-                    continue
-                try:
-                    data[column] = _coerce(value, kinds.get(column, "str"))
-                except ValueError as exc:
-                    errors.append(DataError(str(exc), file=str(path), line=line, field=column))
-                    bad = True
-                    break
-            if bad:
-                continue
-            try:
-                yield parse_record(data, file=str(path), line=line)
-            except DataError as exc:
-                errors.append(exc)
+    for _line, item in csv_table(path):
+        if isinstance(item, DataError):
+            errors.append(item)
+        else:
+            yield item
     if len(errors) == 1:
         raise errors[0]
     if errors:

@@ -18,6 +18,10 @@
 //   source_shares, china_rank, year, previous_year, previous_net_import_reliance, critical_lists,
 //   material_id
 // table: material, net_import_reliance, qualifier, top_source, year
+// Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
+// :param importer => 'USA';
+// :param material => null;
+// :param year => null;
 MATCH (imp:Country)-[r:IMPORT_RELIANCE]->(m:Material)
 WHERE (imp.id = $importer OR imp.id = 'country:' + $importer)
   AND ($material IS NULL OR m.id = $material OR m.id = 'material:' + $material

@@ -19,55 +19,108 @@
 // param year: int = null
 // param domestic: string = "USA"
 // returns: product, input, stage, supplier, share, path, rule, supplier_kind, year, depth, paths,
-//   required_stage, product_id, input_id, supplier_id
-// table: product, input, stage, supplier, share, path
+//   required_stage, product_id, input_id, supplier_id, basis, group, measure, customer
+// table: product, input, stage, supplier, share, rule, basis, path
+// Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
+// :param product => null;
+// :param threshold => 0.5;
+// :param year => null;
+// :param domestic => 'USA';
 
-// Judge each input once: every item some (selected) product requires, directly or not.
-MATCH (p:Product)-[:REQUIRES*1..6]->(x)
-WHERE $product IS NULL OR p.id = $product OR p.id = 'product:' + $product
-      OR toLower(p.name) = toLower($product)
-WITH DISTINCT x
-// Country shares of world output of the input, per stage, at the latest year.
-MATCH (:Country)-[pr:PRODUCES]->(x)
-WHERE $year IS NULL OR pr.year <= $year
-WITH x, pr.stage AS stage, max(pr.year) AS yr
-MATCH (c:Country)-[pr:PRODUCES]->(x)
-WHERE pr.stage = stage AND pr.year = yr
-WITH x, stage, yr, max(pr.world_quantity) AS world, sum(pr.quantity) AS total,
-     collect({c: c, pr: pr}) AS rows
-UNWIND rows AS row
-WITH x, stage, yr, world, row.c AS c,
-     coalesce(toFloat(row.pr.quantity) / world, row.pr.share,
-              CASE WHEN total > 0 THEN toFloat(row.pr.quantity) / total END) AS share
-ORDER BY share DESC, c.id
-WITH x, stage, yr, world,
-     head(collect(CASE WHEN share IS NULL THEN null
-                       ELSE {id: c.id, name: c.name, share: share} END)) AS top
-// Facilities and firms producing the input at that stage (each at its latest year).
-OPTIONAL MATCH (a)-[pa:PRODUCES]->(x)
-WHERE (a:Facility OR a:Firm) AND pa.stage = stage AND ($year IS NULL OR pa.year <= $year)
-WITH x, stage, yr, world, top, a, collect({y: pa.year, q: pa.quantity, s: pa.share}) AS arows
-WITH x, stage, yr, world, top, a,
-     reduce(b = {y: 0}, r IN arows | CASE WHEN r.y > b.y THEN r ELSE b END) AS ar,
-     head([(a)-[:LOCATED_IN]->(lc:Country) | lc.id]
-          + [(a)-[:HEADQUARTERED_IN]->(hc:Country) | hc.id]) AS aloc
-WITH x, stage, yr, top,
-     collect(CASE WHEN a IS NULL THEN null ELSE {
-       id: a.id, name: a.name, kind: CASE WHEN a:Facility THEN 'facility' ELSE 'firm' END,
-       y: ar.y, loc: aloc,
-       share: coalesce(CASE WHEN world > 0 THEN toFloat(ar.q) / world END, ar.s)} END) AS assets
-WITH x, stage, yr, top, assets,
-     [r IN assets WHERE r.loc = $domestic OR r.loc = 'country:' + $domestic] AS domestic
-WITH x,
-     [f IN [top] WHERE f IS NOT NULL AND f.share >= $threshold
-      | {rule: 'country', kind: 'country', id: f.id, name: f.name, share: f.share, y: yr,
-         stage: stage}]
-     + [r IN assets WHERE r.share >= $threshold
-        | {rule: 'asset', kind: r.kind, id: r.id, name: r.name, share: r.share, y: r.y,
-           stage: stage}]
-     + [r IN domestic WHERE size(domestic) = 1
-        | {rule: 'sole-domestic-producer', kind: r.kind, id: r.id, name: r.name, share: r.share,
-           y: r.y, stage: stage}] AS found
+CALL {
+  // Judge each input once: every item some (selected) product requires, directly or not.
+  MATCH (p:Product)-[:REQUIRES*1..6]->(x)
+  WHERE $product IS NULL OR p.id = $product OR p.id = 'product:' + $product
+        OR toLower(p.name) = toLower($product)
+  WITH DISTINCT x
+  // BEGIN fragment latest-figure() -- generated from queries/fragments/latest-figure.cypher.in
+  OPTIONAL MATCH (grp:Material)
+  WHERE grp.id IN coalesce(x.member_of, [])
+  OPTIONAL MATCH (peer:Material)
+  WHERE grp.id IN coalesce(peer.member_of, [])
+  WITH x, grp, count(peer) AS members
+  WITH x, [{holder: x, rank: 0}]
+       + collect(CASE WHEN grp IS NULL THEN null ELSE {holder: grp, rank: members} END) AS holders
+  UNWIND holders AS hd
+  WITH x, hd.holder AS holder, hd.rank AS rank
+  MATCH (:Country)-[pr:PRODUCES {basis: 'output'}]->(holder)
+  WHERE ($year IS NULL OR pr.year <= $year)
+    AND (pr.quantity IS NOT NULL OR pr.share IS NOT NULL)
+  WITH x, holder, rank, pr.stage AS stage,
+       max(CASE WHEN NOT toLower(coalesce(pr.basis, '')) CONTAINS 'capacity' THEN pr.year END)
+         AS output_year,
+       max(CASE WHEN toLower(coalesce(pr.basis, '')) CONTAINS 'capacity' THEN pr.year END)
+         AS capacity_year
+  WITH x, holder, rank, stage, coalesce(output_year, capacity_year) AS yr,
+       CASE WHEN output_year IS NULL THEN 'capacity' ELSE 'output' END AS measure
+  ORDER BY rank, holder.id
+  WITH x, stage, head(collect({holder: holder, yr: yr, measure: measure})) AS pick
+  WITH x, stage, pick.holder AS holder, pick.yr AS yr, pick.measure AS measure
+  MATCH (c:Country)-[pr:PRODUCES {basis: 'output'}]->(holder)
+  WHERE pr.stage = stage AND pr.year = yr
+    AND (toLower(coalesce(pr.basis, '')) CONTAINS 'capacity') = (measure = 'capacity')
+  WITH x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,
+       sum(pr.quantity) AS reported_total, collect({c: c, pr: pr}) AS rows
+  WITH x, stage, yr, measure, holder, stated_world, reported_total, rows,
+       CASE WHEN stated_world IS NULL THEN null
+            WHEN reported_total > stated_world THEN reported_total ELSE stated_world END AS world
+  WITH x, stage, yr, measure, holder, stated_world, reported_total, world,
+       CASE WHEN holder = x THEN 'own' ELSE 'group' END AS basis,
+       [r IN rows | {c: r.c, pr: r.pr, share: coalesce(
+         toFloat(r.pr.quantity) / world, r.pr.share,
+         CASE WHEN reported_total > 0 THEN toFloat(r.pr.quantity) / reported_total END)}] AS figures
+  WITH x, stage, yr, measure, holder, stated_world, reported_total, world, basis, figures,
+       size([f IN figures WHERE f.share IS NOT NULL]) AS reporters
+  // END fragment latest-figure
+  WITH x, stage, yr, measure, basis, holder, world, figures,
+       reduce(t = null, f IN figures | CASE
+         WHEN f.share IS NOT NULL AND (t IS NULL OR f.share > t.share
+                                       OR (f.share = t.share AND f.c.id < t.c.id)) THEN f
+         ELSE t END) AS top
+  // Facilities and firms producing the input itself at that stage (each at its latest year).
+  OPTIONAL MATCH (a)-[pa:PRODUCES]->(x)
+  WHERE (a:Facility OR a:Firm) AND pa.stage = stage AND ($year IS NULL OR pa.year <= $year)
+  WITH x, stage, yr, measure, basis, holder, world, top, a,
+       collect({y: pa.year, q: pa.quantity, s: pa.share}) AS arows
+  WITH x, stage, yr, measure, basis, holder, world, top, a,
+       reduce(b = {y: 0}, r IN arows | CASE WHEN r.y > b.y THEN r ELSE b END) AS ar,
+       head([(a)-[:LOCATED_IN]->(lc:Country) | lc.id]
+            + [(a)-[:HEADQUARTERED_IN]->(hc:Country) | hc.id]) AS aloc
+  WITH x, stage, yr, measure, basis, holder, top,
+       collect(CASE WHEN a IS NULL THEN null ELSE {
+         id: a.id, name: a.name, kind: CASE WHEN a:Facility THEN 'facility' ELSE 'firm' END,
+         y: ar.y, loc: aloc,
+         share: coalesce(CASE WHEN basis = 'own' AND world > 0 THEN toFloat(ar.q) / world END,
+                         ar.s)} END) AS assets
+  WITH x, stage, yr, measure, basis, holder, top, assets,
+       [r IN assets WHERE r.loc = $domestic OR r.loc = 'country:' + $domestic] AS domestic
+  WITH x,
+       [f IN [top] WHERE f IS NOT NULL AND f.share >= $threshold
+        | {rule: 'country', kind: 'country', id: f.c.id, name: f.c.name, share: f.share, y: yr,
+           stage: stage, basis: basis, group: CASE WHEN basis = 'group' THEN holder.name END,
+           measure: measure, customer: null}]
+       + [r IN assets WHERE r.share >= $threshold
+          | {rule: 'asset', kind: r.kind, id: r.id, name: r.name, share: r.share, y: r.y,
+             stage: stage, basis: 'own', group: null, measure: 'output', customer: null}]
+       + [r IN domestic WHERE size(domestic) = 1
+          | {rule: 'sole-domestic-producer', kind: r.kind, id: r.id, name: r.name,
+             share: r.share, y: r.y, stage: stage, basis: 'own', group: null, measure: 'output',
+             customer: null}] AS found
+  RETURN x, found
+  UNION ALL
+  // Firm-level single sourcing: a customer firm with exactly one recorded supplier of an item.
+  MATCH (s)-[sp:SUPPLIES]->(cu:Firm)
+  WHERE (s:Firm OR s:Facility) AND sp.item_id IS NOT NULL AND sp.item_id <> ''
+    AND ($year IS NULL OR sp.year IS NULL OR sp.year <= $year)
+  WITH cu, sp.item_id AS item, collect(DISTINCT s) AS sups, max(sp.year) AS sy
+  WHERE size(sups) = 1
+  WITH cu, item, head(sups) AS s1, sy
+  MATCH (x)
+  WHERE x.id = item AND (x:Material OR x:Product)
+  RETURN x, [{rule: 'sole-supplier', kind: CASE WHEN s1:Facility THEN 'facility' ELSE 'firm' END,
+              id: s1.id, name: s1.name, share: null, y: sy, stage: null, basis: 'own',
+              group: null, measure: null, customer: cu.id, customer_name: cu.name}] AS found
+}
 WITH x, collect(found) AS groups
 WITH x, reduce(acc = [], f IN groups | acc + f) AS findings
 WHERE size(findings) > 0
@@ -80,10 +133,13 @@ WITH x, findings, p, path, reduce(s = '', n IN nodes(path) | s + '/' + n.id) AS 
 ORDER BY length(path), key
 WITH x, findings, p, count(path) AS paths,
      head(collect({names: [n IN nodes(path) | n.name], depth: length(path),
-                   stage: last(relationships(path)).stage})) AS bom
-UNWIND findings AS f
+                   stage: last(relationships(path)).stage})) AS bom,
+     [(mk:Firm)-[:PRODUCES]->(p) | mk.id] AS makers
+// A sole supplier matters to the products its customer makes.
+UNWIND [f IN findings WHERE f.customer IS NULL OR f.customer IN makers] AS f
 RETURN p.name AS product, x.name AS input, f.stage AS stage, f.name AS supplier, f.share AS share,
        bom.names AS path, f.rule AS rule, f.kind AS supplier_kind, f.y AS year,
        bom.depth AS depth, paths, bom.stage AS required_stage, p.id AS product_id,
-       x.id AS input_id, f.id AS supplier_id
+       x.id AS input_id, f.id AS supplier_id, f.basis AS basis, f.group AS group,
+       f.measure AS measure, f.customer_name AS customer
 ORDER BY product, depth, input, stage, rule, share DESC, supplier

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from kg.models import NODE_TYPES, RELATIONSHIP_TYPES
-from kg.queries import coerce, list_queries
+from kg.queries import coerce, cypher_literal, list_queries
 from kg.report import browser
 
 from .test_cypher_lint import LINTER, ROOT, _missing_linter
@@ -202,7 +202,7 @@ def test_guide_params_are_declared_and_typed() -> None:
 
 def test_cypher_literal_round_trips() -> None:
     for value in (None, True, False, 0, 4, 0.5, 0.0, "USA", "it's \\ here", ["a", "b"], []):
-        assert browser.param_value(browser.cypher_literal(value)) == value
+        assert browser.param_value(cypher_literal(value)) == value
 
 
 # --------------------------------------------------------------------------- Cypher lint

@@ -375,7 +375,7 @@ def test_bad_rows_are_reported_with_file_line_and_field():
     assert f"{produces}:3: share: " in message
     assert f"{produces}:4: year: expected an integer, got '20x4'" in message
     assert f"{produces}:5: stage: unknown stage 'smelting'" in message
-    assert f"{requires}:3: expected 5 columns, found 4" in message
+    assert f"{requires}:3: expected 5 fields (as in the header), found 4" in message
     assert f"{produces}:2:" not in message
     assert len(info.value.errors) == 4
 
@@ -383,7 +383,7 @@ def test_bad_rows_are_reported_with_file_line_and_field():
 def test_unknown_table_name_is_an_error(tmp_path):
     bad = tmp_path / "Widgets.csv"
     bad.write_text("id,name\nwidget:1,One\n", encoding="utf-8")
-    with pytest.raises(DataError, match="Widgets.csv: file name must be <Type>.csv"):
+    with pytest.raises(DataError, match="Widgets.csv: a records CSV must be named <type>.csv"):
         list(curated.parse([bad]))
 
 
@@ -396,3 +396,20 @@ def test_ids_in_tables_use_known_prefixes(records):
     for r in records:
         if isinstance(r, Node):
             assert label_of(r.id) == r.type_name
+
+
+def test_kg_load_curated_and_kg_import_read_a_table_the_same_way(tmp_path):
+    """One typed-CSV reader: `#` citation lines, blank rows and typed cells are read identically by
+    `kg load curated` (curated.parse) and `kg build`/`kg import` (records_io.read_paths)."""
+    from kg.records_io import read_paths
+    table = tmp_path / "Material.csv"
+    table.write_text("id,name,source_ids\n"
+                     "# figures from our own notes, cited per row\n"
+                     "material:gallium,Gallium,source:t;source:u\n"
+                     "\n"
+                     "material:indium,Indium,source:t\n", encoding="utf-8")
+    via_loader = [r.to_json() for r in curated.parse([table])]
+    via_import = [r.to_json() for r, _, _ in read_paths([table])]
+    assert via_loader == via_import
+    assert [r["id"] for r in via_loader] == ["material:gallium", "material:indium"]
+    assert via_loader[0]["source_ids"] == ["source:t", "source:u"]

@@ -95,8 +95,16 @@ def test_relationship_identity_includes_key_properties():
             year=2024, source_ids=SRC)
     b = rec(type="PRODUCES", **{"from": "country:CHN"}, to="material:gallium", stage="refining",
             year=2023, source_ids=SRC)
-    assert a.key() != b.key()
-    assert a.key() == ("PRODUCES", "country:CHN", "material:gallium", "refining", 2024)
+    cap = rec(type="PRODUCES", **{"from": "country:CHN"}, to="material:gallium", stage="refining",
+              year=2024, basis="capacity", source_ids=SRC)
+    assert a.key() != b.key() and a.key() != cap.key()    # capacity is a fact beside output
+    assert a.key() == ("PRODUCES", "country:CHN", "material:gallium", "refining", 2024, "output")
+
+
+def test_production_basis_is_output_or_capacity():
+    with pytest.raises(DataError, match="basis"):
+        rec(type="PRODUCES", **{"from": "country:CHN"}, to="material:gallium", stage="refining",
+            year=2024, basis="gallium content", source_ids=SRC)
 
 
 def test_records_round_trip_through_json():

@@ -28,7 +28,7 @@ CP = vocab.CP_NS
 GRAPH_NAME = URIRef(CP + "graphName")
 
 # Which relationship types are quantitative facts (observations), as the issue lists them.
-OBSERVATIONS = {"PRODUCES", "HOLDS_RESERVES", "EXPORTS_TO", "IMPORT_RELIANCE", "OWNS",
+OBSERVATIONS = {"PRODUCES", "HOLDS_RESERVES", "EXPORTS_TO", "IMPORTS", "IMPORT_RELIANCE", "OWNS",
                 "STATE_OWNED_BY", "REQUIRES"}
 
 

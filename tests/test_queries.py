@@ -37,6 +37,7 @@ REQUIRED = {
     "classification-gaps": ["hs_code", "items", "issue"],
     "provenance-audit": ["kind", "count", "example"],
     "what-if-cutoff": ["product", "input", "lost_share"],
+    "exposure-trend": ["item", "year", "china_share", "top_suppliers", "signal"],
 }
 approx = pytest.approx
 
@@ -189,8 +190,14 @@ EXPOSURE = ("base", "bom", "owners", "trade")
 def test_china_exposure_battery_by_hand(store: Any) -> None:
     load(store, *EXPOSURE)
     [row] = q(store, "china-exposure", item="li-ion-battery")
-    total = 9.3e9 + 2.0e9 + 1.5e9        # importer-reported 2024 flows; China's own report ignored
+    # The US total of 2024 (IMPORTS, all partners) is 14.0 bn; the importer-reported flows known
+    # are 9.3 + 2.0 + 1.5 = 12.8 bn (China's own report ignored): shares are of the total, and
+    # 1.2 bn is unexplained, never spread over the known partners.
+    total = 14.0e9
     s_chn, s_kor, s_jpn = 9.3e9 / total, 2.0e9 / total, 1.5e9 / total
+    assert row["coverage"] == approx(12.8 / 14.0)
+    assert row["unexplained_share"] == approx(1.2 / 14.0)
+    assert row["known_value_usd"] == approx(12.8e9) and row["hs_codes"] == ["850760"]
     # Korea: lithium 3.0/(3.0+1.0) from its imports, graphite 0.6/1.0 from its imports, cobalt
     # from China's world refining share 0.78 (no Korean cobalt imports) -> c = 0.78.
     # Japan: no import data -> world shares: lithium 0.65, cobalt 0.78, graphite at its most
@@ -203,6 +210,7 @@ def test_china_exposure_battery_by_hand(store: Any) -> None:
     via = {v["supplier_iso3"]: v for v in row["via"]}
     assert via["CHN"]["basis"] == "direct" and via["CHN"]["china_share"] == approx(1.0)
     assert (via["KOR"]["input"], via["KOR"]["stage"], via["KOR"]["basis"]) == ("Cobalt", "refining", "world")
+    assert via["KOR"]["period"] is None and via["KOR"]["confidence"] is None   # no trade figure
     assert via["KOR"]["china_share"] == approx(0.78)
     assert via["KOR"]["contribution"] == approx(s_kor * 0.78)
     assert (via["JPN"]["input"], via["JPN"]["stage"]) == ("Graphite", "refining")
@@ -241,9 +249,10 @@ def test_china_exposure_counts_chinese_owned_output(store: Any) -> None:
 def test_china_exposure_year_and_importer(store: Any) -> None:
     load(store, *EXPOSURE)
     [battery] = q(store, "china-exposure", item="li-ion-battery", year=2023)
-    # 2023: China 8.0 and Korea 1.0; nothing known about Korea's inputs up to 2023
+    # 2023: China 8.0 and Korea 1.0 of a 10.0 total; nothing known about Korea's inputs up to 2023
     assert battery["year"] == 2023
-    assert battery["direct_share"] == approx(8 / 9) and battery["lookthrough_share"] == approx(8 / 9)
+    assert battery["direct_share"] == approx(0.8) and battery["lookthrough_share"] == approx(0.8)
+    assert battery["coverage"] == approx(0.9) and battery["unexplained_share"] == approx(0.1)
     assert q(store, "china-exposure", item="ndfeb-magnet", year=2023) == []
     korea = {r["item_id"]: r for r in q(store, "china-exposure", importer="KOR")}
     assert korea["material:lithium"]["direct_share"] == approx(0.75)
@@ -257,6 +266,10 @@ def test_china_exposure_matches_the_oracle(store: Any, max_depth: int) -> None:
     rows = {r["item_id"]: r for r in q(store, "china-exposure", max_depth=max_depth)}
     assert set(rows) == set(expected)
     for item, exp in expected.items():
+        if exp["direct"] is None:     # flows but no import total: no shares at all
+            assert rows[item]["direct_share"] is None and rows[item]["lookthrough_share"] is None
+            assert rows[item]["coverage"] is None and rows[item]["via"] == []
+            continue
         assert rows[item]["direct_share"] == approx(exp["direct"]), item
         assert rows[item]["lookthrough_share"] == approx(exp["lookthrough"]), item
         assert {v["supplier_iso3"] for v in rows[item]["via"]} == {k[8:] for k in exp["via"]}
@@ -267,7 +280,7 @@ def test_china_exposure_matches_the_oracle(store: Any, max_depth: int) -> None:
 # -- chinese-controlled abroad -------------------------------------------------------------------------
 def test_chinese_controlled_abroad_chains(store: Any) -> None:
     load(store, "base", "bom", "owners")
-    rows = q(store, "chinese-controlled-abroad")
+    rows = q(store, "chinese-controlled-abroad", min_ownership=0.0)   # any stake
     by = {(r["entity_id"], r["material_id"]): r for r in rows}
     tfm = by[("facility:tenke-fungurume", "material:cobalt")]
     assert tfm["owner_chain"] == ["CMOC Group", "Lualaba Holdings", "Tenke Fungurume mine"]
@@ -276,11 +289,16 @@ def test_chinese_controlled_abroad_chains(store: Any) -> None:
     assert tfm["share"] == approx(114000 / 290000)
     assert tfm["attributed_share"] == approx(0.4 * 114000 / 290000)
     assert tfm["country"] == "Congo, Democratic Republic of the" and tfm["stage"] == "mining"
-    # three links, one share unknown: counted as 1 (upper bound) and flagged
+    # three links, one share unknown: 1 in the upper bound, 0 in the lower, and named
     gb = by[("facility:greenbushes", "material:lithium")]
     assert gb["owner_chain"] == ["Tianqi Lithium", "Tianqi Lithium HK",
                                  "Tianqi Lithium Energy Australia", "Greenbushes mine"]
     assert gb["ownership_share"] == approx(0.51 * 0.51) and gb["share_complete"] is False
+    assert gb["ownership_high"] == approx(0.51 * 0.51) and gb["ownership_low"] == 0.0
+    assert gb["unknown_links"] == ["Tianqi Lithium -> Tianqi Lithium HK"]
+    assert gb["co_owners"] == [{"owner": "Albemarle", "share": 0.49, "year": 2024}]
+    assert gb["control"] == "minority" and gb["output_basis"] == "facility output"
+    assert tfm["ownership_low"] == approx(0.4) and tfm["unknown_links"] == []
     assert gb["share"] == approx(20000 / 240000)
     # a foreign firm owned by the Chinese state: the chain starts at the state
     mor = by[("facility:morowali-hpal", "material:cobalt")]
@@ -303,6 +321,40 @@ def test_chinese_controlled_abroad_filters(store: Any) -> None:
     rows = q(store, "chinese-controlled-abroad", material="cobalt", min_ownership=0.1)
     assert [r["entity"] for r in rows] == ["Tenke Fungurume mine", "Morowali HPAL plant"]
     assert rows[1]["share"] == approx(10000 / 290000)
+    # the default lists control only (0.5, as the title says): the 40 % and 42 % stakes drop out
+    assert list_queries()["chinese-controlled-abroad"].params["min_ownership"].default == 0.5
+    assert q(store, "chinese-controlled-abroad", material="cobalt") == []
+
+
+def test_chinese_controlled_abroad_bounds_joint_ventures_and_dated_stakes(store: Any) -> None:
+    load(store, "base", "bom", "owners")
+    # Plant what the records format cannot hold yet: a second, older stake for the same pair
+    # (CMOC in Lualaba: 0.8 in 2024, 0.3 in 2019), and a 50:50 joint venture whose Chinese side's
+    # share is unknown (the partner's 0.5 is stated).
+    store.write([WriteStatement(
+        "UNWIND $rows AS row MATCH (a {id: row.a}), (b {id: row.b}) "
+        "CREATE (a)-[:OWNS {share: row.share, year: row.year, source_ids: ['source:chokepoint-curated']}]->(b)",
+        [[{"a": "firm:china-moly", "b": "firm:lualaba-holdings", "share": 0.3, "year": 2019},
+          {"a": "firm:china-moly", "b": "facility:morowali-hpal", "share": None, "year": 2024},
+          {"a": "firm:albemarle", "b": "facility:morowali-hpal", "share": 0.3, "year": 2024}]],
+        "plant stakes", kind="relationship")])
+    by = {r["entity_id"]: r for r in q(store, "chinese-controlled-abroad", min_ownership=0.0)
+          if r["material_id"] in (None, "material:cobalt")}
+    tfm = by["facility:tenke-fungurume"]
+    assert tfm["chains"] == 1 and tfm["ownership_share"] == approx(0.8 * 0.5)   # latest stake only
+    assert by["firm:lualaba-holdings"]["ownership_low"] == approx(0.8)
+    # Morowali: the state chain (0.6 * 0.7 = 0.42) plus CMOC's unknown stake. Lower bound 0.42;
+    # upper 0.42 + 1 capped at 1, then at 1 - 0.3 (Albemarle's stated stake) = 0.7.
+    mor = by["facility:morowali-hpal"]
+    assert mor["ownership_low"] == approx(0.42) and mor["ownership_high"] == approx(0.7)
+    assert mor["chains"] == 2 and mor["share_complete"] is False and mor["control"] == "possible"
+    assert mor["unknown_links"] == ["CMOC Group -> Morowali HPAL plant"]
+    assert mor["co_owners"] == [{"owner": "Albemarle", "share": 0.3, "year": 2024}]
+    assert mor["attributed_share_low"] == approx(0.42 * 10000 / 290000)
+    assert mor["attributed_share"] == approx(0.7 * 10000 / 290000)
+    # with the default (control) the possible controller is listed, the minority stake is not
+    listed = {r["entity_id"] for r in q(store, "chinese-controlled-abroad")}
+    assert "facility:morowali-hpal" in listed and "facility:mountain-pass" not in listed
 
 
 # -- export controls -----------------------------------------------------------------------------------
@@ -317,7 +369,8 @@ def test_export_control_status_follows_dates(store: Any) -> None:
                   "2025-11-09", "2026-11-27", "2026-11-28", "2027-01-01"):
         rows = q(store, "export-control-impact", as_of=as_of, include_inactive=True)
         got = {r["control_id"]: r["status"] for r in rows}
-        exp = {i: oracle.control_status(c, as_of) for i, c in controls.items()}
+        exp = {i: oracle.control_status(c, as_of, oracle.newest_source_year(w, c))
+               for i, c in controls.items()}
         assert got == exp, as_of
         in_force = {r["control_id"] for r in q(store, "export-control-impact", as_of=as_of)}
         assert in_force == {i for i, s in exp.items() if s == "in-force"}, as_of
@@ -327,7 +380,9 @@ def test_export_control_status_follows_dates(store: Any) -> None:
     assert at("2025-11-08")["control:mofcom-2024-46-clause-2"] == "in-force"
     assert at("2025-11-09")["control:mofcom-2024-46-clause-2"] == "suspended"
     assert at("2026-11-27")["control:mofcom-2024-46-clause-2"] == "suspended"
-    assert at("2026-11-28")["control:mofcom-2024-46-clause-2"] == "in-force"
+    # the suspension ends and no cited source is newer than 2026: lapsed, not in force (the old
+    # answer, in force again, claimed more than the graph knows)
+    assert at("2026-11-28")["control:mofcom-2024-46-clause-2"] == "lapsed-unverified"
     # suspended before it ever took effect
     assert at("2025-11-07")["control:mofcom-2025-58"] == "announced"
     assert at("2025-11-08")["control:mofcom-2025-58"] == "suspended"
@@ -527,3 +582,63 @@ def test_what_if_cutoff_with_assets_owned_abroad(store: Any) -> None:
     drc = q(store, "what-if-cutoff", country="COD")
     assert [(r["input"], r["stage"]) for r in drc] == [("Cobalt", "mining")]
     assert drc[0]["lost_share"] == approx(220 / 290) and drc[0]["country"] == "COD"
+
+
+def test_export_controls_dated_validity_other_imposers_and_technology(store: Any) -> None:
+    load(store, *CONTROLS, "validity")
+    at = lambda d: {r["control_id"]: r for r in  # noqa: E731
+                    q(store, "export-control-impact", as_of=d, include_inactive=True)}
+    # a US measure (imposed by the United States, not China) whose suspension ended on 2026-06-30:
+    # a source from 2027 postdates the end, so the measure is in force again, shown as US
+    us = at("2026-07-01")["control:planted-us-gallium"]
+    assert (us["status"], us["imposed_by"], us["newest_source_year"]) == ("in-force", "United States", 2027)
+    assert us["validity_note"] is None
+    assert at("2026-06-30")["control:planted-us-gallium"]["status"] == "suspended"
+    # China's Ga/Ge ban: its suspension ended 2026-11-27, its newest source is from 2025
+    ban = at("2026-12-01")["control:mofcom-2024-46-clause-2"]
+    assert ban["status"] == "lapsed-unverified" and ban["newest_source_year"] == 2025
+    assert "suspension ended 2026-11-27" in ban["validity_note"]
+    assert "control:mofcom-2024-46-clause-2" not in {
+        r["control_id"] for r in q(store, "export-control-impact", as_of="2026-12-01")}
+    # a technology catalogue restricts the know-how, not the magnet: one row, no products reached
+    tech = [r for r in q(store, "export-control-impact", as_of="2025-01-01")
+            if r["control_id"] == "control:planted-tech-catalogue"]
+    assert [(r["material_id"], r["product_id"], r["restricted_as"]) for r in tech] == \
+        [("product:ndfeb-magnet", None, ["technology"])]
+    assert "technology" in tech[0]["validity_note"]
+    # the drone needs the magnet: reached by the HS-code restriction on NdPr oxide, never by the
+    # technology catalogue
+    reached = {(r["control_id"], r["product_id"]) for r in q(store, "export-control-impact",
+                                                             as_of="2025-06-30")}
+    assert ("control:mofcom-2025-18", "product:planted-drone") in reached
+    assert not any(c == "control:planted-tech-catalogue" and p for c, p in reached)
+
+
+def test_export_control_as_of_defaults_to_today(store: Any) -> None:
+    import datetime as dt
+    load(store, *CONTROLS, "validity")
+    query = list_queries()["export-control-impact"]
+    assert query.params["as_of"].default == "today"
+    assert query.bind({})["as_of"] == dt.date.today().isoformat()
+    today = {r["control_id"]: r["status"] for r in q(store, "export-control-impact",
+                                                     include_inactive=True)}
+    dated = {r["control_id"]: r["status"] for r in q(store, "export-control-impact",
+                                                     as_of=dt.date.today().isoformat(),
+                                                     include_inactive=True)}
+    assert today == dated
+
+
+def test_provenance_audit_lists_ended_validity_windows(store: Any) -> None:
+    load(store, *CONTROLS, "validity")
+    by = {r["kind"]: r for r in q(store, "provenance-audit", as_of="2026-12-01")}
+    # ended by then: the Ga/Ge ban (2026-11-27, sources from 2025) and the battery controls'
+    # suspension (2026-11-10); the US measure (ended 2026-06-30) has a 2027 source
+    w = world(*CONTROLS, "validity")
+    expected = sorted(i for i, n in w.nodes.items()
+                      if n.get("suspended_until") and n["suspended_until"] < "2026-12-01"
+                      and (oracle.newest_source_year(w, n) or 0) <= int(n["suspended_until"][:4]))
+    assert len(expected) == 2 and "control:planted-us-gallium" not in expected
+    assert by["validity-ended"]["count"] == 2
+    assert by["validity-ended"]["example"].split(" ")[0] in expected
+    assert "validity-ended" not in {r["kind"] for r in q(store, "provenance-audit",
+                                                         as_of="2025-01-01")}

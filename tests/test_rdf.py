@@ -213,7 +213,7 @@ def test_export_controls_and_agreements_carry_their_dates(turtle):
 
 
 def test_observation_values_units_year_and_stage(turtle):
-    obs = URIRef(vocab.statement_iri("PRODUCES", "country:CHN", "material:gallium", ("refining", 2024)))
+    obs = URIRef(vocab.statement_iri("PRODUCES", "country:CHN", "material:gallium", ("refining", 2024, "output")))
     decimal = URIRef(XSD + "decimal")
     assert (obs, RDF.type, cp("ProductionObservation")) in turtle
     assert turtle.value(obs, cp("from")) == iri("country:CHN")
@@ -226,7 +226,7 @@ def test_observation_values_units_year_and_stage(turtle):
     assert turtle.value(obs, cp("stage")) == Literal("refining")
     assert turtle.value(obs, cp("estimated")) == Literal(True)
     withheld = URIRef(vocab.statement_iri("PRODUCES", "country:AUS", "material:rare-earths",
-                                          ("mining", 2024)))
+                                          ("mining", 2024, "output")))
     assert turtle.value(withheld, cp("qualifier")) == Literal("W")      # kept, never a 0
     assert turtle.value(withheld, cp("quantity")) is None
     trade = URIRef(vocab.statement_iri("EXPORTS_TO", "country:CHN", "country:USA",
@@ -276,7 +276,7 @@ def test_turtle_is_prefixed_and_compact(exports):
         assert f"@prefix {prefix}: <{ns}> ." in head
         assert f"<{ns}" not in body, f"a full {prefix}: IRI where a CURIE would do"
     assert "country:CHN a cp:Country" in body
-    assert "stmt:produces_country:CHN_material:gallium_refining_2024 a cp:ProductionObservation" in body
+    assert "stmt:produces_country:CHN_material:gallium_refining_2024_output a cp:ProductionObservation" in body
     bound = dict(Graph().parse(data=exports["turtle"], format="turtle").namespaces())
     assert str(bound["cp"]) == CP and str(bound["country"]) == vocab.ID_PREFIXES["country"]
 
@@ -341,7 +341,7 @@ def test_a_broken_graph_fails_with_readable_violations(turtle):
     graph = Graph()
     for t in turtle:
         graph.add(t)
-    obs = URIRef(vocab.statement_iri("PRODUCES", "country:CHN", "material:gallium", ("refining", 2024)))
+    obs = URIRef(vocab.statement_iri("PRODUCES", "country:CHN", "material:gallium", ("refining", 2024, "output")))
     derived = URIRef(PROV + "wasDerivedFrom")
     graph.remove((obs, derived, None))                                    # no provenance
     graph.set((obs, cp("share"), Literal("1.5", datatype=URIRef(XSD + "decimal"))))   # share > 1
@@ -381,7 +381,7 @@ def test_cli_validate_prints_violations_and_exits_1(exports, tmp_path):
     assert "conforms" in ok.output
     failed = runner.invoke(cli, ["validate", str(bad)])
     assert failed.exit_code == 1, failed.output
-    assert "stmt:produces_country:CHN_material:gallium_refining_2024" in failed.output
+    assert "stmt:produces_country:CHN_material:gallium_refining_2024_output" in failed.output
     assert 'cp:share = "1.98"^^xsd:decimal' in failed.output
 
 

@@ -86,8 +86,16 @@ def test_diff_names_exactly_the_planted_changes(two_releases):
     (_, old), (_, new) = two_releases
     report = diff(release_records(old), release_records(new))
     groups = report.groups()
-    assert set(groups) == {"export controls", "production shares", "ownership and state control",
-                           "agreements", "trade partners", "counts"}
+    assert set(groups) == {"export controls", "production shares", "production figures",
+                           "ownership and state control", "agreements", "trade partners", "counts"}
+    # every PRODUCES fact that differs is listed, moved share or not (plain comparison of the files)
+    def produces(path: Path) -> dict[tuple[str, str, str, int], dict]:
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        return {(r["from"], r["to"], r["stage"], r["year"]): r for r in rows if r["type"] == "PRODUCES"}
+    a, b = produces(OLD), produces(NEW)
+    differ = {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
+    assert {(r["producer"], r["item"], r["stage"], r["year"]) for r in groups["production figures"]} \
+        == differ and len(differ) == 3
     controls = {(r["change"], r["control"]) for r in groups["export controls"]}
     assert controls == {("changed", "Gallium and germanium export licensing"),
                         ("added", "Ban on gallium exports to the United States"),

@@ -71,3 +71,22 @@ def docs_cmd(out_dir: Path) -> None:
     from ..report.docs import write_docs
     for path in write_docs(out_dir):
         click.echo(str(path))
+
+
+@click.command("ids")
+@click.argument("label", type=click.Choice(sorted(
+    ["material", "product", "country", "firm", "facility", "agreement", "control", "hs", "source"])))
+@click.option("--search", default=None, help="only ids or names containing this text (any case)")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True)
+@click.pass_obj
+def ids(obj: Any, label: str, search: str | None, fmt: str) -> None:
+    """List the valid ids (and names) of a label, for query parameters: `kg ids material`."""
+    from ..query_params import ID_LABELS, list_ids
+    from ..render import render
+    labels = ("Material", "Product") if label == "material" else (ID_LABELS[label],)
+    rows = list_ids(obj.store(), labels)
+    if search:
+        rows = [r for r in rows if search.lower() in f"{r['id']} {r.get('name') or ''}".lower()]
+    click.echo(render(rows, fmt, ["id", "name"], title=f"{label} ids",
+                      caption=f"{len(rows)} ids"), nl=False)

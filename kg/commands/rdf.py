@@ -3,10 +3,34 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Any]:
+    """A transient progress bar on stderr (rich) for `kg.rdf.shacl`'s (phase, total, done) calls;
+    None when stderr is not a terminal or --quiet."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+    tasks: dict[str, Any] = {}
+
+    def update(phase: str, total: int | None, done: int) -> None:
+        if phase not in tasks:
+            tasks[phase] = bar.add_task(phase, total=total)
+        bar.update(tasks[phase], completed=done, total=total)
+
+    with bar:
+        yield update
 
 
 @click.command()
@@ -18,7 +42,9 @@ def validate(obj: Any, file: Path | None, limit: int) -> None:
     graph, against ontology/shapes.ttl. Prints each violation (focus node, path, message, value);
     exits 1 if there is any."""
     from ..rdf import shacl
-    report = shacl.validate_file(file) if file is not None else shacl.validate_store(obj.store())
+    with _progress(not getattr(obj, "quiet", False) and sys.stderr.isatty()) as progress:
+        report = (shacl.validate_file(file, progress) if file is not None
+                  else shacl.validate_store(obj.store(), progress))
     click.echo("\n".join(report.lines(limit)))
     if not report.conforms:
         sys.exit(1)

@@ -65,6 +65,8 @@ def diff_cmd(obj: Any, old: Path, new: Path | None, threshold: float, fmt: str) 
         groups = report.groups()
         click.echo(f"{len(report.added)} added, {len(report.removed)} removed, "
                    f"{len(report.changed)} changed facts ({old} → {new_name})")
+        if not report.has_changes:
+            click.echo("No changes.")
         for name, rows in groups.items():
             click.echo(render(rows, "table", title=name), nl=False)
     sys.exit(3 if report.has_changes else 0)

@@ -49,11 +49,24 @@ def fetch(obj: Any, names: tuple[str, ...], base_url: str | None, edition: int |
 @click.command()
 @click.argument("name")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--scope", default=None,
+              help="which rows a loader keeps, for loaders that filter (ev-investments: battery|all; "
+                   "fineprint: critical|all)")
 @click.pass_obj
-def load(obj: Any, name: str, files: tuple[Path, ...]) -> None:
+def load(obj: Any, name: str, files: tuple[Path, ...], scope: str | None) -> None:
     """Parse files in a known public format and load them (validated, atomic)."""
+    import inspect
     loader = api.loader_registry().get(name)
-    located = ((rec, name, i) for i, rec in enumerate(loader.parse(list(files)), start=1))
+    kwargs: dict[str, Any] = {}
+    if scope is not None:
+        if "scope" not in inspect.signature(loader.parse).parameters:
+            raise UsageError(f"the {name} loader takes no --scope")
+        choices = getattr(loader, "SCOPES", ())
+        if choices and scope not in choices:
+            raise UsageError(f"--scope for {name} is one of {', '.join(choices)}, not {scope!r}")
+        kwargs["scope"] = scope
+    located = ((rec, name, i) for i, rec in
+               enumerate(loader.parse(list(files), **kwargs), start=1))
     report = api.load_located(obj.store(), located)
     rows = [{"type": k, "records": v} for k, v in sorted(report.by_type.items())]
     caption = (f"{report.nodes:,} nodes, {report.relationships:,} relationships "

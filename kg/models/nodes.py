@@ -6,7 +6,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import ISO3, ISODate, NonEmpty, Record, Year, check_iso3
+from .base import ISO3, ISODate, NonEmpty, Record, Stage, Year, check_iso3
 from .ids import ID_PATTERN
 
 MATERIAL_KINDS = ("element", "element-group", "compound", "mineral", "alloy", "intermediate",
@@ -16,6 +16,8 @@ CRITICAL_LISTS = ("US-2018", "US-2022", "US-2025", "EU-2020", "EU-2023", "EU-202
 """EU-2023-strategic: the 17 strategic raw materials of the CRMA (Regulation (EU) 2024/1252, Annex I),
 a subset of its 34 critical raw materials (Annex II, EU-2023)."""
 WIKIDATA = r"^Q[0-9]+$"
+IRA_TIMELINES = ("pre-IRA", "post-IRA")
+"""Announced before or after the US Inflation Reduction Act (signed 16 August 2022)."""
 
 
 class Node(Record):
@@ -134,6 +136,23 @@ class Facility(Node):
     longitude: float | None = Field(default=None, ge=-180, le=180)
     status: str | None = None
     wikidata: str | None = Field(default=None, pattern=WIKIDATA)
+    locality: str | None = None          # city or town
+    region: str | None = None            # state, province or region
+    activities: tuple[str, ...] = ()     # what the source says the plant does (cells, recycling ...)
+    stages: tuple[Stage, ...] = ()       # the supply stages of those activities
+    ira_timeline: tuple[str, ...] = ()   # announced before and/or after the US Inflation Reduction Act
+    investment_usd: float | None = Field(default=None, ge=0)   # announced investment, current USD
+    jobs: int | None = Field(default=None, ge=0)               # announced jobs
+    production_start: Year | None = None
+
+    @field_validator("ira_timeline")
+    @classmethod
+    def _timeline(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            if item not in IRA_TIMELINES:
+                raise ValueError(f"unknown ira_timeline {item!r}; expected one of "
+                                 f"{', '.join(IRA_TIMELINES)}")
+        return value
 
 
 class Agreement(Node):

@@ -26,7 +26,7 @@ def record_types() -> dict[str, type[Record]]:
 
 
 def kind_of(annotation: Any) -> str:
-    """'list', 'int', 'float', 'bool' or 'str' for a field annotation."""
+    """'list', 'int', 'float', 'bool' or 'str' (a list's items: `item_kind`)."""
     origin = typing.get_origin(annotation)
     if origin is tuple or origin is list:
         return "list"
@@ -41,6 +41,7 @@ def kind_of(annotation: Any) -> str:
     return "str"
 
 
+@functools.lru_cache(maxsize=4096)
 def _annotation(cls: type[Record], name: str) -> Any:
     fields = cls.model_fields
     finfo = fields.get(name) or next((f for f in fields.values() if f.alias == name), None)

@@ -13,26 +13,24 @@ What is written (ontology/README.md has the full model):
   `cp:from`, `cp:to`, its qualifiers (year, stage, quantity, unit, share, ...) and
   `prov:wasDerivedFrom` its Sources. Quantitative relationships are `cp:Observation`s.
 
-Rows come from `store.iter_nodes()` / `store.iter_relationships()` (either store) and are turned
-into pyoxigraph terms one at a time, so Turtle, N-Triples and N-Quads stream in constant memory.
-Turtle this way is 15-22x faster than rdflib end to end (`benchmarks/rdf_export.md`). TriG is grouped by
-named graph in memory (as N-Triples bytes) before it is written; JSON-LD is written compact, object
-by object, with the context of `ontology/context.jsonld` inline.
+Rows come from `store.iter_nodes()` / `store.iter_relationships()` (either store) and are written
+as text, row by row: for each syntax every property has a precompiled writer (its predicate as
+text, a function from value to object text), so a row costs a few string joins and no per-term
+objects (`kg.rdf.terms` does the escaping). Turtle, N-Triples and N-Quads stream in constant
+memory; TriG is grouped by named graph in memory before it is written; JSON-LD is written compact,
+object by object, with the context of `ontology/context.jsonld` inline. Speed against pyoxigraph is
+in `benchmarks/RESULTS.md`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import math
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, BinaryIO, NamedTuple, cast
-
-import pyoxigraph as ox
+from typing import Any, BinaryIO, NamedTuple
 
 from ..errors import DataError, UsageError
 from ..models import RELATIONSHIP_TYPES
@@ -41,8 +39,6 @@ from ..vocab import (
     CLASSES,
     CP,
     CP_NS,
-    DATA_NS,
-    ID_PREFIXES,
     LITERAL_KINDS,
     PROPERTIES,
     RDF_FIRST,
@@ -52,17 +48,18 @@ from ..vocab import (
     RELATIONS,
     SKOS_IN_SCHEME,
     STATEMENT_CLASSES,
-    STATEMENT_NS,
     UNITS,
+    WD_NS,
+    XSD_NS,
     Prop,
-    country_iri,
     decimal_lexical,
-    hs_iri,
     jsonld_context,
     node_iri,
     statement_iri,
-    wikidata_iri,
 )
+from .terms import compact, iri_ok, quoted, turtle_iri
+
+__all__ = ["FORMATS", "ExportReport", "compact", "export_rdf", "export_rows"]
 
 FORMATS: dict[str, str] = {
     "turtle": ".ttl",
@@ -73,37 +70,7 @@ FORMATS: dict[str, str] = {
 }
 """Export format -> file suffix."""
 
-_OX_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "nq": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-}
-
 XSD_STRING = LITERAL_KINDS["string"]
-
-
-class Iri(str):
-    """An IRI value (as opposed to a plain string literal)."""
-
-    __slots__ = ()
-
-
-class Lit(NamedTuple):
-    lexical: str
-    datatype: str
-
-
-Term = Iri | Lit | list[Any]  # a list is an ordered rdf:List of Iri/Lit
-
-
-class Resource(NamedTuple):
-    """One subject and what is said about it, before it is written in some syntax."""
-
-    subject: str                             # IRI
-    types: tuple[str, ...]                   # class IRIs
-    values: list[tuple[str, Term]]           # (predicate IRI, value)
-    graphs: tuple[str, ...]                  # the source ids it is derived from (named graphs)
 
 
 @dataclass
@@ -119,312 +86,431 @@ class ExportReport:
         return self.statements / self.seconds if self.seconds else 0.0
 
 
-# -- rows -> resources ------------------------------------------------------------------------
+class _Bad(ValueError):
+    """A value that cannot be written; turned into a DataError naming the row and field."""
 
-def _literal(prop: Prop, value: Any, where: str) -> Lit:
-    kind = prop.kind
+
+# -- syntaxes: how one term is written --------------------------------------------------------
+
+class Syntax(NamedTuple):
+    iri: Callable[[str], Any]                  # an IRI -> its text (or JSON value)
+    literal: Callable[[str, str], Any]         # (lexical form, literal kind) -> its text
+    predicate: Callable[[Prop], Any]           # a property -> its predicate text (or JSON key)
+
+
+def _nt_iri(iri: str) -> str:
+    return f"<{iri}>"
+
+
+def _nt_literal(lexical: str, kind: str) -> str:
     if kind == "string":
-        return Lit(value if isinstance(value, str) else str(value), XSD_STRING)
+        return quoted(lexical)
+    return f"{quoted(lexical)}^^<{LITERAL_KINDS[kind]}>"
+
+
+def _ttl_literal(lexical: str, kind: str) -> str:
+    if kind == "string":
+        return quoted(lexical)
+    if kind in ("integer", "decimal", "boolean"):
+        return lexical                 # Turtle's INTEGER / DECIMAL / BOOLEAN: the same lexical form
+    return f"{quoted(lexical)}^^xsd:{LITERAL_KINDS[kind][len(XSD_NS):]}"
+
+
+NT = Syntax(_nt_iri, _nt_literal, lambda p: f"<{p.iri}>")
+TURTLE = Syntax(turtle_iri, _ttl_literal, lambda p: turtle_iri(p.iri))
+JSONLD = Syntax(compact, lambda lexical, kind: lexical, lambda p: p.term)
+
+
+# -- values -> lexical forms and IRIs --------------------------------------------------------
+
+def _lexical(kind: str, value: Any) -> str:
+    if kind == "string":
+        return value if isinstance(value, str) else str(value)
     if kind in ("integer", "year"):
         if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-            raise DataError(f"{value!r} is not an integer", file=where, field=prop.name)
-        return Lit(str(int(value)), LITERAL_KINDS[kind])
+            raise _Bad(f"{value!r} is not an integer")
+        return str(int(value))
     if kind == "decimal":
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise DataError(f"{value!r} is not a finite number", file=where, field=prop.name)
-        return Lit(decimal_lexical(value), LITERAL_KINDS[kind])
+            raise _Bad(f"{value!r} is not a finite number")
+        return decimal_lexical(value)
     if kind == "boolean":
         if not isinstance(value, bool):
-            raise DataError(f"{value!r} is not a boolean", file=where, field=prop.name)
-        return Lit("true" if value else "false", LITERAL_KINDS[kind])
-    return Lit(str(value), LITERAL_KINDS[kind])        # date, anyURI: ISO strings as stored
+            raise _Bad(f"{value!r} is not a boolean")
+        return "true" if value else "false"
+    return str(value)                  # date, anyURI: ISO strings as stored
 
 
-def _reference(prop: Prop, value: Any, where: str) -> Iri:
+def _reference(kind: str, value: Any) -> str:
     try:
-        if prop.kind == "node":
-            return Iri(node_iri(value))
-        if prop.kind == "hs":
-            return Iri(hs_iri(value))
-        if prop.kind == "country":
-            return Iri(country_iri(value))
-        if prop.kind == "wikidata":
-            return Iri(wikidata_iri(value))
-        if prop.kind == "unit":
-            return Iri(UNITS[value])
+        if kind == "node":
+            return node_iri(value)
+        if kind == "hs":
+            return node_iri(f"hs:{value}")
+        if kind == "country":
+            return node_iri(f"country:{value}")
+        if kind == "unit":
+            return UNITS[value]
+        if kind == "wikidata" and isinstance(value, str):
+            iri = WD_NS + value
+            if iri_ok(iri):
+                return iri
     except (KeyError, ValueError, TypeError):
         pass
-    raise DataError(f"{value!r} cannot be written as a {prop.kind} IRI", file=where, field=prop.name)
+    raise _Bad(f"{value!r} cannot be written as a {kind} IRI")
 
 
-def _terms(prop: Prop, value: Any, where: str) -> Iterator[Term]:
-    one = _literal if prop.is_literal else _reference
-    if prop.many == "one":
-        yield one(prop, value, where)
-        return
-    if not isinstance(value, list | tuple):
-        raise DataError(f"{value!r} is not a list", file=where, field=prop.name)
-    if not value:
-        return                       # empty lists and sets are the models' default: say nothing
-    if prop.many == "set":
-        for item in value:
-            yield one(prop, item, where)
-    else:
-        yield [one(prop, item, where) for item in value]
+def _term_writer(prop: Prop, syntax: Syntax) -> Callable[[Any], Any]:
+    kind = prop.kind
+    if prop.is_literal:
+        lit = syntax.literal
+        if kind == "string":           # most values: no checks, no dispatch
+            return lambda value: lit(value if isinstance(value, str) else str(value), "string")
+        return lambda value: lit(_lexical(kind, value), kind)
+    iri = syntax.iri
+    cache: dict[Any, Any] = {}     # references repeat (sources, units, endpoints): text once
+
+    def reference(value: Any) -> Any:
+        try:
+            return cache[value]
+        except KeyError:
+            pass
+        except TypeError:          # unhashable: refused below with the usual message
+            return iri(_reference(kind, value))
+        if len(cache) > 100_000:
+            cache.clear()
+        text = cache[value] = iri(_reference(kind, value))
+        return text
+    return reference
 
 
-def _values(row: dict[str, Any], skip: tuple[str, ...], where: str) -> list[tuple[str, Term]]:
-    values: list[tuple[str, Term]] = []
-    for key, value in row.items():
-        if key in skip or value is None:
-            continue
-        prop = PROPERTIES.get(key)
-        if prop is None:
-            raise DataError(f"property {key!r} has no IRI in kg.vocab (add it to the ontology)",
-                            file=where, field=key)
-        if value == "" and not prop.is_literal:
-            continue                 # an unset reference (SUPPLIES.item_id defaults to "")
-        for term in _terms(prop, value, where):
-            values.append((prop.iri, term))
-    return values
+class _Compiled(NamedTuple):
+    predicate: Any
+    term: Callable[[Any], Any]
+    many: str
+    is_literal: bool
+    iri: str
 
 
-_HS_SCHEME = Iri(str(CP.HarmonizedSystem))
+def _compile(syntax: Syntax) -> dict[str, _Compiled]:
+    return {name: _Compiled(syntax.predicate(prop), _term_writer(prop, syntax), prop.many,
+                            prop.is_literal, prop.iri)
+            for name, prop in PROPERTIES.items()}
 
 
-def node_resource(row: dict[str, Any]) -> Resource:
-    label, nid = row.get("type"), row.get("id")
-    if label not in CLASSES or not isinstance(nid, str):
-        raise DataError(f"not a node of a known label: type={label!r}, id={nid!r}")
-    where = f"{label} {nid}"
-    skip: tuple[str, ...] = ("type",)
-    sources = tuple(row.get("source_ids") or ())
-    if label == "Source":
-        # A Source is its own provenance: the self-citation is implied, not written.
-        row = {**row, "source_ids": [s for s in sources if s != nid]}
-        sources = (nid, *[s for s in sources if s != nid])
-    values = _values(row, skip, where)
-    if label == "HSCode":
-        values.append((SKOS_IN_SCHEME, _HS_SCHEME))
-    return Resource(node_iri(nid), (CLASSES[label],), values, sources or (nid,))
+# -- rows -> descriptions --------------------------------------------------------------------
+
+class Description(NamedTuple):
+    """One subject and what is said about it, as text (or JSON values) of one syntax."""
+
+    subject: Any
+    type: Any                                 # the class, or None for the direct edges of a node
+    pairs: list[tuple[Any, Any]]              # (predicate, object), a set's objects consecutive
+    cells: list[tuple[Any, Any, Any]]         # rdf:List cells (blank node, rdf:first|rest, object)
+    graphs: tuple[str, ...]                   # the source ids it is derived from (named graphs)
+
+    @property
+    def size(self) -> int:
+        return (self.type is not None) + len(self.pairs) + len(self.cells)
 
 
-def relationship_resources(row: dict[str, Any]) -> tuple[Resource, tuple[str, str, str]]:
-    """The statement node of one relationship, and its direct edge (subject, predicate, object)."""
-    rel_type, from_id, to_id = row.get("type"), row.get("from"), row.get("to")
-    if rel_type not in RELATIONSHIP_TYPES or not isinstance(from_id, str) or not isinstance(to_id, str):
-        raise DataError(f"not a relationship of a known type: type={rel_type!r}, "
-                        f"from={from_id!r}, to={to_id!r}")
-    where = f"{rel_type} {from_id} -> {to_id}"
-    keys = tuple(row.get(k) for k in RELATIONSHIP_TYPES[rel_type].KEYS)
-    subject = statement_iri(rel_type, from_id, to_id, keys)
-    values = _values(row, ("type",), where)
-    resource = Resource(subject, (STATEMENT_CLASSES[rel_type],), values,
-                        tuple(row.get("source_ids") or ()))
-    return resource, (node_iri(from_id), RELATIONS[rel_type], node_iri(to_id))
+class _Describer:
+    """Rows -> `Description`s in one syntax (N-Triples, Turtle or JSON-LD values)."""
+
+    def __init__(self, syntax: Syntax) -> None:
+        self.syntax = syntax
+        self.props = _compile(syntax)
+        iri = syntax.iri
+        self.classes = {label: iri(cls) for label, cls in CLASSES.items()}
+        self.statement_classes = {t: iri(cls) for t, cls in STATEMENT_CLASSES.items()}
+        self.relations = {t: iri(rel) for t, rel in RELATIONS.items()}
+        self.in_scheme = (iri(SKOS_IN_SCHEME) if syntax is not JSONLD else "inScheme",
+                          iri(str(CP.HarmonizedSystem)))
+        self.list_first = iri(RDF_FIRST) if syntax is not JSONLD else None
+        self.list_rest = iri(RDF_REST) if syntax is not JSONLD else None
+        self.list_nil = iri(RDF_NIL) if syntax is not JSONLD else None
+
+    def values(self, row: dict[str, Any], subject_iri: str, where: Callable[[], str]
+               ) -> tuple[list[tuple[Any, Any]], list[tuple[Any, Any, Any]]]:
+        pairs: list[tuple[Any, Any]] = []
+        cells: list[tuple[Any, Any, Any]] = []
+        append = pairs.append
+        props = self.props
+        key = ""
+        try:
+            for key, value in row.items():
+                if value is None or key == "type":
+                    continue
+                c = props.get(key)
+                if c is None:
+                    raise DataError(f"property {key!r} has no IRI in kg.vocab (add it to the ontology)",
+                                    file=where(), field=key)
+                predicate, term, many, is_literal, _ = c
+                if many == "one":
+                    if value == "" and not is_literal:
+                        continue           # an unset reference (SUPPLIES.item_id defaults to "")
+                    append((predicate, term(value)))
+                    continue
+                if not isinstance(value, list | tuple):
+                    raise _Bad(f"{value!r} is not a list")
+                if not value:
+                    continue               # empty lists and sets are the models' default: say nothing
+                if many == "set":
+                    for item in value:
+                        append((predicate, term(item)))
+                else:
+                    append((predicate, self._list(c, value, subject_iri, cells)))
+        except _Bad as exc:
+            raise DataError(str(exc), file=where(), field=key) from None
+        return pairs, cells
+
+    def _list(self, c: _Compiled, items: list[Any] | tuple[Any, ...], subject_iri: str,
+              cells: list[tuple[Any, Any, Any]]) -> Any:
+        terms = [c.term(item) for item in items]
+        if self.list_first is None:
+            return terms                   # JSON-LD: the context declares the term a @list
+        # labels derived from the subject and predicate: the same graph exports the same bytes
+        stem = hashlib.sha1(f"{subject_iri} {c.iri}".encode()).hexdigest()[:16]
+        labels = [f"_:l{stem}n{i}" for i in range(len(terms))]
+        for i, term in enumerate(terms):
+            cells.append((labels[i], self.list_first, term))
+            cells.append((labels[i], self.list_rest, labels[i + 1] if i + 1 < len(labels)
+                          else self.list_nil))
+        return labels[0]
+
+    def node(self, row: dict[str, Any]) -> Description:
+        label, nid = row.get("type"), row.get("id")
+        if label not in CLASSES or not isinstance(nid, str):
+            raise DataError(f"not a node of a known label: type={label!r}, id={nid!r}")
+        sources = tuple(row.get("source_ids") or ())
+        if label == "Source":
+            # A Source is its own provenance: the self-citation is implied, not written.
+            row = {**row, "source_ids": [s for s in sources if s != nid]}
+            sources = (nid, *[s for s in sources if s != nid])
+        subject_iri = node_iri(nid)
+        pairs, cells = self.values(row, subject_iri, lambda: f"{label} {nid}")
+        if label == "HSCode":
+            pairs.append(self.in_scheme)
+        return Description(self.syntax.iri(subject_iri), self.classes[label], pairs, cells,
+                           sources or (nid,))
+
+    def relationship(self, row: dict[str, Any]) -> tuple[Description, Any, Any]:
+        """The statement node of one relationship, and its direct edge (predicate, object)."""
+        rel_type, from_id, to_id = row.get("type"), row.get("from"), row.get("to")
+        if rel_type not in RELATIONSHIP_TYPES or not isinstance(from_id, str) or not isinstance(to_id, str):
+            raise DataError(f"not a relationship of a known type: type={rel_type!r}, "
+                            f"from={from_id!r}, to={to_id!r}")
+        keys = tuple(row.get(k) for k in RELATIONSHIP_TYPES[rel_type].KEYS)
+        subject_iri = statement_iri(rel_type, from_id, to_id, keys)
+        pairs, cells = self.values(row, subject_iri, lambda: f"{rel_type} {from_id} -> {to_id}")
+        iri = self.syntax.iri
+        statement = Description(iri(subject_iri), self.statement_classes[rel_type], pairs, cells,
+                                tuple(row.get("source_ids") or ()))
+        return statement, self.relations[rel_type], iri(node_iri(to_id))
 
 
-def iter_resources(nodes: Iterable[dict[str, Any]], relationships: Iterable[dict[str, Any]],
-                   report: ExportReport | None = None) -> Iterator[Resource]:
+def describe(nodes: Iterable[dict[str, Any]], relationships: Iterable[dict[str, Any]],
+             syntax: Syntax, report: ExportReport | None = None) -> Iterator[Description]:
     """Every node, then every relationship as a statement followed by its direct edge(s).
 
     Direct edges are buffered per source node (stores return a node's relationships together) so
     that one `cp:produces` edge stands for all years and stages of the same pair."""
     report = report or ExportReport("")
+    d = _Describer(syntax)
     for row in nodes:
         report.nodes += 1
-        yield node_resource(row)
-    current: str | None = None
-    edges: dict[tuple[str, str], list[str]] = {}
+        yield d.node(row)
+    current: Any = None
+    edges: dict[tuple[Any, Any], list[str]] = {}
 
-    def flush() -> Iterator[Resource]:
+    def flush() -> Iterator[Description]:
         for (pred, obj), graphs in edges.items():
-            yield Resource(current or "", (), [(pred, Iri(obj))], tuple(dict.fromkeys(graphs)))
+            yield Description(current, None, [(pred, obj)], [], tuple(dict.fromkeys(graphs)))
         edges.clear()
 
     for row in relationships:
         report.relationships += 1
-        statement, (subj, pred, obj) = relationship_resources(row)
+        statement, pred, obj = d.relationship(row)
         yield statement
-        if subj != current:
+        subject = syntax.iri(node_iri(row["from"]))
+        if subject != current:
             yield from flush()
-            current = subj
+            current = subject
         edges.setdefault((pred, obj), []).extend(statement.graphs)
     yield from flush()
 
 
-# -- resources -> pyoxigraph ------------------------------------------------------------------
+# -- descriptions -> text --------------------------------------------------------------------
 
-@lru_cache(maxsize=200_000)
-def _nn(iri: str) -> ox.NamedNode:
-    return ox.NamedNode(iri)
+_RDF_TYPE_NT = f"<{RDF_TYPE}>"
 
 
-_RDF_TYPE, _RDF_FIRST, _RDF_REST, _RDF_NIL = (_nn(RDF_TYPE), _nn(RDF_FIRST), _nn(RDF_REST),
-                                              _nn(RDF_NIL))
+def nt_lines(desc: Description, tail: str = " .\n") -> str:
+    """N-Triples (or, with a ` <graph> .\\n` tail, N-Quads) lines of one description."""
+    s = desc.subject + " "
+    out = [f"{s}{_RDF_TYPE_NT} {desc.type}{tail}"] if desc.type is not None else []
+    out.extend(f"{s}{p} {o}{tail}" for p, o in desc.pairs)
+    out.extend(f"{b} {p} {o}{tail}" for b, p, o in desc.cells)
+    return "".join(out)
 
 
-def _ox(term: Iri | Lit) -> ox.NamedNode | ox.Literal:
-    if isinstance(term, Iri):
-        return _nn(term)
-    if term.datatype == XSD_STRING:
-        return ox.Literal(term.lexical)
-    return ox.Literal(term.lexical, datatype=_nn(term.datatype))
-
-
-Triple = tuple[Any, Any, Any]
-
-
-def resource_triples(res: Resource) -> Iterator[Triple]:
-    subject = _nn(res.subject)
-    for cls in res.types:
-        yield subject, _RDF_TYPE, _nn(cls)
-    cells: list[Triple] = []
-    for pred, term in res.values:
-        if isinstance(term, list):
-            if not term:
-                yield subject, _nn(pred), _RDF_NIL
-                continue
-            # labels derived from the subject and predicate: the same graph exports the same bytes
-            stem = hashlib.sha1(f"{res.subject} {pred}".encode()).hexdigest()[:16]
-            nodes = [ox.BlankNode(f"l{stem}n{i}") for i in range(len(term))]
-            for i, item in enumerate(term):
-                cells.append((nodes[i], _RDF_FIRST, _ox(item)))
-                cells.append((nodes[i], _RDF_REST, nodes[i + 1] if i + 1 < len(nodes) else _RDF_NIL))
-            yield subject, _nn(pred), nodes[0]
+def turtle_block(desc: Description) -> str:
+    """One Turtle block: `subject a Class ;\\n\\tpred obj , obj ;\\n\\t... .`, then list cells."""
+    parts: list[str] = []
+    if desc.type is not None:
+        parts.append(f"a {desc.type}")
+    last = None
+    for p, o in desc.pairs:
+        if p == last:
+            parts[-1] += f" , {o}"
         else:
-            yield subject, _nn(pred), _ox(term)
-    # list cells after the subject's own triples keep the Turtle grouped by subject
-    yield from cells
+            parts.append(f"{p} {o}")
+            last = p
+    text = f"{desc.subject} " + " ;\n\t".join(parts) + " .\n"
+    cells = desc.cells
+    for i in range(0, len(cells), 2):
+        (b, first, item), (_, rest, nxt) = cells[i], cells[i + 1]
+        text += f"{b} {first} {item} ;\n\t{rest} {nxt} .\n"
+    return text
 
 
-def iter_triples(resources: Iterable[Resource]) -> Iterator[ox.Triple]:
-    for res in resources:
-        for s, p, o in resource_triples(res):
-            yield ox.Triple(s, p, o)
+def _prefix_lines() -> str:
+    return "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in ALL_PREFIXES.items())
 
 
-def iter_quads(resources: Iterable[Resource]) -> Iterator[ox.Quad]:
-    """Each resource's triples in the named graph of each of its Sources."""
-    for res in resources:
-        triples = list(resource_triples(res))
-        graphs: list[ox.NamedNode | ox.DefaultGraph] = [_nn(node_iri(g)) for g in res.graphs] or [ox.DefaultGraph()]
-        for graph in graphs:
-            for s, p, o in triples:
-                yield ox.Quad(s, p, o, graph)
+class _Out:
+    """Text written in chunks of UTF-8; a lone surrogate (not Unicode) is a DataError."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.parts: list[str] = []
+        self.size = 0
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += 1
+        if self.size >= 2000:
+            self.flush()
+
+    def flush(self) -> None:
+        text = "".join(self.parts)
+        self.parts, self.size = [], 0
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            context = text[max(0, exc.start - 60):exc.start].rsplit("\n", 1)[-1]
+            raise DataError(f"a string is not valid Unicode (a lone surrogate) after {context!r}"
+                            ) from None
+        self.out.write(data)
 
 
-# -- JSON-LD ----------------------------------------------------------------------------------
-
-_TERM_BY_PREDICATE: dict[str, str] = {
-    **{p.iri: p.term for p in PROPERTIES.values()},
-    **{iri: iri[len(CP_NS):] for iri in RELATIONS.values()},
-    SKOS_IN_SCHEME: "inScheme",
-}
-_TYPE_TERM: dict[str, str] = {**{v: k for k, v in CLASSES.items()},
-                              **{iri: iri[len(CP_NS):] for iri in STATEMENT_CLASSES.values()}}
-_DATA_PREFIX = {f"{DATA_NS}{kind}/": kind for kind in ID_PREFIXES} | {STATEMENT_NS: "stmt"}
+def _write_nt(descs: Iterable[Description], out: _Out, report: ExportReport) -> None:
+    for d in descs:
+        report.statements += d.size
+        out.write(nt_lines(d))
 
 
-def compact(iri: str) -> str:
-    """An IRI as a CURIE with the export's prefixes (JSON-LD and messages)."""
-    if iri.startswith(DATA_NS):
-        slash = iri.find("/", len(DATA_NS))
-        kind = _DATA_PREFIX.get(iri[:slash + 1]) if slash > 0 else None
-        if kind is not None:
-            return f"{kind}:{iri[slash + 1:]}"
-    for prefix, ns in ALL_PREFIXES.items():
-        if iri.startswith(ns) and prefix not in _DATA_PREFIX.values():
-            return f"{prefix}:{iri[len(ns):]}"
-    return iri
+def _write_nq(descs: Iterable[Description], out: _Out, report: ExportReport) -> None:
+    for d in descs:
+        tails = [f" <{node_iri(g)}> .\n" for g in d.graphs] or [" .\n"]
+        for tail in tails:
+            report.statements += d.size
+            out.write(nt_lines(d, tail))
 
 
-def _json_value(term: Term) -> Any:
-    if isinstance(term, Iri):
-        return compact(term)
-    if isinstance(term, Lit):
-        return term.lexical          # the context gives the datatype of every term
-    return [_json_value(t) for t in term]
+def _write_turtle(descs: Iterable[Description], out: _Out, report: ExportReport) -> None:
+    out.write(_prefix_lines())
+    for d in descs:
+        report.statements += d.size
+        out.write(turtle_block(d))
 
 
-def resource_jsonld(res: Resource) -> dict[str, Any]:
-    obj: dict[str, Any] = {"@id": compact(res.subject)}
-    if res.types:
-        types = [_TYPE_TERM[t] for t in res.types]
-        obj["@type"] = types[0] if len(types) == 1 else types
-    for pred, term in res.values:
-        key = _TERM_BY_PREDICATE[pred]
-        value = _json_value(term)
+def _write_trig(descs: Iterable[Description], out: _Out, report: ExportReport) -> None:
+    """One `graph { ... }` block per Source, sorted by id; held in memory until the end."""
+    blocks: dict[str, list[str]] = {}
+    for d in descs:
+        block = turtle_block(d)
+        for graph in d.graphs or ("",):
+            blocks.setdefault(graph, []).append(block)
+            report.statements += d.size
+    out.write(_prefix_lines())
+    for graph in sorted(blocks):
+        body = blocks.pop(graph)
+        if graph:
+            out.write(f"{turtle_iri(node_iri(graph))} {{\n")
+        for block in body:
+            out.write(block)
+        if graph:
+            out.write("}\n")
+
+
+_TYPE_TERM: dict[str, str] = {**{compact(v): k for k, v in CLASSES.items()},
+                              **{compact(iri): iri[len(CP_NS):] for iri in STATEMENT_CLASSES.values()}}
+_RELATION_TERM: dict[str, str] = {compact(iri): iri[len(CP_NS):] for iri in RELATIONS.values()}
+
+
+def _jsonld_object(d: Description) -> dict[str, Any]:
+    obj: dict[str, Any] = {"@id": d.subject}
+    if d.type is not None:
+        obj["@type"] = _TYPE_TERM[d.type]
+    for key, value in d.pairs:
         prop = PROPERTIES.get(key)
         if prop is not None and prop.many == "set":
             obj.setdefault(key, []).append(value)
-        elif key in obj:
-            obj[key] = [*(obj[key] if isinstance(obj[key], list) else [obj[key]]), value]
         else:
-            obj[key] = value
+            key = _RELATION_TERM.get(key, key)
+            obj[key] = value if key not in obj else [
+                *(obj[key] if isinstance(obj[key], list) else [obj[key]]), value]
     return obj
 
 
-def write_jsonld(resources: Iterable[Resource], out: BinaryIO) -> int:
+def _write_jsonld(descs: Iterable[Description], out: _Out, report: ExportReport) -> None:
     context = json.dumps(jsonld_context()["@context"], ensure_ascii=False, indent=1)
-    out.write(b'{\n"@context": ' + context.encode() + b',\n"@graph": [\n')
-    n = 0
+    out.write('{\n"@context": ' + context + ',\n"@graph": [\n')
     first = True
     pending: dict[str, Any] | None = None      # direct edges of one node, merged into one object
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
 
     def write(obj: dict[str, Any]) -> None:
         nonlocal first
-        out.write((b"" if first else b",\n") + json.dumps(obj, ensure_ascii=False).encode())
+        out.write(("" if first else ",\n") + dumps(obj))
         first = False
 
-    for res in resources:
-        n += len(res.types) + sum(1 + 2 * len(t) if isinstance(t, list) else 1
-                                  for _, t in res.values)
-        obj = resource_jsonld(res)
-        if not res.types and pending is not None and pending["@id"] == obj["@id"]:
-            for key, value in obj.items():
-                if key != "@id":
-                    old = pending.get(key)
-                    pending[key] = value if old is None else [
-                        *(old if isinstance(old, list) else [old]), value]
+    for d in descs:
+        # list items count as the rdf:first/rdf:rest cells they stand for
+        report.statements += (d.type is not None) + sum(
+            1 + 2 * len(o) if isinstance(o, list) else 1 for _, o in d.pairs)
+        if d.type is None:
+            (pred, obj_id), = d.pairs
+            key = _RELATION_TERM[pred]
+            if pending is not None and pending["@id"] == d.subject:
+                old = pending.get(key)
+                pending[key] = obj_id if old is None else [
+                    *(old if isinstance(old, list) else [old]), obj_id]
+                continue
+            if pending is not None:
+                write(pending)
+            pending = {"@id": d.subject, key: obj_id}
             continue
         if pending is not None:
             write(pending)
             pending = None
-        if res.types:
-            write(obj)
-        else:
-            pending = obj
+        write(_jsonld_object(d))
     if pending is not None:
         write(pending)
-    out.write(b"\n]}\n")
-    return n
+    out.write("\n]}\n")
+
+
+_WRITERS: dict[str, tuple[Syntax, Callable[[Iterable[Description], _Out, ExportReport], None]]] = {
+    "nt": (NT, _write_nt),
+    "nq": (NT, _write_nq),
+    "turtle": (TURTLE, _write_turtle),
+    "trig": (TURTLE, _write_trig),
+    "jsonld": (JSONLD, _write_jsonld),
+}
 
 
 # -- entry point ------------------------------------------------------------------------------
-
-def _grouped_by_graph(resources: Iterable[Resource], report: ExportReport) -> Iterator[ox.Quad]:
-    """Quads grouped by named graph, so TriG writes one block per Source. Each graph is held as
-    N-Triples bytes until the end (compact, and lexical forms stay as written: an in-memory
-    pyoxigraph Store would canonicalise `750.0` to `"750"^^xsd:decimal`)."""
-    chunks: dict[str, io.BytesIO] = {}
-    for res in resources:
-        triples = [ox.Triple(s, p, o) for s, p, o in resource_triples(res)]
-        data = cast(bytes, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))  # no output: returns bytes
-        for graph in res.graphs or ("",):
-            chunks.setdefault(graph, io.BytesIO()).write(data)
-            report.statements += len(triples)
-    for graph_id in sorted(chunks):
-        named: ox.NamedNode | ox.DefaultGraph = _nn(node_iri(graph_id)) if graph_id else ox.DefaultGraph()
-        for q in ox.parse(chunks.pop(graph_id).getvalue(), format=ox.RdfFormat.N_TRIPLES):
-            yield ox.Quad(q.subject, q.predicate, q.object, named)
-
-
-def _counted(items: Iterable[Any], report: ExportReport) -> Iterator[Any]:
-    for item in items:
-        report.statements += 1
-        yield item
-
 
 def export_rows(nodes: Iterable[dict[str, Any]], relationships: Iterable[dict[str, Any]],
                 out: BinaryIO, fmt: str = "turtle") -> ExportReport:
@@ -433,18 +519,10 @@ def export_rows(nodes: Iterable[dict[str, Any]], relationships: Iterable[dict[st
         raise UsageError(f"unknown RDF format {fmt!r}; expected one of {', '.join(FORMATS)}")
     report = ExportReport(fmt)
     started = time.perf_counter()
-    resources = iter_resources(nodes, relationships, report)
-    if fmt == "jsonld":
-        report.statements = write_jsonld(resources, out)
-    elif fmt == "trig":
-        ox.serialize(_grouped_by_graph(resources, report), out, _OX_FORMATS[fmt],
-                     prefixes=ALL_PREFIXES)
-    elif fmt == "nq":
-        ox.serialize(_counted(iter_quads(resources), report), out, _OX_FORMATS[fmt])
-    else:
-        prefixes = ALL_PREFIXES if fmt == "turtle" else None
-        ox.serialize(_counted(iter_triples(resources), report), out, _OX_FORMATS[fmt],
-                     prefixes=prefixes)
+    syntax, writer = _WRITERS[fmt]
+    text = _Out(out)
+    writer(describe(nodes, relationships, syntax, report), text, report)
+    text.flush()
     report.seconds = time.perf_counter() - started
     return report
 

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from ..models import NODE_TYPES, RELATIONSHIP_TYPES
-from ..queries import StoredQuery, list_queries
+from ..queries import StoredQuery, list_queries, param_lines
+from ..query_params import TODAY, TODAY_IN_BROWSER
 
 STYLE_FILE = "chokepoint.grass"
 GUIDE_FILE = "chokepoint-guide.html"
@@ -96,38 +97,6 @@ def grass() -> str:
 
 
 # ------------------------------------------------------------------------------ favourites
-
-def cypher_literal(value: Any) -> str:
-    """A Python value as a Cypher literal (for `:param x => literal`)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        text = repr(value)
-        return text if any(c in text for c in ".eEn") else text + ".0"
-    if isinstance(value, str):
-        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(cypher_literal(v) for v in value) + "]"
-    raise TypeError(f"no Cypher literal for {value!r}")
-
-
-def param_lines(query: StoredQuery, overrides: dict[str, Any] | None = None) -> list[str]:
-    """`:param name => value;` for every declared parameter: its default, or the override."""
-    overrides = overrides or {}
-    unknown = sorted(set(overrides) - set(query.params))
-    if unknown:
-        raise ValueError(f"query {query.name!r} has no parameter {', '.join(unknown)}")
-    lines = []
-    for name, param in query.params.items():
-        value = overrides.get(name, param.default)
-        note = "  // required: set a value" if param.required and name not in overrides else ""
-        lines.append(f":param {name} => {cypher_literal(value)};{note}")
-    return lines
-
 
 def favorite(query: StoredQuery) -> str:
     """One favourite: a title line (the Browser's display name), the defaults, the query."""
@@ -366,6 +335,8 @@ def param_value(text: str) -> Any:
     """Parse the right-hand side of a generated `:param` line back to a Python value (the
     literals `cypher_literal` writes: null, booleans, numbers, quoted strings, lists)."""
     text = text.strip()
+    if text == TODAY_IN_BROWSER:
+        return TODAY
     if text.startswith("'") and text.endswith("'"):
         return text[1:-1].replace("\\'", "'").replace("\\\\", "\\")
     if text.startswith("[") and text.endswith("]"):

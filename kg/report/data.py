@@ -179,7 +179,10 @@ def _finding_text(f: dict[str, Any]) -> str:
     who = f["supplier"]
     if f["rule"] == "sole-domestic-producer":
         return f"{f['stage']}: sole domestic producer {who}"
-    return f"{f['stage']}: {who} {pct(f['share'], 1)} ({f['year']})"
+    if f["rule"] == "sole-supplier":
+        return f"sole supplier {who} of {f.get('customer') or 'a customer'}"
+    group = f" — figure of its group, {f['group']}" if f.get("basis") == "group" else ""
+    return f"{f['stage']}: {who} {pct(f['share'], 1)} ({f['year']}){group}"
 
 
 def _badge(findings: list[dict[str, Any]]) -> str:
@@ -188,7 +191,7 @@ def _badge(findings: list[dict[str, Any]]) -> str:
     if ranked:
         f = ranked[0]
         who = _iso(f.get("supplier_id")) or "1 site"
-        return f"{who} {pct(f['share'])}"
+        return f"{who} {pct(f['share'])}" + ("*" if f.get("basis") == "group" else "")
     return "sole site"
 
 
@@ -238,15 +241,17 @@ def spof_section(store: GraphStore, spof: list[dict[str, Any]],
             elif fs:
                 nodes[nid] = svg.TreeNode(nid, name, fill="#fdecea", stroke=CHINA,
                                           badge=_badge(fs),
-                                          title=name + " — " + "; ".join(map(_finding_text, fs)))
+                                          title=name + " — " + "; ".join(map(_finding_text, fs)),
+                                          dashed=all(f.get("basis") == "group" for f in fs))
             else:
                 nodes[nid] = svg.TreeNode(nid, name)
         charts.append(svg.tree_chart([pid], children, nodes, chart=f"bom-{pid.split(':', 1)[1]}",
                                      title=f"Bill of materials of {names[pid]}, chokepoints marked"))
         captions.append(f"{names[pid]}: {len(findings)} of its inputs have a single point of "
                         f"failure (red; badge = dominant country and its share of world output at "
-                        f"the most concentrated stage). ↑ marks an item whose inputs are drawn "
-                        f"above.")
+                        f"the most concentrated stage; * and a dashed border: the element has no "
+                        f"figure of its own, so the share is that of its group, e.g. the magnet "
+                        f"rare earths). ↑ marks an item whose inputs are drawn above.")
     # The finding: how many products are exposed, through which inputs.
     by_input: dict[str, set[str]] = defaultdict(set)
     for r in spof:
@@ -258,10 +263,13 @@ def spof_section(store: GraphStore, spof: list[dict[str, Any]],
             f"The inputs behind the most products: "
             + ", ".join(f"{i} ({len(by_input[i])} products)" for i in top_inputs) + ".")
     shown = [r for r in spof if r["product_id"] in products]
-    table = Table(["product", "input", "stage", "supplier", "share", "rule", "year", "path"],
-                  [[r["product"], r["input"], r["stage"], r["supplier"], pct(r.get("share"), 1),
-                    r["rule"], str(r.get("year") or ""), " → ".join(r.get("path") or [])]
-                   for r in shown], numeric={4, 6})
+    table = Table(["product", "input", "stage", "supplier", "share", "rule", "basis", "year",
+                   "path"],
+                  [[r["product"], r["input"], r["stage"] or "", r["supplier"],
+                    pct(r.get("share"), 1), r["rule"],
+                    f"group: {r['group']}" if r.get("basis") == "group" else (r.get("basis") or ""),
+                    str(r.get("year") or ""), " → ".join(r.get("path") or [])]
+                   for r in shown], numeric={4, 7})
     keys = [{"a": r["supplier_id"], "b": r["input_id"], "stage": r["stage"], "year": r.get("year")}
             for r in shown if r.get("supplier_id")]
     drawn = set()
@@ -387,8 +395,15 @@ def exposure_section(store: GraphStore, importer: str = "USA") -> Section:
 
 # ------------------------------------------------------------- 4. ownership chains abroad
 
+def _owned(r: dict[str, Any]) -> str:
+    low, high = r.get("ownership_low"), r.get("ownership_high")
+    if low is None or high is None or abs(high - low) < 1e-9:
+        return pct(high)
+    return f"{pct(low)}–{pct(high)}"
+
+
 def ownership_section(store: GraphStore) -> Section:
-    _, rows = run_query(store, "chinese-controlled-abroad")
+    _, rows = run_query(store, "chinese-controlled-abroad", {"min_ownership": 0.0})  # any stake
     children: dict[str, list[tuple[str, str]]] = defaultdict(list)
     nodes: dict[str, svg.TreeNode] = {}
     roots: dict[str, int] = {}
@@ -416,7 +431,7 @@ def ownership_section(store: GraphStore) -> Section:
                     for x in rs if x.get("material")]
             nodes[name] = svg.TreeNode(
                 name, name, badge=r.get("country_iso3") or "", badge_color=OTHER,
-                title=(f"{name}, {r['country']}: Chinese ownership {pct(r.get('ownership_share'))}"
+                title=(f"{name}, {r['country']}: Chinese ownership {_owned(r)}"
                        + (f"; produces {', '.join(made)}" if made else "")))
         else:
             nodes[name] = svg.TreeNode(name, name, fill="#f5f7f8", title=name)
@@ -440,7 +455,7 @@ def ownership_section(store: GraphStore) -> Section:
     table = Table(["asset", "country", "material", "stage", "owned", "world share", "attributed",
                    "owner chain"],
                   [[r["entity"], r["country"], r.get("material") or "–", r.get("stage") or "–",
-                    pct(r.get("ownership_share")), pct(r.get("share"), 1),
+                    _owned(r), pct(r.get("share"), 1),
                     pct(r.get("attributed_share"), 2), " → ".join(r.get("owner_chain") or [])]
                    for r in rows], numeric={4, 5, 6})
     entity_ids = list(dict.fromkeys(r["entity_id"] for r in rows if r.get("entity_id")))
@@ -454,9 +469,10 @@ def ownership_section(store: GraphStore) -> Section:
     keys = [{"a": r["entity_id"], "b": r["material_id"], "stage": r["stage"], "year": r["year"]}
             for r in rows if r.get("material_id") and r.get("stage") and r.get("year")]
     ids = _ids(x["ids"] for x in own) + _ids(x["ids"] for x in state) + produces_sources(store, keys)
-    notes = ["Percentages on the links are the share each owner holds in the next (blank: unknown,"
-             " counted as 1). Badge: the asset's country. Only ownership the graph records is seen;"
-             " offtake, operatorship and debt are not."]
+    notes = ["Percentages on the links are the share each owner holds in the next (blank: unknown)."
+             " Where a share is unknown, 'owned' is a range: unknown counted as 0, and as 1 capped"
+             " by the other owners' stated stakes. Badge: the asset's country. Only ownership the"
+             " graph records is seen; offtake, operatorship and debt are not."]
     return Section("ownership", "Ownership chains abroad",
                    "Which assets outside China are owned, through chains of firms, by Chinese "
                    "owners?", lead, [chart], table, "chinese-controlled-abroad",
@@ -509,7 +525,10 @@ def controls_section(store: GraphStore, as_of: _dt.date, importer: str = "USA") 
             stop = s_until or end
             spans.append(svg.Span(s_from, min(stop, end), "suspended",
                                   f"suspended {s_from} – {s_until or 'open'}"))
-            if s_until and s_until < end:
+            if s_until and s_until < end and c.get("status") == "lapsed-unverified":
+                spans.append(svg.Span(s_until, end, "announced",
+                                      f"suspension ended {s_until}: no later source, unverified"))
+            elif s_until and s_until < end:
                 spans.append(svg.Span(s_until, end, "active", f"in force again after {s_until}"))
         else:
             spans.append(svg.Span(eff, end, "active", f"in force from {eff}"))
@@ -523,12 +542,15 @@ def controls_section(store: GraphStore, as_of: _dt.date, importer: str = "USA") 
                          start=start, end=end, today=as_of)
     in_force = [c for c in ordered if c.get("status") == "in-force"]
     suspended = [c for c in ordered if c.get("status") == "suspended"]
+    lapsed = [c for c in ordered if c.get("status") == "lapsed-unverified"]
     items = set().union(*(c["items"] for c in in_force)) if in_force else set()
     prods = set().union(*(c["products"] for c in in_force)) if in_force else set()
     imposers = sorted({c.get("imposed_by") or "?" for c in ordered})
     lead = (f"On {as_of.isoformat()}, {len(in_force)} of the {len(ordered)} export-control measures "
             f"in the graph ({', '.join(imposers)}) are in force"
             + (f" and {len(suspended)} suspended" if suspended else "")
+            + (f"; {len(lapsed)} suspensions have ended with no later source in the graph, so "
+               f"whether those measures apply again is unverified" if lapsed else "")
             + f"; those in force restrict {len(items)} materials and products and reach "
               f"{len(prods)} products downstream.")
     if suspended:
@@ -546,7 +568,10 @@ def controls_section(store: GraphStore, as_of: _dt.date, importer: str = "USA") 
                     + (" …" if len(c["items"]) > 6 else ""),
                     str(len(c["products"]))] for c in ordered], numeric={6})
     notes = ["Status on the report date: in force when effective (else announced) on or before it, "
-             "not suspended and not revoked. Products reached: products whose bill of materials "
+             "not suspended and not revoked; lapsed-unverified when a suspension has ended and no "
+             "source in the graph is newer than its end. A measure on technology (e.g. the 2023 "
+             "catalogue of prohibited technologies) restricts the know-how to make an item, not "
+             "the item, so it reaches no products downstream. Products reached: products whose bill of materials "
              "needs a restricted item (REQUIRES, up to 6 levels)."]
     return Section("export-controls", "Export controls in force over time",
                    "Which export controls bind on the report date, and what do they reach?", lead,

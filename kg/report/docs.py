@@ -188,6 +188,61 @@ def _default(value: Any) -> str:
     return "null" if value is None else json.dumps(value, ensure_ascii=False)
 
 
+SHARED_RULES = """## Rules every query shares
+
+### The latest figure
+
+Every query that reads national production (`concentration`, `single-points-of-failure`,
+`what-if-cutoff`, `diversification`) takes its figures through one rule, written once in
+`queries/fragments/latest-figure.cypher.in`:
+
+1. **A figure is a row with a number.** A country-level `PRODUCES` row with a quantity or a share is
+   a figure; a row with only a qualifier (`W` withheld, `NA`) is not, so a newer `NA` row never
+   hides an older real figure. Per item and stage the latest year with at least one figure is used
+   (or the latest at or before `year`); rows at that year without a number are kept, with share null.
+2. **Capacity never stands in for output.** A row whose `basis` mentions capacity is a capacity
+   figure. The latest *output* year is used; capacity only where the stage has no output figure at
+   all, and then the row says so (`measure` = `capacity`, else `output`).
+3. **Elements inherit their group's figures.** An element without figures of its own at a stage
+   (neodymium, dysprosium) takes, at that stage, the figures of the group it is a member of
+   (`member_of`; where several groups have figures, the smallest one, e.g. the magnet rare earths
+   before all rare earths): `basis` = `group`, `group` names it. Figures of its own (e.g. a cited
+   dysprosium separation share) take precedence, stage by stage: `basis` = `own`.
+4. **Shares never add up past 1.** A share is the quantity over the stated world total, or over the
+   sum of the country figures where that sum exceeds a rounded world total; else the stated share;
+   else the quantity over the sum of the quantities.
+
+*Why a shared fragment rather than a property set at load:* the rule depends on the query's
+`year` parameter (the latest figure at or before a year), which a value computed at load time
+cannot know, and a fragment keeps the write path free of query logic. The fragment is copied
+into each query file between `// BEGIN fragment latest-figure(...)` and `// END fragment
+latest-figure` so every file stays one complete Cypher statement for Neo4j Browser; edit the
+fragment, then run `python -m kg.query_fragments` to rewrite the copies.
+`tests/test_query_latest_figure.py` fails while a copy differs from the fragment, and checks on the
+bundled graph that China's share of each input and stage is the same in every query that shows it.
+(`china-exposure` computes its own world shares today; the test covers it as soon as its file
+uses the fragment.)
+
+### Parameters
+
+Parameter values are checked before a query runs (`kg/query_params.py`); a bad one is a usage
+error (exit 2) naming the parameter: `threshold` and `min_ownership` are fractions 0-1, years
+1900-2100, `max_depth` 1-4, `max_age` 0-200, floats finite; `as_of` an existing date
+`YYYY-MM-DD`; `stage` one of mining, separation, refining, manufacturing; `issue` one of the
+classification-gaps issues. Id parameters (`material`, `item`, `product`, `importer`, `country`,
+`exclude`, `partner`, `domestic`) must name a node in the graph (an id, an id without its prefix,
+and for materials and products a name); an unknown one fails with the nearest ids.
+`kg ids material|product|country|firm|facility|agreement|control|hs|source [--search TEXT]`
+lists the valid ids. Defaults are not checked against the graph.
+
+### Neo4j Browser
+
+The Browser refuses a query whose parameters are not set. The end of each query file's header
+lists the `:param` lines of its defaults, commented out: run them (without the leading `//`,
+editing the values), then the file. The favourites in `docs/browser/` carry them uncommented.
+"""
+
+
 def queries_md(queries: dict[str, StoredQuery] | None = None) -> str:
     queries = queries if queries is not None else list_queries()
     out = ["# Query catalogue", "",
@@ -195,7 +250,7 @@ def queries_md(queries: dict[str, StoredQuery] | None = None) -> str:
            "fails when this file is out of date. Run one with `kg query NAME -p key=value "
            "[--format table|json|csv]`, from Python with `kg.open_store().query(NAME, key=value)`,"
            " or in Neo4j Browser from the favourites of `docs/browser/` (each file is valid "
-           "Cypher: its header is comments).", "",
+           "Cypher: its header is comments, ending with the `:param` lines to run first).", "",
            "| query | what it reveals | parameters |", "|---|---|---|"]
     for name, q in queries.items():
         params = ", ".join(f"`{p.name}`" for p in q.params.values()) or "–"
@@ -216,6 +271,7 @@ def queries_md(queries: dict[str, StoredQuery] | None = None) -> str:
                            for p in list(q.params.values())[:1] if p.default is not None)
         out += ["", "```bash", f"kg query {name}{' ' + example if example else ''} "
                 f"--format json", "```"]
+    out += ["", SHARED_RULES]
     return "\n".join(out).rstrip() + "\n"
 
 

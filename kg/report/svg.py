@@ -243,6 +243,7 @@ class TreeNode:
     badge_color: str = CHINA
     title: str = ""              # tooltip (full name, numbers)
     bold: bool = False
+    dashed: bool = False         # a finding resting on the figures of the item's group
 
 
 @dataclass
@@ -327,7 +328,8 @@ def tree_chart(roots: Sequence[str], children: dict[str, list[tuple[str, str]]],
             tip += " (its inputs are drawn above)"
         body.append(_rect(p.x, top, box_width, box_height, n.fill, rx=4, stroke=n.stroke,
                           title=tip, extra='class="node"' + (' stroke-width="1.6"'
-                                                             if n.stroke == CHINA else "")))
+                                                             if n.stroke == CHINA else "")
+                          + (' stroke-dasharray="4 2"' if n.dashed else "")))
         room = box_width - 12 - (len(n.badge) * 6.4 + 6 if n.badge else 0)
         label = truncate(n.label, int(room / (6.9 if n.bold else 6.2)) - (2 if p.repeated else 0))
         label += " ↑" if p.repeated else ""

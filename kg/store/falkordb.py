@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
+from . import falkordb_reply
 from .base import (
     GET_META,
     SET_META,
@@ -32,7 +33,7 @@ from .staging import (
     StagedWrite,
     background_save,
     ensure_graph,
-    fast_params_header,  # noqa: F401  (re-exported: benchmarks/bench_load.py)
+    fast_params_header,
 )
 
 READ_TIMEOUT = 600.0
@@ -74,10 +75,25 @@ class FalkorDBStore:
         return self.graph_name in self.db.list_graphs()
 
     def read(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        if not self._exists():
-            self._ensure_graph()
+        # The command the client's ro_query sends, with the C-encoded parameter header; the
+        # compact reply is decoded in one pass (falkordb_reply) unless it holds graph entities.
+        params = params or {}
+        header = (fast_params_header(params) if params else "") or self.graph._build_params_header(params)
+        command = ("GRAPH.RO_QUERY", self.graph_name, f"{header} {cypher}" if header else cypher, "--compact")
         try:
-            result = self.graph.ro_query(cypher, params or {})
+            try:
+                reply = self.graph.execute_command(*command)
+            except Exception as exc:
+                # a graph not created yet answers like an empty one (one round trip saved per read)
+                if "empty key" not in str(exc):
+                    raise
+                self._ensure_graph()
+                reply = self.graph.execute_command(*command)
+            try:
+                return falkordb_reply.rows(reply)[1]
+            except falkordb_reply.Unsupported:
+                from falkordb.query_result import QueryResult
+                result = QueryResult(self.graph, reply)
         except Exception as exc:
             raise StoreError(f"query failed on the embedded store: {exc}") from None
         names = [h[1] for h in result.header]

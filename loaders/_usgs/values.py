@@ -80,6 +80,7 @@ UNITS: dict[str, tuple[str, Decimal]] = {
     "kilograms": ("t", Decimal("0.001")),
     "carats": ("carat", Decimal(1)),
     "thousand carats": ("carat", Decimal(1000)),
+    "thousands of carats": ("carat", Decimal(1000)),
     "million carats": ("carat", Decimal(10) ** 6),
     "cubic meters": ("m3", Decimal(1)),
     "million cubic meters": ("m3", Decimal(10) ** 6),

@@ -36,6 +36,11 @@
 // returns: item, direct_share, lookthrough_share, via, hidden_share, year, import_value_usd,
 //   suppliers, flow_basis, item_id, importer
 // table: item, direct_share, lookthrough_share, hidden_share, year, suppliers
+// Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
+// :param importer => 'USA';
+// :param item => null;
+// :param year => null;
+// :param max_depth => 4;
 
 // Chinese firms: headquartered in China, or owned by the Chinese state (root factor = state share).
 OPTIONAL MATCH (cf:Firm)
@@ -101,7 +106,7 @@ WITH owned, imp, g, year, basis, suppliers, total,
 UNWIND cands AS cd
 WITH owned, imp, g, year, basis, suppliers, total, cd.x AS x, cd.depth AS depth, cd.named AS named
 WITH owned, imp, g, year, basis, suppliers, total, x, depth, named,
-     [(:Country)-[pp:PRODUCES]->(x) WHERE $year IS NULL OR pp.year <= $year | pp.stage] AS xstages
+     [(:Country)-[pp:PRODUCES {basis: 'output'}]->(x) WHERE $year IS NULL OR pp.year <= $year | pp.stage] AS xstages
 WITH owned, imp, g, year, basis, suppliers, total, x, depth,
      CASE WHEN depth = 0 THEN null WHEN named IS NOT NULL THEN named
           ELSE reduce(top = null, s IN xstages | CASE
@@ -114,7 +119,7 @@ WITH owned, imp, g, year, basis, suppliers, total, x, depth,
 WITH owned, imp, g, year, basis, suppliers, total, x, st, min(depth) AS depth
 // China's share of world output of the input at that stage (latest year), as in `concentration`.
 WITH owned, imp, g, year, basis, suppliers, total, x, depth, st,
-     [(c:Country)-[pp:PRODUCES]->(x) WHERE pp.stage = st AND ($year IS NULL OR pp.year <= $year)
+     [(c:Country)-[pp:PRODUCES {basis: 'output'}]->(x) WHERE pp.stage = st AND ($year IS NULL OR pp.year <= $year)
       | {c: c.id, y: pp.year, q: pp.quantity, s: pp.share, w: pp.world_quantity}] AS prod
 WITH owned, imp, g, year, basis, suppliers, total, x, depth, st, prod,
      reduce(y = 0, r IN prod | CASE WHEN r.y > y THEN r.y ELSE y END) AS py
@@ -162,7 +167,7 @@ WITH k, gd, cd,
      CASE WHEN cd IS NULL THEN [] ELSE [r IN kowned WHERE r.x = cd.x.id] END AS xowned
 WITH k, gd, cd, kt, kc, xowned,
      CASE WHEN size(xowned) = 0 THEN [] ELSE
-       [(k)-[p3:PRODUCES]->(x3) WHERE x3.id = cd.x.id AND p3.quantity IS NOT NULL
+       [(k)-[p3:PRODUCES {basis: 'output'}]->(x3) WHERE x3.id = cd.x.id AND p3.quantity IS NOT NULL
           AND ($year IS NULL OR p3.year <= $year) | {stage: p3.stage, y: p3.year, q: p3.quantity}]
      END AS knat
 // Ownership: Chinese-owned output of the input in k over k's national output, at each stage.

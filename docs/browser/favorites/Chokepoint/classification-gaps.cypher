@@ -19,6 +19,8 @@
 // param issue: string = null
 // returns: hs_code, items, issue, item_ids, n_items, detail
 // table: hs_code, items, issue
+// Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
+// :param issue => null;
 CALL {
   MATCH (i)-[:CLASSIFIED_AS]->(h:HSCode)
   WHERE i:Material OR i:Product

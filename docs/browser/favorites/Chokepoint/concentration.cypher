@@ -8,52 +8,108 @@
 // description: For each material (and each product or intermediate with national output, such as
 //   NdPr oxide or magnets) and supply stage (mining, refining, separation, manufacturing)
 //   the top producing country, its share of world output, the Herfindahl-Hirschman index and the
-//   number of producing countries. Shares are national output over the source's world total
-//   (USGS "World total" rows) where the graph has quantities, else the share the source states.
-//   HHI is the sum of squared percentage shares (0-10 000); by the US DOJ/FTC 2023 Merger
-//   Guidelines a market above 1 800 is highly concentrated and 1 000-1 800 moderately
-//   concentrated; a single country at 50 % or more is flagged on its own. With no year given the
-//   latest year with at least one figure (not only W/NA qualifiers) for that material and stage
-//   is used. Limits: only country-level
-//   PRODUCES counts (firm and facility output is never added in); withheld (W) or unavailable
-//   figures are left out, so HHI is a lower bound where `share_covered` is well below 1;
-//   undocumented (illegal) production is invisible.
+//   number of producing countries. The figures follow the latest-figure rule shared by every
+//   query (docs/queries.md): the latest year, or the latest at or before `year`, with at least one
+//   real figure for that item and stage (a W or NA row never hides an older figure); output
+//   figures, with capacity used only where the stage has no output figure at all (`measure`
+//   says which); an element without figures of its own at a stage takes its group's (member_of,
+//   e.g. dysprosium from the magnet rare earths; `basis` = group and `group` names it). Shares are
+//   national output over the source's world total (USGS "World total" rows), or over the sum of
+//   the country figures where that sum exceeds a rounded world total, else the share the source
+//   states. `china_share` is China's share (0 when it has no figure). HHI is the sum of squared
+//   percentage shares (0-10 000); by the US DOJ/FTC 2023 Merger Guidelines a market above 1 800
+//   is highly concentrated and 1 000-1 800 moderately concentrated; a single country at 50 % or
+//   more is flagged on its own. `share_covered` is the part of the world total the listed
+//   countries explain (at most 1); `reported_over_world` the country figures over the stated world
+//   total before that cap (above 1 when the world total is rounded down); `single_reporter` flags a
+//   share resting on one reporting country, and `coverage_note` explains both cases. Limits: only
+//   country-level PRODUCES counts (firm and facility output is never added in), output only (basis
+//   `output`: plant capacity is never presented as output); withheld (W) or
+//   unavailable figures are left out, so HHI is a lower bound where `share_covered` is well below
+//   1; undocumented (illegal) production is invisible.
 // param material: string = null
 // param stage: string = null
 // param year: int = null
 // returns: material, stage, year, top_country, top_share, hhi, producers, hhi_band,
-//   single_country_majority, share_covered, material_id, top_iso3, sources
-// table: material, stage, year, top_country, top_share, hhi, producers, hhi_band
-MATCH (:Country)-[p:PRODUCES]->(m)
-WHERE (m:Material OR m:Product)
-  AND ($material IS NULL OR m.id = $material OR m.id = 'material:' + $material
-       OR m.id = 'product:' + $material OR toLower(m.name) = toLower($material))
-  AND ($stage IS NULL OR p.stage = $stage)
-  AND ($year IS NULL OR p.year = $year)
-  AND (p.quantity IS NOT NULL OR p.share IS NOT NULL)
-WITH m, p.stage AS stage, max(p.year) AS year
-MATCH (c:Country)-[p:PRODUCES]->(m)
-WHERE p.stage = stage AND p.year = year
-WITH m, stage, year, max(p.world_quantity) AS world, sum(p.quantity) AS total,
-     collect({c: c, p: p}) AS rows
-UNWIND rows AS row
-WITH m, stage, year, row.c AS c, row.p AS p,
-     coalesce(toFloat(row.p.quantity) / world, row.p.share,
-              CASE WHEN total > 0 THEN toFloat(row.p.quantity) / total END) AS share
+//   single_country_majority, share_covered, material_id, top_iso3, sources, china_share, basis,
+//   group, measure, single_reporter, reported_over_world, coverage_note
+// table: material, stage, year, top_country, top_share, hhi, producers, hhi_band, basis
+// Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
+// :param material => null;
+// :param stage => null;
+// :param year => null;
+MATCH (x)
+WHERE (x:Material OR x:Product)
+  AND ($material IS NULL OR x.id = $material OR x.id = 'material:' + $material
+       OR x.id = 'product:' + $material OR toLower(x.name) = toLower($material))
+// BEGIN fragment latest-figure() -- generated from queries/fragments/latest-figure.cypher.in
+OPTIONAL MATCH (grp:Material)
+WHERE grp.id IN coalesce(x.member_of, [])
+OPTIONAL MATCH (peer:Material)
+WHERE grp.id IN coalesce(peer.member_of, [])
+WITH x, grp, count(peer) AS members
+WITH x, [{holder: x, rank: 0}]
+     + collect(CASE WHEN grp IS NULL THEN null ELSE {holder: grp, rank: members} END) AS holders
+UNWIND holders AS hd
+WITH x, hd.holder AS holder, hd.rank AS rank
+MATCH (:Country)-[pr:PRODUCES {basis: 'output'}]->(holder)
+WHERE ($year IS NULL OR pr.year <= $year)
+  AND (pr.quantity IS NOT NULL OR pr.share IS NOT NULL)
+WITH x, holder, rank, pr.stage AS stage,
+     max(CASE WHEN NOT toLower(coalesce(pr.basis, '')) CONTAINS 'capacity' THEN pr.year END)
+       AS output_year,
+     max(CASE WHEN toLower(coalesce(pr.basis, '')) CONTAINS 'capacity' THEN pr.year END)
+       AS capacity_year
+WITH x, holder, rank, stage, coalesce(output_year, capacity_year) AS yr,
+     CASE WHEN output_year IS NULL THEN 'capacity' ELSE 'output' END AS measure
+ORDER BY rank, holder.id
+WITH x, stage, head(collect({holder: holder, yr: yr, measure: measure})) AS pick
+WITH x, stage, pick.holder AS holder, pick.yr AS yr, pick.measure AS measure
+MATCH (c:Country)-[pr:PRODUCES {basis: 'output'}]->(holder)
+WHERE pr.stage = stage AND pr.year = yr
+  AND (toLower(coalesce(pr.basis, '')) CONTAINS 'capacity') = (measure = 'capacity')
+WITH x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,
+     sum(pr.quantity) AS reported_total, collect({c: c, pr: pr}) AS rows
+WITH x, stage, yr, measure, holder, stated_world, reported_total, rows,
+     CASE WHEN stated_world IS NULL THEN null
+          WHEN reported_total > stated_world THEN reported_total ELSE stated_world END AS world
+WITH x, stage, yr, measure, holder, stated_world, reported_total, world,
+     CASE WHEN holder = x THEN 'own' ELSE 'group' END AS basis,
+     [r IN rows | {c: r.c, pr: r.pr, share: coalesce(
+       toFloat(r.pr.quantity) / world, r.pr.share,
+       CASE WHEN reported_total > 0 THEN toFloat(r.pr.quantity) / reported_total END)}] AS figures
+WITH x, stage, yr, measure, holder, stated_world, reported_total, world, basis, figures,
+     size([f IN figures WHERE f.share IS NOT NULL]) AS reporters
+// END fragment latest-figure
+WITH x, stage, yr, measure, basis, holder, stated_world, reported_total, reporters, figures
+WHERE $stage IS NULL OR stage = $stage
+UNWIND figures AS f
+WITH x, stage, yr, measure, basis, holder, stated_world, reported_total, reporters,
+     f.c AS c, f.pr AS p, f.share AS share
 WHERE share IS NOT NULL
-WITH m, stage, year, c, p, share
+WITH x, stage, yr, measure, basis, holder, stated_world, reported_total, reporters, c, p, share
 ORDER BY share DESC, c.id
-WITH m, stage, year,
+WITH x, stage, yr, measure, basis, holder, stated_world, reported_total, reporters,
      collect({name: c.name, iso3: substring(c.id, 8), share: share}) AS producers,
      sum(share * share) * 10000.0 AS hhi, sum(share) AS covered,
      collect(p.source_ids) AS source_lists
-RETURN m.name AS material, stage, year,
+RETURN x.name AS material, stage, yr AS year,
        producers[0].name AS top_country, producers[0].share AS top_share, hhi,
        size(producers) AS producers,
        CASE WHEN hhi > 1800 THEN 'highly concentrated'
             WHEN hhi >= 1000 THEN 'moderately concentrated'
             ELSE 'unconcentrated' END AS hhi_band,
        producers[0].share >= 0.5 AS single_country_majority,
-       covered AS share_covered, m.id AS material_id, producers[0].iso3 AS top_iso3,
-       reduce(acc = [], s IN source_lists | acc + [x IN s WHERE NOT x IN acc]) AS sources
+       covered AS share_covered, x.id AS material_id, producers[0].iso3 AS top_iso3,
+       reduce(acc = [], s IN source_lists | acc + [sid IN s WHERE NOT sid IN acc]) AS sources,
+       coalesce(head([pd IN producers WHERE pd.iso3 = 'CHN' | pd.share]), 0.0) AS china_share,
+       basis, CASE WHEN basis = 'group' THEN holder.name END AS group, measure,
+       reporters = 1 AS single_reporter,
+       CASE WHEN stated_world > 0 THEN toFloat(reported_total) / stated_world END
+         AS reported_over_world,
+       CASE WHEN stated_world > 0 AND reported_total > stated_world
+              THEN 'country figures exceed the stated (rounded) world total: shares are over their sum'
+            WHEN reporters = 1
+              THEN 'one reporting country: no other producer is measured at this stage and year'
+       END AS coverage_note
 ORDER BY hhi DESC, material, stage

@@ -25,39 +25,76 @@
 // param partner: string = "USA"
 // returns: material, stage, year, country, share, reserves, reserves_unit, reserves_year,
 //   reserves_qualifier, us_agreement, agreements, other_agreements, excluded_share, quantity,
-//   unit, qualifier, iso3, material_id
-// table: material, stage, country, share, reserves, us_agreement
+//   unit, qualifier, iso3, material_id, basis, group, measure
+// table: material, stage, country, share, reserves, us_agreement, basis
+// Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
+// :param material => null;
+// :param year => null;
+// :param exclude => 'CHN';
+// :param partner => 'USA';
 OPTIONAL MATCH (partner:Country)
 WHERE partner.id = $partner OR partner.id = 'country:' + $partner
 WITH partner,
      CASE WHEN partner IS NULL THEN [] ELSE [(partner)-[:PARTY_TO]->(pb:Agreement) | pb] END
        AS partners
-MATCH (:Country)-[pr:PRODUCES]->(m)
-WHERE (m:Material OR m:Product)
-  AND ($material IS NULL OR m.id = $material OR m.id = 'material:' + $material
-       OR m.id = 'product:' + $material OR toLower(m.name) = toLower($material))
-  AND ($year IS NULL OR pr.year <= $year)
-WITH partner, partners, m, pr.stage AS stage, max(pr.year) AS yr
-MATCH (c:Country)-[pr:PRODUCES]->(m)
+MATCH (x)
+WHERE (x:Material OR x:Product)
+  AND ($material IS NULL OR x.id = $material OR x.id = 'material:' + $material
+       OR x.id = 'product:' + $material OR toLower(x.name) = toLower($material))
+// BEGIN fragment latest-figure(partner, partners) -- generated from queries/fragments/latest-figure.cypher.in
+OPTIONAL MATCH (grp:Material)
+WHERE grp.id IN coalesce(x.member_of, [])
+OPTIONAL MATCH (peer:Material)
+WHERE grp.id IN coalesce(peer.member_of, [])
+WITH partner, partners, x, grp, count(peer) AS members
+WITH partner, partners, x, [{holder: x, rank: 0}]
+     + collect(CASE WHEN grp IS NULL THEN null ELSE {holder: grp, rank: members} END) AS holders
+UNWIND holders AS hd
+WITH partner, partners, x, hd.holder AS holder, hd.rank AS rank
+MATCH (:Country)-[pr:PRODUCES {basis: 'output'}]->(holder)
+WHERE ($year IS NULL OR pr.year <= $year)
+  AND (pr.quantity IS NOT NULL OR pr.share IS NOT NULL)
+WITH partner, partners, x, holder, rank, pr.stage AS stage,
+     max(CASE WHEN NOT toLower(coalesce(pr.basis, '')) CONTAINS 'capacity' THEN pr.year END)
+       AS output_year,
+     max(CASE WHEN toLower(coalesce(pr.basis, '')) CONTAINS 'capacity' THEN pr.year END)
+       AS capacity_year
+WITH partner, partners, x, holder, rank, stage, coalesce(output_year, capacity_year) AS yr,
+     CASE WHEN output_year IS NULL THEN 'capacity' ELSE 'output' END AS measure
+ORDER BY rank, holder.id
+WITH partner, partners, x, stage, head(collect({holder: holder, yr: yr, measure: measure})) AS pick
+WITH partner, partners, x, stage, pick.holder AS holder, pick.yr AS yr, pick.measure AS measure
+MATCH (c:Country)-[pr:PRODUCES {basis: 'output'}]->(holder)
 WHERE pr.stage = stage AND pr.year = yr
-WITH partner, partners, m, stage, yr, max(pr.world_quantity) AS world, sum(pr.quantity) AS total,
-     collect({c: c, pr: pr}) AS rows
-WITH partner, partners, m, stage, yr,
+  AND (toLower(coalesce(pr.basis, '')) CONTAINS 'capacity') = (measure = 'capacity')
+WITH partner, partners, x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,
+     sum(pr.quantity) AS reported_total, collect({c: c, pr: pr}) AS rows
+WITH partner, partners, x, stage, yr, measure, holder, stated_world, reported_total, rows,
+     CASE WHEN stated_world IS NULL THEN null
+          WHEN reported_total > stated_world THEN reported_total ELSE stated_world END AS world
+WITH partner, partners, x, stage, yr, measure, holder, stated_world, reported_total, world,
+     CASE WHEN holder = x THEN 'own' ELSE 'group' END AS basis,
      [r IN rows | {c: r.c, pr: r.pr, share: coalesce(
        toFloat(r.pr.quantity) / world, r.pr.share,
-       CASE WHEN total > 0 THEN toFloat(r.pr.quantity) / total END)}] AS rows,
-     [a IN partners WHERE a IN [(m)<-[:COVERS]-(ca:Agreement) | ca]] AS covering
-WITH partner, partners, covering, m, stage, yr, rows,
-     coalesce(head([r IN rows WHERE r.c.id = 'country:' + $exclude OR r.c.id = $exclude
-                    | r.share]), 0.0) AS excluded_share
+       CASE WHEN reported_total > 0 THEN toFloat(r.pr.quantity) / reported_total END)}] AS figures
+WITH partner, partners, x, stage, yr, measure, holder, stated_world, reported_total, world, basis, figures,
+     size([f IN figures WHERE f.share IS NOT NULL]) AS reporters
+// END fragment latest-figure
+WITH partner, partners, x AS m, stage, yr, measure, basis, holder,
+     [f IN figures | {c: f.c, pr: f.pr, share: f.share}] AS rows,
+     [a IN partners WHERE a IN [(x)<-[:COVERS]-(ca:Agreement) | ca]] AS covering
+WITH partner, partners, covering, m, stage, yr, measure, basis, holder, rows,
+     coalesce(head([r IN rows WHERE (r.c.id = 'country:' + $exclude OR r.c.id = $exclude)
+                                    AND r.share IS NOT NULL | r.share]), 0.0) AS excluded_share
 UNWIND [r IN rows WHERE r.c.id <> 'country:' + $exclude AND r.c.id <> $exclude] AS r
-WITH partner, partners, covering, m, stage, yr, excluded_share, r.c AS c, r.pr AS pr,
-     r.share AS share
-WITH partner, partners, covering, m, stage, yr, excluded_share, c, pr, share,
-     [(c)-[hr:HOLDS_RESERVES]->(m) WHERE $year IS NULL OR hr.year <= $year
+WITH partner, partners, covering, m, stage, yr, measure, basis, holder, excluded_share, r.c AS c,
+     r.pr AS pr, r.share AS share
+WITH partner, partners, covering, m, stage, yr, measure, basis, holder, excluded_share, c, pr,
+     share,
+     [(c)-[hr:HOLDS_RESERVES]->(rm) WHERE rm = holder AND ($year IS NULL OR hr.year <= $year)
       | {y: hr.year, q: hr.quantity, unit: hr.unit, qual: hr.qualifier}] AS reserves,
      CASE WHEN size(partners) = 0 THEN [] ELSE [(c)-[:PARTY_TO]->(ag:Agreement) | ag] END AS theirs
-WITH m, stage, yr, excluded_share, c, pr, share, partner,
+WITH m, stage, yr, measure, basis, holder, excluded_share, c, pr, share, partner,
      reduce(b = {y: 0}, h IN reserves | CASE WHEN h.y > b.y THEN h ELSE b END) AS res,
      [a IN theirs WHERE a IN covering] AS shared_covering,
      [a IN theirs WHERE a IN partners AND NOT a IN covering] AS shared_other
@@ -69,5 +106,6 @@ RETURN m.name AS material, stage, yr AS year, c.name AS country, share,
        CASE WHEN c = partner THEN [] ELSE [a IN shared_covering | a.name] END AS agreements,
        CASE WHEN c = partner THEN [] ELSE [a IN shared_other | a.name] END AS other_agreements,
        excluded_share, pr.quantity AS quantity, pr.unit AS unit, pr.qualifier AS qualifier,
-       substring(c.id, 8) AS iso3, m.id AS material_id
+       substring(c.id, 8) AS iso3, m.id AS material_id, basis,
+       CASE WHEN basis = 'group' THEN holder.name END AS group, measure
 ORDER BY material, stage, coalesce(share, -1.0) DESC, country

@@ -2,6 +2,7 @@
 // Chokepoint stored query queries/provenance-audit.cypher (kg query provenance-audit); the :param lines set its defaults.
 :param max_age => 5;
 :param as_of_year => null;
+:param as_of => toString(date());
 
 // title: Provenance audit: unsourced facts, stale figures, sources by licence
 // description: Checks that every fact can be traced to a source and shows how current and how
@@ -14,15 +15,23 @@
 //   `as_of_year` or else the newest year of any figure in the graph); `superseded-figure` (older
 //   figures of a series that has a newer one: kept for history, not used by the default queries);
 //   `estimated-figure` (PRODUCES marked estimated); `undated-share` (ownership shares without a
-//   year); `licence` (one row per licence: `count` sources, `cited` facts citing them); and
+//   year); `validity-ended` (measures whose suspension ended before `as_of`, default today, with
+//   no cited source newer than the end - publication year, else the year retrieved - so what
+//   applies now is unverified; export-control-impact reports them as lapsed-unverified);
+//   `licence` (one row per licence: `count` sources, `cited` facts citing them); and
 //   `unused-source` (Source nodes no fact cites). `example` is one id or fact of that kind. The
 //   first three kinds always appear (count 0 when clean). Reading it: unknown sources and unsourced
 //   facts are errors; stale figures are a reason to refresh a source; licences tell what may be
 //   redistributed. Limits: it checks that a source is cited, not that the figure matches it.
 // param max_age: int = 5
 // param as_of_year: int = null
+// param as_of: string = "today"
 // returns: kind, count, example, detail, cited
 // table: kind, count, example, detail
+// Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
+// :param max_age => 5;
+// :param as_of_year => null;
+// :param as_of => toString(date());
 CALL {
   OPTIONAL MATCH (n)
   WHERE (n.source_ids IS NULL OR size(n.source_ids) = 0) AND NOT n:_Meta
@@ -75,6 +84,18 @@ CALL {
   RETURN 'estimated-figure' AS kind, 'PRODUCES' AS detail, count(r) AS count,
          head(collect(a.id + ' PRODUCES ' + b.id + ' ' + r.stage + ' ' + toString(r.year)))
            AS example, null AS cited
+  UNION ALL
+  MATCH (n)
+  WHERE n.suspended_until IS NOT NULL AND n.suspended_until < $as_of
+  OPTIONAL MATCH (src:Source)
+  WHERE src.id IN coalesce(n.source_ids, [])
+  WITH n, max(coalesce(src.year, toInteger(left(src.retrieved, 4)))) AS newest
+  WHERE newest IS NULL OR newest <= toInteger(left(n.suspended_until, 4))
+  WITH n
+  ORDER BY n.suspended_until, n.id
+  WITH count(n) AS count, head(collect(n.id + ' suspended until ' + n.suspended_until)) AS example
+  WHERE count > 0
+  RETURN 'validity-ended' AS kind, 'suspension' AS detail, count, example, null AS cited
   UNION ALL
   MATCH (a)-[r]->(b)
   WHERE (type(r) = 'OWNS' OR type(r) = 'STATE_OWNED_BY') AND r.share IS NOT NULL AND r.year IS NULL

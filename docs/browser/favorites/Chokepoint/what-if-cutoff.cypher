@@ -28,8 +28,15 @@
 // param year: int = null
 // param include_owned_abroad: bool = false
 // returns: product, input, lost_share, stage, remaining_share, lost_direct_share,
-//   lost_owned_abroad_share, year, path, depth, required_stage, country, product_id, input_id
-// table: product, input, stage, lost_share, remaining_share
+//   lost_owned_abroad_share, year, path, depth, required_stage, country, product_id, input_id,
+//   basis, group, measure
+// table: product, input, stage, lost_share, remaining_share, basis
+// Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
+// :param country => 'CHN';
+// :param threshold => 0.5;
+// :param product => null;
+// :param year => null;
+// :param include_owned_abroad => false;
 WITH CASE WHEN $country STARTS WITH 'country:' THEN $country ELSE 'country:' + $country END AS cid
 // The country's firms: headquartered there, or owned by its state (root factor = state share).
 OPTIONAL MATCH (cf:Firm)
@@ -62,24 +69,59 @@ MATCH (p:Product)-[:REQUIRES*1..6]->(x)
 WHERE $product IS NULL OR p.id = $product OR p.id = 'product:' + $product
       OR toLower(p.name) = toLower($product)
 WITH DISTINCT cid, owned, x
-MATCH (:Country)-[pr:PRODUCES]->(x)
-WHERE $year IS NULL OR pr.year <= $year
-WITH cid, owned, x, pr.stage AS stage, max(pr.year) AS yr
-MATCH (c:Country)-[pr:PRODUCES]->(x)
+// BEGIN fragment latest-figure(cid, owned) -- generated from queries/fragments/latest-figure.cypher.in
+OPTIONAL MATCH (grp:Material)
+WHERE grp.id IN coalesce(x.member_of, [])
+OPTIONAL MATCH (peer:Material)
+WHERE grp.id IN coalesce(peer.member_of, [])
+WITH cid, owned, x, grp, count(peer) AS members
+WITH cid, owned, x, [{holder: x, rank: 0}]
+     + collect(CASE WHEN grp IS NULL THEN null ELSE {holder: grp, rank: members} END) AS holders
+UNWIND holders AS hd
+WITH cid, owned, x, hd.holder AS holder, hd.rank AS rank
+MATCH (:Country)-[pr:PRODUCES {basis: 'output'}]->(holder)
+WHERE ($year IS NULL OR pr.year <= $year)
+  AND (pr.quantity IS NOT NULL OR pr.share IS NOT NULL)
+WITH cid, owned, x, holder, rank, pr.stage AS stage,
+     max(CASE WHEN NOT toLower(coalesce(pr.basis, '')) CONTAINS 'capacity' THEN pr.year END)
+       AS output_year,
+     max(CASE WHEN toLower(coalesce(pr.basis, '')) CONTAINS 'capacity' THEN pr.year END)
+       AS capacity_year
+WITH cid, owned, x, holder, rank, stage, coalesce(output_year, capacity_year) AS yr,
+     CASE WHEN output_year IS NULL THEN 'capacity' ELSE 'output' END AS measure
+ORDER BY rank, holder.id
+WITH cid, owned, x, stage, head(collect({holder: holder, yr: yr, measure: measure})) AS pick
+WITH cid, owned, x, stage, pick.holder AS holder, pick.yr AS yr, pick.measure AS measure
+MATCH (c:Country)-[pr:PRODUCES {basis: 'output'}]->(holder)
 WHERE pr.stage = stage AND pr.year = yr
-WITH cid, owned, x, stage, yr, max(pr.world_quantity) AS world,
-     sum(pr.quantity) AS total, collect({c: c.id, q: pr.quantity, s: pr.share}) AS rows
-WITH cid, owned, x, stage, yr, world, total,
-     coalesce(head([r IN rows WHERE r.c = cid | coalesce(toFloat(r.q) / world, r.s,
-                    CASE WHEN total > 0 THEN toFloat(r.q) / total END)]), 0.0) AS direct,
-     reduce(t = 0.0, r IN [r IN owned WHERE r.x = x.id AND r.stage = stage] | t + r.q) AS owned_q
-WITH cid, x, stage, yr, direct,
-     CASE WHEN world > 0 THEN owned_q / world WHEN total > 0 THEN owned_q / total ELSE 0.0 END
-       AS abroad
-WITH cid, x, stage, yr, direct, abroad,
+  AND (toLower(coalesce(pr.basis, '')) CONTAINS 'capacity') = (measure = 'capacity')
+WITH cid, owned, x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,
+     sum(pr.quantity) AS reported_total, collect({c: c, pr: pr}) AS rows
+WITH cid, owned, x, stage, yr, measure, holder, stated_world, reported_total, rows,
+     CASE WHEN stated_world IS NULL THEN null
+          WHEN reported_total > stated_world THEN reported_total ELSE stated_world END AS world
+WITH cid, owned, x, stage, yr, measure, holder, stated_world, reported_total, world,
+     CASE WHEN holder = x THEN 'own' ELSE 'group' END AS basis,
+     [r IN rows | {c: r.c, pr: r.pr, share: coalesce(
+       toFloat(r.pr.quantity) / world, r.pr.share,
+       CASE WHEN reported_total > 0 THEN toFloat(r.pr.quantity) / reported_total END)}] AS figures
+WITH cid, owned, x, stage, yr, measure, holder, stated_world, reported_total, world, basis, figures,
+     size([f IN figures WHERE f.share IS NOT NULL]) AS reporters
+// END fragment latest-figure
+WITH cid, owned, x, stage, yr, measure, basis, holder, world, reported_total,
+     coalesce(head([f IN figures WHERE f.c.id = cid AND f.share IS NOT NULL | f.share]), 0.0)
+       AS direct,
+     reduce(t = 0.0, r IN [r IN owned WHERE r.x = holder.id AND r.stage = stage] | t + r.q)
+       AS owned_q
+WITH cid, x, stage, yr, measure, basis, holder, direct,
+     CASE WHEN world > 0 THEN owned_q / world WHEN reported_total > 0 THEN owned_q / reported_total
+          ELSE 0.0 END AS abroad
+WITH cid, x, stage, yr, measure, basis, holder, direct, abroad,
      CASE WHEN direct + abroad > 1.0 THEN 1.0 ELSE direct + abroad END AS lost
 WHERE 1.0 - lost < $threshold
-WITH cid, x, collect({stage: stage, yr: yr, direct: direct, abroad: abroad, lost: lost}) AS losses
+WITH cid, x, collect({stage: stage, yr: yr, direct: direct, abroad: abroad, lost: lost,
+                      basis: basis, measure: measure,
+                      group: CASE WHEN basis = 'group' THEN holder.name END}) AS losses
 // The products that need each such input, with the shortest bill-of-materials path.
 MATCH path = (p:Product)-[:REQUIRES*1..6]->(x)
 WHERE ($product IS NULL OR p.id = $product OR p.id = 'product:' + $product
@@ -95,5 +137,5 @@ RETURN p.name AS product, x.name AS input, l.lost AS lost_share, l.stage AS stag
        1.0 - l.lost AS remaining_share, l.direct AS lost_direct_share,
        l.abroad AS lost_owned_abroad_share, l.yr AS year, bom.names AS path, bom.depth AS depth,
        bom.stage AS required_stage, substring(cid, 8) AS country, p.id AS product_id,
-       x.id AS input_id
+       x.id AS input_id, l.basis AS basis, l.group AS group, l.measure AS measure
 ORDER BY product, lost_share DESC, input, stage

@@ -1,0 +1,369 @@
+"""Every target of issue 17, measured in one run on one machine, with its ratio and a verdict.
+
+    python benchmarks/targets.py                                   # 100k relationships
+    python benchmarks/targets.py --sizes 100000 1000000 --write benchmarks/RESULTS.md
+
+Steps, all on one private embedded server (benchmarks/_common.py), per size of a synthetic supply
+network (benchmarks/generate.py):
+
+1. load: `kg import` as a user runs it (its own process: wall time, peak RSS from GNU time, the
+   server's CPU and whether it sent GRAPH.BULK) against a raw batched `UNWIND … CREATE` of the same
+   rows into a fresh graph (benchmarks/bench_load.py), and FalkorDB's own bulk path
+   (`falkordb-bulk-insert`, GRAPH.BULK) of the same rows: its server CPU;
+2. export: `kg export --format nt` in its own process (peak RSS), and in this process the median
+   time of `kg.rdf.export_rdf` (read + write, N-Triples and Turtle) against pyoxigraph parsing and
+   serialising the same bytes;
+3. every stored query with its defaults, median of `--runs`, and GRAPH.PROFILE's three most
+   expensive operations for any query over a second;
+4. on the bundled snapshot: `kg validate` of the live graph against the N-Triples export time, and
+   the peak RSS of `kg validate` in its own process.
+The target table at the end gives each ratio and met / NOT MET.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import itertools
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import Server, machine, table
+from bench_load import raw_load, write_file
+
+from kg.queries import get_query, list_queries
+from kg.rdf import export_rdf
+from kg.store.falkordb import FalkorDBStore, fast_params_header
+
+SYNTHETIC_PARAMS = {                 # defaults name real materials absent from synthetic data
+    "diversification": {"material": "material:syn-m0"},
+    "single-points-of-failure": {"product": "product:syn-p0"},
+}
+
+
+NOTES = "<!-- notes: written by hand about the run above; kept when the tables are regenerated -->"
+LARGE = 500_000           # from this size on, in-process steps run once (a 1M export takes minutes)
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def median(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
+    times, out = [], None
+    for _ in range(runs):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+def server_cpu(store: FalkorDBStore) -> float:
+    info = store.db.connection.info("cpu")
+    return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
+
+
+def bulk_calls(store: FalkorDBStore) -> int:
+    stats = store.db.connection.info("commandstats")
+    return sum(int(v.get("calls", 0)) for k, v in stats.items() if k.lower().endswith("graph.bulk"))
+
+
+def kg_cli(server: Server, *args: str) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB, GNU time) of one `kg` command in its own process."""
+    env = {**os.environ, "KG_HOME": str(server.home), "KG_STORE": "embedded"}
+    with tempfile.NamedTemporaryFile("r") as report:
+        t = time.perf_counter()
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report.name, sys.executable, "-m", "kg",
+                               "--quiet", *args], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+        seconds = time.perf_counter() - t
+        if done.returncode not in (0, 1) or (done.returncode == 1 and args[0] != "validate"):
+            raise SystemExit(f"kg {' '.join(args)} failed: {done.stderr[-2000:]}")
+        return seconds, int(report.read().split()[-1]) / 1024
+
+
+# -- GRAPH.BULK through falkordb-bulk-loader ----------------------------------------------------
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list):
+        return json.dumps(value, ensure_ascii=False)      # the loader reads `[...]` as an array
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def bulk_csvs(path: Path, directory: Path) -> list[str]:
+    """The records as the loader's schemaless CSVs: one file per label and relationship type."""
+    nodes: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    rels: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    with path.open() as fh:
+        for line in fh:
+            rec = json.loads(line)
+            (rels if "from" in rec else nodes)[rec.pop("type")].append(rec)
+    args: list[str] = []
+    for kind, groups, first in (("-n", nodes, ["id"]), ("-r", rels, ["from", "to"])):
+        for name, rows in groups.items():
+            keys = list(dict.fromkeys([*first, *(k for r in rows for k in r)]))
+            out = directory / f"{name}.csv"
+            with out.open("w", newline="") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(keys)
+                writer.writerows([_cell(r.get(k)) for k in keys] for r in rows)
+            args += [kind, str(out)]
+    return args
+
+
+def graph_bulk(server: Server, store: FalkorDBStore, path: Path, graph: str) -> tuple[float, float] | None:
+    """(wall seconds, server CPU seconds) of falkordb-bulk-insert, or None if it is not installed."""
+    exe = Path(sys.executable).with_name("falkordb-bulk-insert")
+    if not exe.exists():
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        files = bulk_csvs(path, Path(tmp))
+        url = f"redis://:{server.info.password}@127.0.0.1:{server.info.port}"
+        cpu0 = server_cpu(store)
+        t = time.perf_counter()
+        done = subprocess.run([str(exe), graph, "-u", url, "-x", "none", *files],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        wall = time.perf_counter() - t
+        if done.returncode != 0:
+            log(f"falkordb-bulk-insert failed: {done.stderr[-1000:].replace(server.info.password or '-', '***')}")
+            return None
+        return wall, server_cpu(store) - cpu0
+
+
+# -- queries ------------------------------------------------------------------------------------
+
+def profile(store: FalkorDBStore, name: str) -> str:
+    """GRAPH.PROFILE's three most expensive operations of a stored query with its defaults."""
+    query = get_query(name)
+    params = query.bind(SYNTHETIC_PARAMS.get(name, {}))
+    header = fast_params_header(params) if params else ""
+    lines = store.graph.execute_command("GRAPH.PROFILE", store.graph_name,
+                                        f"{header or ''} {query.body}".strip())
+    ops = []
+    for line in lines:
+        text = line.decode() if isinstance(line, bytes) else str(line)
+        m = re.match(r"\s*(.*?) \| .*Records produced: (\d+), Execution time: ([0-9.]+) ms", text)
+        if m:
+            ops.append((float(m.group(3)), m.group(1).split(" | ")[0].strip(), int(m.group(2))))
+    ops.sort(reverse=True)
+    return "; ".join(f"{op} {ms:,.0f} ms ({rows:,} records)" for ms, op, rows in ops[:3])
+
+
+# -- one size -------------------------------------------------------------------------------------
+
+def measure_size(server: Server, n: int, tmp: Path, runs: int) -> dict[str, Any]:
+    import pyoxigraph as ox
+    runs = runs if n < LARGE else 1
+    path, records = write_file(n, tmp)
+    out: dict[str, Any] = {"n": n, "records": records, "input_mib": path.stat().st_size / 2**20}
+    probe = server.fresh("probe")
+    # 1. load
+    cpu0, bulk0 = server_cpu(probe), bulk_calls(probe)
+    out["kg_s"], out["kg_rss"] = kg_cli(server, "import", str(path))
+    out["kg_cpu"], out["kg_bulk"] = server_cpu(probe) - cpu0, bulk_calls(probe) > bulk0
+    log(f"{n:,}: kg import {out['kg_s']:.1f}s, {out['kg_rss']:.0f} MiB")
+    raw = server.fresh(f"raw{n}")
+    cpu0 = server_cpu(probe)
+    t = time.perf_counter()
+    raw_load(raw, path)
+    out["raw_s"], out["raw_cpu"] = time.perf_counter() - t, server_cpu(probe) - cpu0
+    kg_store = server.fresh("kg")
+    assert kg_store.stats() == raw.stats(), "kg import and the raw write must load the same graph"
+    raw.graph.delete()
+    log(f"{n:,}: raw UNWIND {out['raw_s']:.1f}s")
+    out["bulk"] = graph_bulk(server, probe, path, f"bulk{n}")
+    if out["bulk"] is not None:
+        server.fresh(f"bulk{n}").graph.delete()
+        log(f"{n:,}: GRAPH.BULK server CPU {out['bulk'][1]:.2f}s")
+    # 2. export
+    out["nt_cli_s"], out["nt_rss"] = kg_cli(server, "export", "--format", "nt", "-o", str(tmp / "out.nt"))
+    for fmt, oxf in (("nt", ox.RdfFormat.N_TRIPLES), ("turtle", ox.RdfFormat.TURTLE)):
+        def run_export(fmt: str = fmt) -> bytes:
+            buf = io.BytesIO()
+            export_rdf(kg_store, buf, fmt)
+            return buf.getvalue()
+        out[f"{fmt}_s"], data = median(run_export, runs)
+        out[f"{fmt}_ox_s"], _ = median(lambda data=data, oxf=oxf: ox.serialize(ox.parse(data, format=oxf),
+                                                                             format=oxf), runs)
+        out["triples"] = data.count(b"\n") if fmt == "nt" else out["triples"]
+        del data
+        log(f"{n:,}: export {fmt} {out[f'{fmt}_s']:.2f}s, pyoxigraph parse+serialise {out[f'{fmt}_ox_s']:.2f}s")
+    # 3. queries
+    out["queries"] = {}
+    for name in list_queries():
+        params = SYNTHETIC_PARAMS.get(name, {})
+        query = get_query(name)
+        bound = query.bind(params)
+        seconds, rows = median(lambda q=query, b=bound: kg_store.read(q.body, b), runs)
+        out["queries"][name] = (seconds, len(rows), profile(kg_store, name) if seconds > 1.0 else "")
+        log(f"{n:,}: {name} {seconds * 1000:,.0f} ms ({len(rows)} rows)")
+    kg_store.graph.delete()
+    return out
+
+
+def measure_bundled(server: Server, runs: int) -> dict[str, Any]:
+    from kg.build import build
+    store = server.fresh("kg")
+    build(store, offline=True, home=server.home)
+
+    def run_export() -> None:
+        export_rdf(store, io.BytesIO(), "nt")
+
+    from kg.rdf import shacl
+    out: dict[str, Any] = {}
+    out["export_s"], _ = median(run_export, runs)
+    out["validate_s"], report = median(lambda: shacl.validate_store(store), runs)
+    out["triples"], out["conforms"] = report.triples, report.conforms
+    out["validate_cli_s"], out["validate_rss"] = kg_cli(server, "validate")
+    log(f"bundled: export {out['export_s']:.2f}s, validate {out['validate_s']:.2f}s")
+    store.graph.delete()
+    return out
+
+
+# -- report ---------------------------------------------------------------------------------------
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**NOT MET**"
+
+
+def report(sizes: list[dict[str, Any]], bundled: dict[str, Any], runs: int, argv: list[str]) -> str:
+    big = sizes[-1]
+    lines = [f"# Benchmark results\n\nGenerated by `python benchmarks/targets.py {' '.join(argv)}` on "
+             f"{dt.date.today().isoformat()}: {machine()}. One run, every ratio from the same run; "
+             f"medians of {runs} where a step repeats in-process (one run from {LARGE:,} relationships "
+             f"on). The machine is shared (other jobs "
+             f"ran at the same time): expect ±30 % on absolute figures; ratios are steadier.\n"]
+    rows = []
+    for s in sizes:
+        ratio = s["raw_s"] / s["kg_s"]
+        rows.append({"what": f"`kg import` vs raw `UNWIND … CREATE`, {s['n']:,} relationships "
+                             f"({s['records']:,} records)",
+                     "measured": f"{s['records'] / s['kg_s']:,.0f} vs {s['records'] / s['raw_s']:,.0f} records/s",
+                     "ratio": f"{ratio:.2f}×", "target": "≥ 0.7×", "verdict": verdict(ratio >= 0.7)})
+    for s in sizes:
+        if s["bulk"] is None:
+            continue
+        _, cpu = s["bulk"]
+        rows.append({"what": f"GRAPH.BULK (falkordb-bulk-insert), {s['n']:,} relationships",
+                     "measured": f"server CPU {cpu:.2f} s ({s['records'] / max(cpu, 1e-9):,.0f} records/s) for "
+                                 f"what raw UNWIND needs {s['raw_cpu']:.2f} s and `kg import` {s['kg_cpu']:.2f} s; "
+                                 f"`kg import` into an empty graph sent GRAPH.BULK: "
+                                 f"{'yes' if s['kg_bulk'] else 'no'}",
+                     "ratio": f"{s['raw_cpu'] / max(cpu, 1e-9):.1f}× less server CPU than UNWIND",
+                     "target": "fresh builds use it", "verdict": verdict(s["kg_bulk"])})
+    for s in sizes:
+        for fmt in ("nt", "turtle"):
+            ratio = s[f"{fmt}_ox_s"] / s[f"{fmt}_s"]
+            rows.append({"what": f"`kg export --format {fmt}` vs pyoxigraph parse + serialise, "
+                                 f"{s['n']:,} relationships ({s['triples']:,} triples)",
+                         "measured": f"{s['triples'] / s[f'{fmt}_s']:,.0f} vs "
+                                     f"{s['triples'] / s[f'{fmt}_ox_s']:,.0f} triples/s",
+                         "ratio": f"{ratio:.2f}×", "target": "≥ 0.5×", "verdict": verdict(ratio >= 0.5)})
+    ratio = bundled["validate_s"] / bundled["export_s"]
+    rows.append({"what": f"`kg validate` of the bundled graph ({bundled['triples']:,} triples) vs its N-Triples "
+                         f"export", "measured": f"{bundled['validate_s']:.2f} s vs {bundled['export_s']:.2f} s "
+                                               f"({'conforms' if bundled['conforms'] else 'violations'})",
+                 "ratio": f"{ratio:.1f}×", "target": "≤ 5×", "verdict": verdict(ratio <= 5)})
+    names = list(big["queries"])
+    slow = [q for q in names if big["queries"][q][0] >= 1.0]
+    rows.append({"what": f"every stored query at {big['n']:,} relationships",
+                 "measured": f"{len(names) - len(slow)} of {len(names)} under 1 s"
+                             + (f"; over: {', '.join(slow)}" if slow else ""),
+                 "ratio": f"slowest {max(big['queries'][q][0] for q in names):.2f} s", "target": "< 1 s",
+                 "verdict": verdict(not slow)})
+    if len(sizes) > 1:
+        a, b = sizes[-2], sizes[-1]
+        worse = [q for q in names if _growth(a, b, q) > 1.0]
+        rows.append({"what": f"query growth {a['n']:,} → {b['n']:,}",
+                     "measured": f"{len(names) - len(worse)} of {len(names)} at most linear"
+                                 + (f"; faster than linear: {', '.join(worse)}" if worse else ""),
+                     "ratio": f"worst {max(_growth(a, b, q) for q in names):.2f}", "target": "≤ 1 (linear)",
+                     "verdict": verdict(not worse)})
+    rows.append({"what": f"peak RSS of `kg import`, {big['n']:,} relationships",
+                 "measured": f"{big['kg_rss']:.0f} MiB", "ratio": "", "target": "< 300 MB",
+                 "verdict": verdict(big["kg_rss"] * 2**20 < 300e6)})
+    lines += ["## Targets (issue 17)\n", table(rows), ""]
+
+    lines += ["## Per step\n"]
+    step_rows = []
+    for s in sizes:
+        step_rows.append({"relationships": f"{s['n']:,}", "records": f"{s['records']:,}",
+                          "input": f"{s['input_mib']:.0f} MiB", "kg import s": f"{s['kg_s']:.1f}",
+                          "kg import peak RSS": f"{s['kg_rss']:.0f} MiB", "raw UNWIND s": f"{s['raw_s']:.1f}",
+                          "GRAPH.BULK wall s": f"{s['bulk'][0]:.1f}" if s["bulk"] else "n/a",
+                          "export nt s (CLI)": f"{s['nt_cli_s']:.1f}", "export nt peak RSS": f"{s['nt_rss']:.0f} MiB",
+                          "export nt s (in-process)": f"{s['nt_s']:.2f}",
+                          "export turtle s": f"{s['turtle_s']:.2f}"})
+    lines += [table(step_rows), "",
+              f"Bundled snapshot: `kg validate` (own process) {bundled['validate_cli_s']:.1f} s, peak RSS "
+              f"{bundled['validate_rss']:.0f} MiB.\n"]
+
+    lines += ["## Stored queries (defaults; ms, median)\n"]
+    q_rows = []
+    for q in names:
+        row: dict[str, Any] = {"query": q}
+        for s in sizes:
+            row[f"{s['n']:,}"] = f"{s['queries'][q][0] * 1000:,.0f}"
+        for a, b in itertools.pairwise(sizes):
+            row[f"growth {a['n']:,}→{b['n']:,}"] = f"{_growth(a, b, q):.2f}"
+        row["rows"] = big["queries"][q][1]
+        row["< 1 s"] = "yes" if big["queries"][q][0] < 1.0 else "NO"
+        q_rows.append(row)
+    lines += [table(q_rows), "",
+              "Growth is the latency ratio divided by the size ratio: 1 is linear, above 1 faster than "
+              "linear.\n"]
+    profiled = [(q, big["queries"][q][2]) for q in names if big["queries"][q][2]]
+    if profiled:
+        lines += [f"GRAPH.PROFILE at {big['n']:,} relationships, the three most expensive operations of each "
+                  "query over 1 s:\n"]
+        lines += [f"- `{q}`: {p}" for q, p in profiled] + [""]
+    return "\n".join(lines)
+
+
+def _growth(a: dict[str, Any], b: dict[str, Any], q: str) -> float:
+    ta, tb = a["queries"][q][0], b["queries"][q][0]
+    return (tb / ta) / (b["n"] / a["n"]) if ta else 0.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--write", type=Path, help="also write the report to this file (RESULTS.md)")
+    args = parser.parse_args(argv)
+    server = Server()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            sizes = [measure_size(server, n, Path(tmp), args.runs) for n in sorted(args.sizes)]
+        bundled = measure_bundled(server, args.runs)
+    finally:
+        server.close()
+    text = report(sizes, bundled, args.runs, argv)
+    print(text)
+    if args.write:
+        # hand-written notes on a run live below the marker and survive the next run
+        old = args.write.read_text(encoding="utf-8") if args.write.exists() else ""
+        notes = old[old.index(NOTES):] if NOTES in old else NOTES + "\n"
+        args.write.write_text(text + "\n" + notes, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
