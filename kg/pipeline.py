@@ -156,7 +156,7 @@ class _Loader:
         if isinstance(rec, Node):
             return {"id": rec.id, "props": props}
         assert isinstance(rec, Relationship)
-        return {"from": rec.from_id, "to": rec.to_id, "key": {k: props[k] for k in rec.KEYS},
+        return {"from": rec.from_id, "to": rec.to_id, "key": {k: props.get(k) for k in rec.KEYS},
                 "props": props}
 
     # -- checks after the pass -------------------------------------------------------------------

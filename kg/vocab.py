@@ -65,6 +65,7 @@ class CP(DefinedNamespace):
     Facility: URIRef
     Agreement: URIRef
     ExportControl: URIRef
+    ImportMeasure: URIRef
     HSCode: URIRef
     Source: URIRef
     # statement classes: one per relationship type
@@ -172,7 +173,10 @@ class CP(DefinedNamespace):
     effective: URIRef
     suspendedFrom: URIRef
     suspendedUntil: URIRef
+    ended: URIRef
     measure: URIRef
+    appliesBy: URIRef
+    rate: URIRef
     level: URIRef
     # annotation property: the graph name (label, relationship type, property) a term stands for
     graphName: URIRef
@@ -201,6 +205,7 @@ ID_KINDS: dict[str, str] = {
     "facility": "Facility",
     "agreement": "Agreement",
     "control": "ExportControl",
+    "importmeasure": "ImportMeasure",
     "hs": "HSCode",
     "source": "Source",
 }
@@ -350,14 +355,17 @@ _PROPS = [
     _p("investment_usd", CP.investmentUsd, "decimal"),
     _p("jobs", CP.jobs, "integer"),
     _p("production_start", CP.productionStart, "year"),
-    # Agreement, ExportControl
+    # Agreement, ExportControl, ImportMeasure
     _p("signed", CP.signed, "date"),
     _p("instrument", CP.instrument, "string"),
     _p("announced", CP.announced, "date"),
     _p("effective", CP.effective, "date"),
     _p("suspended_from", CP.suspendedFrom, "date"),
     _p("suspended_until", CP.suspendedUntil, "date"),
+    _p("ended", CP.ended, "date"),
     _p("measure", CP.measure, "string"),
+    _p("applies_by", CP.appliesBy, "string"),
+    _p("rate", CP.rate, "decimal"),
     # HSCode (a skos:Concept in cp:HarmonizedSystem)
     _p("code", SKOS_NS + "notation", "string"),
     _p("hs_version", CP.hsVersion, "string"),

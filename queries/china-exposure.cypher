@@ -20,7 +20,8 @@
 //   of world output at the stage the input comes from (REQUIRES.stage, or else the most processed
 //   stage the graph has for it: mining < separation < refining < manufacturing). Ownership counts:
 //   output of a facility or firm in k that a Chinese firm or the Chinese state owns is Chinese,
-//   weighted by the ownership share multiplied along the chain (unknown shares count as 1), over
+//   weighted by the ownership share multiplied along the chain (latest stake of each owner-asset
+//   pair; unknown shares count as 1), over
 //   k's national output of that input at that stage; the good's own output in k counts the same
 //   way. An input's Chinese share is the larger of the trade-or-world figure and the ownership
 //   figure. `via` lists the paths behind the number (supplier, its share, the input that sets c_k,
@@ -49,6 +50,12 @@
 // :param year => null;
 // :param max_depth => 4;
 
+// Superseded stakes: every OWNS fact but the latest of its owner-asset pair (older stakes stay in
+// the graph for history; an undated stake counts as older than any dated one).
+OPTIONAL MATCH (sf:Firm)-[st:OWNS]->(sa)
+WITH sf, sa, collect(st) AS stakes, max(coalesce(st.year, 0)) AS latest
+WITH collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) AS older
+WITH reduce(acc = [], g IN older | acc + g) AS superseded
 // Chinese firms: headquartered in China, or owned by the Chinese state (root factor = state share).
 OPTIONAL MATCH (cf:Firm)
 WHERE (cf)-[:HEADQUARTERED_IN]->(:Country {id: 'country:CHN'})
@@ -56,8 +63,8 @@ WHERE (cf)-[:HEADQUARTERED_IN]->(:Country {id: 'country:CHN'})
 WITH collect(CASE WHEN cf IS NULL THEN null ELSE {id: cf.id, f: CASE
        WHEN size([(cf)-[:HEADQUARTERED_IN]->(hc:Country {id: 'country:CHN'}) | hc]) > 0 THEN 1.0
        ELSE coalesce(head([(cf)-[so:STATE_OWNED_BY]->(:Country {id: 'country:CHN'}) | so.share]), 1.0)
-     END} END) AS cn_roots
-WITH cn_roots, [r IN cn_roots | r.id] AS cn_ids
+     END} END) AS cn_roots, superseded
+WITH cn_roots, superseded, [r IN cn_roots | r.id] AS cn_ids
 // Chinese interest in each asset: the sum over ownership chains that start at a Chinese firm and
 // pass no other Chinese firm of the product of the shares (unknown = 1), capped at 1; a foreign
 // firm the Chinese state owns is itself an asset (chain of length 0, interest = the state share).
@@ -65,6 +72,7 @@ OPTIONAL MATCH chain = (o:Firm)-[:OWNS*0..5]->(a)
 WHERE o.id IN cn_ids AND (a:Facility OR a:Firm) AND (length(chain) = 0 OR NOT a.id IN cn_ids)
   AND none(n IN nodes(chain)[1..-1] WHERE n.id IN cn_ids)
   AND all(n IN nodes(chain) WHERE single(m IN nodes(chain) WHERE m = n))
+  AND none(r IN relationships(chain) WHERE r IN superseded)
 WITH cn_roots, cn_ids, a,
      sum(head([r IN cn_roots WHERE r.id = o.id | r.f])
          * reduce(s = 1.0, r IN relationships(chain) | s * coalesce(r.share, 1.0))) AS interest

@@ -221,8 +221,10 @@ def test_every_property_is_declared_with_its_range_and_domain(owl):
             assert OWL.ObjectProperty in types, name
         if prop.many == "list":
             assert owl.value(node, RDFS.range) == RDF.List
-        if name in ("from", "to", "confidence"):          # every statement has them
+        if name in ("from", "to"):                        # every statement has them
             assert owl.value(node, RDFS.domain) == URIRef(CP + "Statement")
+        elif name == "confidence":                        # every statement, and a source's grade
+            assert union_members(owl, owl.value(node, RDFS.domain)) == {CP + "Statement", CP + "Source"}
         else:
             assert union_members(owl, owl.value(node, RDFS.domain)) == owners(name), name
 

@@ -13,6 +13,7 @@ ID_PREFIX = {
     "Facility": "facility:",
     "Agreement": "agreement:",
     "ExportControl": "control:",
+    "ImportMeasure": "importmeasure:",
     "HSCode": "hs:",
     "Source": "source:",
 }
@@ -27,6 +28,7 @@ ID_PATTERN = {
     "Facility": re.compile(rf"^facility:{SLUG}$"),
     "Agreement": re.compile(rf"^agreement:{SLUG}$"),
     "ExportControl": re.compile(rf"^control:{SLUG}$"),
+    "ImportMeasure": re.compile(rf"^importmeasure:{SLUG}$"),
     "HSCode": re.compile(r"^hs:[0-9]{2}(?:[0-9]{2}){0,4}$"),
     "Source": re.compile(rf"^source:{SLUG}$"),
 }

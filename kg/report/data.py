@@ -531,14 +531,18 @@ def controls_section(store: GraphStore, as_of: _dt.date, importer: str = "USA") 
             elif s_until and s_until < end:
                 spans.append(svg.Span(s_until, end, "active", f"in force again after {s_until}"))
         else:
-            spans.append(svg.Span(eff, end, "active", f"in force from {eff}"))
+            ended = _date(c.get("ended"))
+            stop = min(ended, end) if ended and ended > eff else end
+            spans.append(svg.Span(eff, stop, "active", f"in force from {eff}"
+                                  + (f" to {ended}" if ended else "")))
         name = c["control"].removeprefix("China: ")
         lanes.append(svg.Lane(name, spans,
                               note=(f"{c.get('status')} · {len(c['items'])} items restricted · "
                                     f"{len(c['products'])} products downstream"),
                               title=f"{c['control']} — {c.get('instrument') or ''}"))
     chart = svg.timeline(lanes, chart="export-controls-timeline",
-                         title="Export controls over time (solid: in force; dashed: suspended)",
+                         title="Export controls over time (solid: in force; dashed: suspended; light: suspension "
+                               "ended, no later source)",
                          start=start, end=end, today=as_of)
     in_force = [c for c in ordered if c.get("status") == "in-force"]
     suspended = [c for c in ordered if c.get("status") == "suspended"]
@@ -568,11 +572,12 @@ def controls_section(store: GraphStore, as_of: _dt.date, importer: str = "USA") 
                     + (" …" if len(c["items"]) > 6 else ""),
                     str(len(c["products"]))] for c in ordered], numeric={6})
     notes = ["Status on the report date: in force when effective (else announced) on or before it, "
-             "not suspended and not revoked; lapsed-unverified when a suspension has ended and no "
-             "source in the graph is newer than its end. A measure on technology (e.g. the 2023 "
-             "catalogue of prohibited technologies) restricts the know-how to make an item, not "
-             "the item, so it reaches no products downstream. Products reached: products whose bill of materials "
-             "needs a restricted item (REQUIRES, up to 6 levels)."]
+             "not suspended, not ended (lapsed or replaced by a later measure) and not revoked; "
+             "lapsed-unverified when a suspension has ended and no source in the graph is newer "
+             "than its end. A measure on technology (e.g. the 2023 catalogue of prohibited "
+             "technologies) restricts the know-how to make an item, not the item, so it reaches no "
+             "products downstream. Products reached: products whose bill of materials needs a "
+             "restricted item (REQUIRES, up to 6 levels)."]
     return Section("export-controls", "Export controls in force over time",
                    "Which export controls bind on the report date, and what do they reach?", lead,
                    [chart], table, "export-control-impact",
