@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,7 +24,7 @@ from .models import Node, Record, Relationship, label_of
 from .records_io import Located
 from .scratch import scratch_dir
 from .store import GraphStore
-from .store.base import EncodedRows, Progress, WriteStatement
+from .store.base import EncodedRows, Progress, WriteStatement, WriteSummary
 from .store.cypher import (
     BATCH,
     node_create_statement,
@@ -39,14 +39,10 @@ world totals (USGS 'World total (rounded)'), so a small excess is rounding, a la
 
 
 @dataclass
-class LoadReport:
+class LoadReport(WriteSummary):
+    """What a load did: the store's write summary and how many records were read."""
+
     records: int = 0
-    nodes: int = 0
-    relationships: int = 0
-    nodes_created: int = 0
-    relationships_created: int = 0
-    by_type: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
 
 
 def _identity(rec: Record) -> tuple[Any, ...]:
@@ -156,7 +152,7 @@ class _Loader:
         if isinstance(rec, Node):
             return {"id": rec.id, "props": props}
         assert isinstance(rec, Relationship)
-        return {"from": rec.from_id, "to": rec.to_id, "key": {k: props[k] for k in rec.KEYS},
+        return {"from": rec.from_id, "to": rec.to_id, "key": {k: props.get(k) for k in rec.KEYS},
                 "props": props}
 
     # -- checks after the pass -------------------------------------------------------------------

@@ -174,7 +174,7 @@ def csv_table(path: Path, type_name: str | None = None) -> Iterator[tuple[int, R
                 continue
             yield line, _typed_row(path, line, type_name, kinds, header, fields)
     except csv.Error as exc:
-        raise DataError(f"malformed CSV: {exc}", file=str(path), line=current["line"]) from None
+        raise DataError(f"malformed CSV: {exc}", file=str(path), line=current["line"]) from exc
     if header is None:
         raise DataError("the file is empty", file=str(path))
 

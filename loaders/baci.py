@@ -30,7 +30,7 @@ quantity, the year only in the file name. Its codes are HS 2017 and are kept as 
 and `loaders/_crosswalks/hs2017_hs2022.csv` names those whose scope changed (811292 lost hafnium
 and rhenium to new HS 2022 subheadings), which the flows' `notes` repeat.
 
-Quirks handled (sources.md §2.2): exporter/importer codes are Comtrade codes (842 USA, 251 France,
+Quirks handled (docs/loaders.md, "baci"): exporter/importer codes are Comtrade codes (842 USA, 251 France,
 699 India, 490 "Other Asia, nes" = Taiwan) mapped through `loaders/_crosswalks/comtrade_areas.csv`,
 with the release's own `country_codes` file as a fallback for codes the crosswalk does not list;
 aggregates (697 "Europe EFTA, nes", 711 SACU, …) are skipped; fields may carry padding spaces;

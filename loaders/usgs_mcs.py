@@ -12,7 +12,7 @@ Mapped (see `loaders/_crosswalks/` for every name and TYPE mapping and its basis
   (primary import source; leading producer, used only where the World Data has no row).
 Inputs may be the CSV files, directories or the release zips.
 
-Quirks handled (MCS 2025, documented in reference/sources.md §1): UTF-8 BOM and CRLF; `PROD_EST_ 2024`
+Quirks handled (MCS 2025, documented in docs/loaders.md, "usgs-mcs"): UTF-8 BOM and CRLF; `PROD_EST_ 2024`
 (a space in the header); trailing spaces and NBSP in names; the `Gemanium` typo; aggregate rows
 (`World total (rounded) 10`, `Other countries`, `United States and Canada`) kept out of country facts
 but used as share denominators; withheld data flagged only in PROD_NOTES (`W for 23-24`); `NA`, `xx`,
@@ -152,7 +152,7 @@ def _json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:
-        raise FetchError(f"{path.name}: not JSON ({exc})") from None
+        raise FetchError(f"{path.name}: not JSON ({exc})") from exc
     return data if isinstance(data, dict) else {}
 
 

@@ -20,7 +20,8 @@
 //   of world output at the stage the input comes from (REQUIRES.stage, or else the most processed
 //   stage the graph has for it: mining < separation < refining < manufacturing). Ownership counts:
 //   output of a facility or firm in k that a Chinese firm or the Chinese state owns is Chinese,
-//   weighted by the ownership share multiplied along the chain (unknown shares count as 1), over
+//   weighted by the ownership share multiplied along the chain (latest stake of each owner-asset
+//   pair; unknown shares count as 1), over
 //   k's national output of that input at that stage; the good's own output in k counts the same
 //   way. An input's Chinese share is the larger of the trade-or-world figure and the ownership
 //   figure. `via` lists the paths behind the number (supplier, its share, the input that sets c_k,
@@ -49,6 +50,12 @@
 // :param year => null;
 // :param max_depth => 4;
 
+// Superseded stakes: every OWNS fact but the latest of its owner-asset pair (older stakes stay in
+// the graph for history; an undated stake counts as older than any dated one).
+OPTIONAL MATCH (sf:Firm)-[st:OWNS]->(sa)
+WITH sf, sa, collect(st) AS stakes, max(coalesce(st.year, 0)) AS latest
+WITH collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) AS older
+WITH reduce(acc = [], g IN older | acc + g) AS superseded
 // Chinese firms: headquartered in China, or owned by the Chinese state (root factor = state share).
 OPTIONAL MATCH (cf:Firm)
 WHERE (cf)-[:HEADQUARTERED_IN]->(:Country {id: 'country:CHN'})
@@ -56,8 +63,8 @@ WHERE (cf)-[:HEADQUARTERED_IN]->(:Country {id: 'country:CHN'})
 WITH collect(CASE WHEN cf IS NULL THEN null ELSE {id: cf.id, f: CASE
        WHEN size([(cf)-[:HEADQUARTERED_IN]->(hc:Country {id: 'country:CHN'}) | hc]) > 0 THEN 1.0
        ELSE coalesce(head([(cf)-[so:STATE_OWNED_BY]->(:Country {id: 'country:CHN'}) | so.share]), 1.0)
-     END} END) AS cn_roots
-WITH cn_roots, [r IN cn_roots | r.id] AS cn_ids
+     END} END) AS cn_roots, superseded
+WITH cn_roots, superseded, [r IN cn_roots | r.id] AS cn_ids
 // Chinese interest in each asset: the sum over ownership chains that start at a Chinese firm and
 // pass no other Chinese firm of the product of the shares (unknown = 1), capped at 1; a foreign
 // firm the Chinese state owns is itself an asset (chain of length 0, interest = the state share).
@@ -65,6 +72,7 @@ OPTIONAL MATCH chain = (o:Firm)-[:OWNS*0..5]->(a)
 WHERE o.id IN cn_ids AND (a:Facility OR a:Firm) AND (length(chain) = 0 OR NOT a.id IN cn_ids)
   AND none(n IN nodes(chain)[1..-1] WHERE n.id IN cn_ids)
   AND all(n IN nodes(chain) WHERE single(m IN nodes(chain) WHERE m = n))
+  AND none(r IN relationships(chain) WHERE r IN superseded)
 WITH cn_roots, cn_ids, a,
      sum(head([r IN cn_roots WHERE r.id = o.id | r.f])
          * reduce(s = 1.0, r IN relationships(chain) | s * coalesce(r.share, 1.0))) AS interest
@@ -82,7 +90,8 @@ MATCH (imp:Country)
 WHERE imp.id = $importer OR imp.id = 'country:' + $importer
 OPTIONAL MATCH (k:Country)-[e:EXPORTS_TO]->(imp)
 WHERE e.value_usd IS NOT NULL AND coalesce(e.month, 0) = 0 AND ($year IS NULL OR e.year <= $year)
-WITH owned, imp, e.hs_code AS code, collect({k: k, e: e}) AS flows
+WITH owned, imp, e.hs_code AS code,
+     collect({k: k, y: e.year, h: e.hs_code, basis: e.flow_basis, v: e.value_usd}) AS flows
 WITH owned, imp, collect(CASE WHEN code IS NULL THEN null ELSE {code: code, flows: flows} END)
      AS inflows
 // ... and its annual import totals (the denominators), also read once.
@@ -92,15 +101,21 @@ WITH owned, imp, inflows,
       | {code: ht.code, y: t.year, basis: t.flow_basis, v: t.value_usd,
          notes: CASE WHEN t.hs_version IS NOT NULL AND t.hs_version <> 'HS2022' THEN t.notes END,
          b: CASE t.flow_basis WHEN 'imports' THEN 1 WHEN 'mirror' THEN 2 ELSE 3 END}] AS itotals
-MATCH (h:HSCode)<-[:CLASSIFIED_AS]-(g)
-WHERE (g:Product OR g:Material)
-  AND ($item IS NULL OR g.id = $item OR g.id = 'product:' + $item OR g.id = 'material:' + $item
-       OR toLower(g.name) = toLower($item))
-// Other items classified under the same codes: the good's trade is theirs too.
-WITH owned, imp, inflows, itotals, g, h,
-     [(h)<-[:CLASSIFIED_AS]-(o) WHERE o <> g AND (o:Product OR o:Material) | o.name] AS hsharers
-WITH owned, imp, inflows, itotals, g, collect(h.code) AS codes, collect(hsharers) AS nested
-WITH owned, imp, inflows, itotals, g, codes, reduce(acc = [], l IN nested | acc + l) AS sharers
+// The goods: every product or material with HS codes (one list, no regrouping of the big lists
+// carried along), and the other items classified under the same codes (their trade is shared).
+WITH owned, imp, inflows, itotals,
+     [(cg)-[:CLASSIFIED_AS]->(ch:HSCode) WHERE cg:Product OR cg:Material | {g: cg, code: ch.code}]
+       AS classes
+WITH owned, imp, inflows, itotals, classes,
+     reduce(acc = [], c IN classes | CASE WHEN c.g IN acc THEN acc ELSE acc + [c.g] END) AS all_goods
+UNWIND all_goods AS g
+WITH owned, imp, inflows, itotals, classes, g
+WHERE $item IS NULL OR g.id = $item OR g.id = 'product:' + $item OR g.id = 'material:' + $item
+   OR toLower(g.name) = toLower($item)
+WITH owned, imp, inflows, itotals, classes, g, [c IN classes WHERE c.g = g | c.code] AS codes
+WITH owned, imp, inflows, itotals, g, codes,
+     reduce(acc = [], c IN classes | CASE WHEN c.g <> g AND c.code IN codes AND NOT c.g.name IN acc
+                                          THEN acc + [c.g.name] ELSE acc END) AS sharers
 WITH owned, imp, itotals, g, codes, sharers,
      [b IN inflows WHERE any(c IN codes WHERE b.code STARTS WITH c)] AS gin
 WHERE size(gin) > 0
@@ -115,11 +130,11 @@ WITH owned, imp, g, codes, sharers, gin, year,
 WITH owned, imp, g, codes, sharers, year, chosen,
      reduce(s = 0.0, t IN chosen | s + t.v) AS total,
      CASE WHEN year IS NULL THEN
-       reduce(y = 0, b IN gin | reduce(m = y, f IN b.flows | CASE WHEN f.e.year > m THEN f.e.year ELSE m END))
+       reduce(y = 0, b IN gin | reduce(m = y, f IN b.flows | CASE WHEN f.y > m THEN f.y ELSE m END))
      END AS flow_year,
      [f IN reduce(acc = [], b IN gin | acc + b.flows)
-      WHERE any(t IN chosen WHERE t.code = f.e.hs_code AND t.basis = f.e.flow_basis
-                AND f.e.year = year) | {k: f.k, v: f.e.value_usd}] AS flows
+      WHERE f.y = year AND any(t IN chosen WHERE t.code = f.h AND t.basis = f.basis)
+      | {k: f.k, v: f.v}] AS flows
 WITH owned, imp, g, codes, sharers, chosen, total, coalesce(year, flow_year) AS year,
      year IS NOT NULL AND total > 0 AS has_total, flows
 UNWIND CASE WHEN size(flows) = 0 THEN [null] ELSE flows END AS f

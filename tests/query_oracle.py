@@ -1,4 +1,4 @@
-"""Independent reference implementations of the stored queries' arithmetic (DESIGN §6, §6.1).
+"""Independent reference implementations of the stored queries' arithmetic (docs/queries.md).
 
 Plain Python and networkx over the same records-format fixtures the queries read; nothing here
 looks at the Cypher. Tests compare the queries' rows with these results, and with numbers worked
@@ -378,10 +378,12 @@ def control_status(ctl: dict[str, Any], as_of: str, newest_source_year: int | No
     """The status on `as_of`; a suspension that has ended with no cited source from a later year
     leaves the measure lapsed-unverified, not in force."""
     eff = ctl.get("effective") or ctl.get("announced")
-    if ctl.get("status") == "revoked":
-        return "revoked"
+    if ctl.get("status") in ("revoked", "proposed"):
+        return ctl["status"]
     if eff is None or eff > as_of:
         return "announced"
+    if ctl.get("ended") is not None and ctl["ended"] <= as_of:
+        return "expired"
     start, end = ctl.get("suspended_from"), ctl.get("suspended_until")
     if start is not None and start <= as_of and (end is None or as_of <= end):
         return "suspended"

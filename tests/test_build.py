@@ -65,12 +65,9 @@ def test_main_question_from_the_bundled_snapshot(built):
     tonnes = {"USA": 51_000, "AUS": 29_000, "BRA": 2_000, "MMR": 22_000, "CHN": 270_000,
               "IND": 2_900, "MDG": 2_700, "MYS": 110, "NGA": 1_500, "RUS": 2_600,
               "THA": 4_800, "VNM": 150}
-    # shares are taken over the larger of the rounded world total and the country sum (388,760 t
-    # here, so the world total of 390,000 t; docs/queries.md)
-    denominator = max(390_000, sum(tonnes.values()))
-    assert denominator == 390_000
-    assert row["top_share"] == pytest.approx(270_000 / denominator)
-    hhi = sum((t / denominator * 100) ** 2 for t in tonnes.values())
+    # shares are national output over the USGS world total (docs/queries.md)
+    assert row["top_share"] == pytest.approx(270_000 / 390_000)
+    hhi = sum((t / 390_000 * 100) ** 2 for t in tonnes.values())
     assert row["hhi"] == pytest.approx(hhi, rel=1e-9)
     assert row["producers"] == len(tonnes)
 

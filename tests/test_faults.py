@@ -76,6 +76,7 @@ def test_server_killed_mid_load(home, tmp_path):
     store.close()
 
 
+@pytest.mark.slow
 def test_sigint_during_import_leaves_old_graph(home, tmp_path):
     store = open_store(Settings(home=home))
     api.import_records(store, [SMALL])
@@ -103,6 +104,7 @@ def test_sigint_during_import_leaves_old_graph(home, tmp_path):
     store.close()
 
 
+@pytest.mark.slow
 def test_two_builds_at_once_serialise(home, tmp_path):
     path = big_file(tmp_path / "big.jsonl", 5000)
     procs = [kg_proc(home, "import", str(path)) for _ in range(2)]

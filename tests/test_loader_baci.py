@@ -116,6 +116,7 @@ def write_synthetic(path: Path, rows: int, chunk: int = 200_000) -> None:
                 f"{'NA' if r % 50 == 0 else r % 97}\n" for r in range(start, min(rows, start + chunk))))
 
 
+@pytest.mark.slow
 def test_streams_two_million_rows_in_bounded_memory(tmp_path):
     rows = 2_000_000
     path = tmp_path / "BACI_HS22_Y2023_V202501.csv"

@@ -1,4 +1,4 @@
-"""The stored queries of DESIGN §6 on planted fixture graphs with answers known in advance.
+"""The stored queries (docs/queries.md) on planted fixture graphs with answers known in advance.
 
 Fixtures (`tests/fixtures/queries/*.jsonl`, records format): `base` (sources, countries), `bom`
 (materials, products, HS codes, bills of materials, national production), `owners` (firms,

@@ -92,10 +92,11 @@ def test_concentration_applies_the_rule(latest: Any) -> None:
 def test_concentration_caps_coverage_and_flags_a_single_reporter(latest: Any) -> None:
     rows = {(r["material_id"], r["stage"]): r for r in q(latest, "concentration")}
     # antimony: 60 + 30 + 14 = 104 t against a rounded world total of 100 t
+    # shares stay over the published world total; the coverage is capped and explained
     sb = rows[("material:planted-sb", "mining")]
-    assert sb["top_share"] == approx(60 / 104) and sb["share_covered"] == approx(1.0)
+    assert sb["top_share"] == approx(60 / 100) and sb["share_covered"] == approx(1.0)
     assert sb["reported_over_world"] == approx(1.04)
-    assert sb["hhi"] == approx(sum((100 * v / 104) ** 2 for v in (60, 30, 14)))
+    assert sb["hhi"] == approx(sum((100 * v / 100) ** 2 for v in (60, 30, 14)))
     assert "exceed" in sb["coverage_note"] and sb["single_reporter"] is False
     w = rows[("material:planted-w", "refining")]
     assert w["single_reporter"] is True and w["top_share"] == approx(0.8)
@@ -123,6 +124,10 @@ def test_single_points_of_failure_apply_the_rule(latest: Any) -> None:
         ("planted-pack", "planted-cam", "manufacturing", "China", "country"),
         # the integrator has one supplier of lenses; the other maker has two
         ("planted-sensor", "planted-lens", None, "Planted Wafer A", "sole-supplier"),
+        # stages with no country figure: asset output alone (a stated 60 % share; the only US
+        # plant)
+        ("planted-pack", "planted-cell", "refining", "Planted Cell Maker", "asset"),
+        ("planted-pack", "planted-cam", "refining", "Planted CAM plant", "sole-domestic-producer"),
     }
     assert set(got) == expected
     motor_nd = got[("planted-motor", "planted-nd", "separation", "China", "country")]
@@ -140,6 +145,10 @@ def test_single_points_of_failure_apply_the_rule(latest: Any) -> None:
     sole = got[("planted-sensor", "planted-lens", None, "Planted Wafer A", "sole-supplier")]
     assert sole["customer"] == "Planted Integrator" and sole["share"] is None
     assert sole["supplier_kind"] == "firm" and sole["path"] == ["Planted IR sensor", "Planted IR lens"]
+    maker = got[("planted-pack", "planted-cell", "refining", "Planted Cell Maker", "asset")]
+    assert (maker["share"], maker["year"], maker["supplier_kind"]) == (approx(0.6), 2023, "firm")
+    plant = got[("planted-pack", "planted-cam", "refining", "Planted CAM plant", "sole-domestic-producer")]
+    assert plant["share"] is None and plant["supplier_kind"] == "facility"
 
 
 def test_what_if_and_diversification_apply_the_rule(latest: Any) -> None:

@@ -1,4 +1,4 @@
-"""Relationship records: one class per relationship type of DESIGN §3."""
+"""Relationship records: one class per relationship type (docs/ontology.md)."""
 
 from __future__ import annotations
 
@@ -211,9 +211,13 @@ class ImportReliance(Relationship):
 
 
 class Owns(Relationship):
+    """A stake at a year. The year is part of the identity, so a later stake never overwrites an
+    earlier one: both stay, and queries take the latest (an undated stake is a fact of its own)."""
+
     type_name: ClassVar[str] = "OWNS"
     FROM = ("Firm",)
     TO = ("Firm", "Facility")
+    KEYS = ("year",)
     type: Literal["OWNS"] = "OWNS"
     share: Share | None = None
     year: Year | None = None
@@ -287,13 +291,13 @@ class Covers(Relationship):
 class Imposes(Relationship):
     type_name: ClassVar[str] = "IMPOSES"
     FROM = ("Country",)
-    TO = ("ExportControl",)
+    TO = ("ExportControl", "ImportMeasure")
     type: Literal["IMPOSES"] = "IMPOSES"
 
 
 class Restricts(Relationship):
     type_name: ClassVar[str] = "RESTRICTS"
-    FROM = ("ExportControl",)
+    FROM = ("ExportControl", "ImportMeasure")
     TO = ("Material", "Product", "HSCode")
     type: Literal["RESTRICTS"] = "RESTRICTS"
     scope: str | None = None
@@ -301,8 +305,8 @@ class Restricts(Relationship):
 
 class Targets(Relationship):
     type_name: ClassVar[str] = "TARGETS"
-    FROM = ("ExportControl",)
-    TO = ("Country",)
+    FROM = ("ExportControl", "ImportMeasure")
+    TO = ("Country", "Firm")             # destination countries, or the firms a measure names
     type: Literal["TARGETS"] = "TARGETS"
 
 

@@ -200,7 +200,7 @@ Every query that reads national production (`concentration`, `single-points-of-f
    a figure; a row with only a qualifier (`W` withheld, `NA`) is not, so a newer `NA` row never
    hides an older real figure. Per item and stage the latest year with at least one figure is used
    (or the latest at or before `year`); rows at that year without a number are kept, with share null.
-2. **Capacity never stands in for output.** A row whose `basis` mentions capacity is a capacity
+2. **Capacity never stands in for output.** A row with `basis` = `capacity` is a capacity
    figure. The latest *output* year is used; capacity only where the stage has no output figure at
    all, and then the row says so (`measure` = `capacity`, else `output`).
 3. **Elements inherit their group's figures.** An element without figures of its own at a stage
@@ -208,9 +208,10 @@ Every query that reads national production (`concentration`, `single-points-of-f
    (`member_of`; where several groups have figures, the smallest one, e.g. the magnet rare earths
    before all rare earths): `basis` = `group`, `group` names it. Figures of its own (e.g. a cited
    dysprosium separation share) take precedence, stage by stage: `basis` = `own`.
-4. **Shares never add up past 1.** A share is the quantity over the stated world total, or over the
-   sum of the country figures where that sum exceeds a rounded world total; else the stated share;
-   else the quantity over the sum of the quantities.
+4. **Shares as the source states them.** A share is the quantity over the stated world total, else
+   the stated share, else the quantity over the sum of the quantities. Where the country figures
+   add up to more than a rounded world total, `concentration` caps its coverage at 1 and says so
+   (`reported_over_world`, `coverage_note`); what-if caps a lost share at 1.
 
 *Why a shared fragment rather than a property set at load:* the rule depends on the query's
 `year` parameter (the latest figure at or before a year), which a value computed at load time

@@ -319,15 +319,7 @@ class StagedWrite:
             raise StoreError(f"write failed, graph left unchanged: the store refused a batch of "
                              f"{st.label}: {reply}")
         created = _stat(reply, "Nodes created" if st.kind == "node" else "Relationships created")
-        if st.kind == "node":
-            summary.nodes += len(rows)
-            summary.nodes_created += created
-        else:
-            summary.relationships += len(rows)
-            summary.relationships_created += created
-        summary.by_type[st.label] = summary.by_type.get(st.label, 0) + len(rows)
-        if progress:
-            progress(st.label, len(rows))
+        summary.count(st, len(rows), created, progress)
         if self.after_batch is not None:
             self.after_batch(st, rows)
 
