@@ -34,14 +34,14 @@
 //   lost_owned_abroad_share, year, path, depth, required_stage, country, product_id, input_id,
 //   basis, group, measure
 // table: product, input, stage, lost_share, remaining_share, basis
+// Superseded stakes: every OWNS fact but the latest of its owner-asset pair (older stakes stay in
+// the graph for history; an undated stake counts as older than any dated one).
 // Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
 // :param country => 'CHN';
 // :param threshold => 0.5;
 // :param product => null;
 // :param year => null;
 // :param include_owned_abroad => false;
-// Superseded stakes: every OWNS fact but the latest of its owner-asset pair (older stakes stay in
-// the graph for history; an undated stake counts as older than any dated one).
 OPTIONAL MATCH (sf:Firm)-[st:OWNS]->(sa)
 WITH sf, sa, collect(st) AS stakes, max(coalesce(st.year, 0)) AS latest
 WITH collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) AS older
