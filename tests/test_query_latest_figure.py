@@ -92,11 +92,10 @@ def test_concentration_applies_the_rule(latest: Any) -> None:
 def test_concentration_caps_coverage_and_flags_a_single_reporter(latest: Any) -> None:
     rows = {(r["material_id"], r["stage"]): r for r in q(latest, "concentration")}
     # antimony: 60 + 30 + 14 = 104 t against a rounded world total of 100 t
-    # shares stay over the published world total; the coverage is capped and explained
     sb = rows[("material:planted-sb", "mining")]
-    assert sb["top_share"] == approx(60 / 100) and sb["share_covered"] == approx(1.0)
+    assert sb["top_share"] == approx(60 / 104) and sb["share_covered"] == approx(1.0)
     assert sb["reported_over_world"] == approx(1.04)
-    assert sb["hhi"] == approx(sum((100 * v / 100) ** 2 for v in (60, 30, 14)))
+    assert sb["hhi"] == approx(sum((100 * v / 104) ** 2 for v in (60, 30, 14)))
     assert "exceed" in sb["coverage_note"] and sb["single_reporter"] is False
     w = rows[("material:planted-w", "refining")]
     assert w["single_reporter"] is True and w["top_share"] == approx(0.8)
