@@ -65,9 +65,9 @@ def verified_cache(cache: Path) -> list[Path]:
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         entries = manifest["files"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError) as exc:
         raise DataError("cache manifest is unreadable; re-run `kg fetch`",
-                        file=str(manifest_path)) from None
+                        file=str(manifest_path)) from exc
     files = []
     for entry in entries:
         path = cache / entry["file"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -273,25 +274,20 @@ def store_status(obj: Ctx) -> None:
 
 
 def _register_commands() -> None:
-    """Commands of later capabilities live in kg/commands/; one line each here."""
+    """The commands in kg/commands/, one line each in COMMAND_MODULES."""
     import importlib
     for module_name, names in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"kg.commands.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"kg.commands.{module_name}":
-                continue
-            raise
+        module = importlib.import_module(f"kg.commands.{module_name}")
         for name in names:
             cli.add_command(getattr(module, name))
 
 
 COMMAND_MODULES: list[tuple[str, list[str]]] = [
-    # ("module", ["command_function", ...]),
     ("sources", ["fetch", "load", "sources"]),
     ("release", ["release", "verify", "diff_cmd"]),
     ("rdf", ["validate"]),
     ("analyst", ["report", "browser_kit", "docs_cmd", "ids"]),
+    ("snapshot", ["snapshot"]),
 ]
 _register_commands()
 
@@ -315,6 +311,8 @@ def main() -> None:
         exc.show()
         sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
     except KGError as exc:
+        if logging.getLogger().isEnabledFor(logging.DEBUG):    # -v: the traceback and its causes
+            traceback.print_exception(exc, file=sys.stderr)
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except OSError as exc:

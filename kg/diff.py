@@ -86,7 +86,7 @@ class Diff:
                   new: dict[str, Any] | None, fields: list[str]) -> None:
         rec = new or old or {}
         t = rec.get("type")
-        if t == "ExportControl":
+        if t in ("ExportControl", "ImportMeasure"):
             out["export controls"].append({
                 "change": what, "control": rec.get("name"), "id": rec.get("id"),
                 "instrument": rec.get("instrument"),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,7 +24,7 @@ from .models import Node, Record, Relationship, label_of
 from .records_io import Located
 from .scratch import scratch_dir
 from .store import GraphStore
-from .store.base import Progress, WriteStatement
+from .store.base import EncodedRows, Progress, WriteStatement, WriteSummary
 from .store.cypher import (
     BATCH,
     node_create_statement,
@@ -39,14 +39,10 @@ world totals (USGS 'World total (rounded)'), so a small excess is rounding, a la
 
 
 @dataclass
-class LoadReport:
+class LoadReport(WriteSummary):
+    """What a load did: the store's write summary and how many records were read."""
+
     records: int = 0
-    nodes: int = 0
-    relationships: int = 0
-    nodes_created: int = 0
-    relationships_created: int = 0
-    by_type: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
 
 
 def _identity(rec: Record) -> tuple[Any, ...]:
@@ -54,19 +50,22 @@ def _identity(rec: Record) -> tuple[Any, ...]:
 
 
 class _Spill:
-    """Write rows per statement to temporary JSON Lines files; stream them back in batches."""
+    """Rows per write statement in temporary files, each encoded once: `k f l json` per line
+    (identity hash, file index, line, then the row as JSON, which is what is sent to the store)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.files: dict[tuple[str, ...], TextIO] = {}
         self.paths: dict[tuple[str, ...], Path] = {}
 
-    def add(self, statement: tuple[str, ...], row: dict[str, Any]) -> None:
+    def add(self, statement: tuple[str, ...], ident: int, fid: int, line: int,
+            row: dict[str, Any]) -> None:
         fh = self.files.get(statement)
         if fh is None:
-            path = self.directory / f"{len(self.paths)}.jsonl"
+            path = self.directory / f"{len(self.paths)}.rows"
             self.paths[statement] = path
             fh = self.files[statement] = path.open("w", encoding="utf-8")
+        fh.write(f"{ident}\t{fid}\t{line}\t")
         fh.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
         fh.write("\n")
 
@@ -74,13 +73,20 @@ class _Spill:
         for fh in self.files.values():
             fh.close()
 
-    def rows(self, statement: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+    def lines(self, statement: tuple[str, ...]) -> Iterator[tuple[int, str]]:
+        """(identity hash, the rest of the line: `f l json`) per spilled row."""
         path = self.paths.get(statement)
         if path is None:
             return
         with path.open(encoding="utf-8") as fh:
             for line in fh:
-                yield json.loads(line)
+                ident, rest = line.rstrip("\n").split("\t", 1)
+                yield int(ident), rest
+
+    @staticmethod
+    def decode(ident: int, rest: str) -> dict[str, Any]:
+        fid, line, text = rest.split("\t", 2)
+        return {"k": ident, "f": int(fid), "l": int(line), **json.loads(text)}
 
 
 class _Loader:
@@ -96,8 +102,8 @@ class _Loader:
         self.wanted_sources: dict[str, tuple[str, int]] = {}
         # (material, stage, year) -> summed country share; a repeated fact is corrected to its
         # merged value in merge_repeats(), so it counts once
-        self.share_totals: dict[tuple[str, str, int], float] = {}
-        self.share_first: dict[tuple[str, str, int], tuple[str, int]] = {}
+        self.share_totals: dict[tuple[str, str, int, str], float] = {}
+        self.share_first: dict[tuple[str, str, int, str], tuple[str, int]] = {}
         self.records = 0
 
     # -- pass over the input -------------------------------------------------------------------
@@ -111,7 +117,7 @@ class _Loader:
             fid = self.files.setdefault(file, len(self.files))
             if fid == len(self.file_names):
                 self.file_names.append(file)
-            self.spill.add(self.statement_of(rec), {"k": ident, "f": fid, "l": line, **self.row_of(rec)})
+            self.spill.add(self.statement_of(rec), ident, fid, line, self.row_of(rec))
         if isinstance(rec, Node):
             self.node_ids.add(rec.id)
             self.wanted_nodes.pop(rec.id, None)
@@ -129,7 +135,8 @@ class _Loader:
                     and ident not in self.repeats):
                 share = _share_of(rec.properties())
                 if share is not None:
-                    group = (rec.to_id, rec.stage, rec.year)  # type: ignore[attr-defined]
+                    # capacity shares are a group of their own, never added to output
+                    group = (rec.to_id, rec.stage, rec.year, rec.basis)  # type: ignore[attr-defined]
                     self.share_totals[group] = self.share_totals.get(group, 0.0) + share
                     self.share_first.setdefault(group, (file, line))
 
@@ -145,21 +152,21 @@ class _Loader:
         if isinstance(rec, Node):
             return {"id": rec.id, "props": props}
         assert isinstance(rec, Relationship)
-        return {"from": rec.from_id, "to": rec.to_id, "key": {k: props[k] for k in rec.KEYS},
+        return {"from": rec.from_id, "to": rec.to_id, "key": {k: props.get(k) for k in rec.KEYS},
                 "props": props}
 
     # -- checks after the pass -------------------------------------------------------------------
     def check(self, known_in_store: Callable[[list[str]], set[str]],
-              shares_in_store: Callable[[list[tuple[str, str, int]]], list[dict[str, Any]]] | None
+              shares_in_store: Callable[[list[tuple[str, str, int, str]]], list[dict[str, Any]]] | None
               ) -> list[DataError]:
         """Errors only visible once every record is read: share sums (with the figures the graph
         already holds for the same material, stage and year) and references to nodes."""
         errors: list[DataError] = []
         totals = dict(self.share_totals)
-        held: dict[tuple[str, str, int], int] = {}
+        held: dict[tuple[str, str, int, str], int] = {}
         if shares_in_store is not None and totals:
             for row in shares_in_store(sorted(totals)):
-                group = (row["m"], row["stage"], int(row["year"]))
+                group = (row["m"], row["stage"], int(row["year"]), row["basis"])
                 # a figure this load restates is replaced by it, so it is not counted twice
                 if hash(("PRODUCES", row["country"], *group)) in self.seen:
                     continue
@@ -173,8 +180,9 @@ class _Loader:
                 with_graph = (f" with the {held[group]} figures the graph already holds"
                               if held.get(group) else "")
                 errors.append(DataError(f"country shares of {group[0]} at stage {group[1]} in "
-                                        f"{group[2]} sum to {total:.3f}{with_graph}, more than 1 "
-                                        f"beyond rounding", file=file, line=line, field="share"))
+                                        f"{group[2]} ({group[3]}) sum to {total:.3f}{with_graph}, "
+                                        f"more than 1 beyond rounding", file=file, line=line,
+                                        field="share"))
         wanted = sorted(set(self.wanted_nodes) | set(self.wanted_sources))
         in_store = known_in_store(wanted) if wanted else set()
         for sid, (file, line) in self.wanted_sources.items():
@@ -193,9 +201,9 @@ class _Loader:
             return {}
         firsts: dict[int, tuple[tuple[str, ...], dict[str, Any]]] = {}
         for statement in self.spill.paths:
-            for row in self.spill.rows(statement):
-                if row["k"] in self.repeats:
-                    firsts[row["k"]] = (statement, row)
+            for ident, rest in self.spill.lines(statement):
+                if ident in self.repeats:
+                    firsts[ident] = (statement, self.spill.decode(ident, rest))
         merged: dict[tuple[str, ...], dict[int, dict[str, Any]]] = {}
         for ident, later in self.repeats.items():
             statement, row = firsts[ident]
@@ -222,7 +230,7 @@ class _Loader:
 
     def _recount_share(self, first: dict[str, Any], merged: dict[str, Any]) -> None:
         """A repeated country figure counts once in its group's total: at its merged value."""
-        group = (merged["to"], merged["key"]["stage"], merged["key"]["year"])
+        group = (merged["to"], merged["key"]["stage"], merged["key"]["year"], merged["key"]["basis"])
         before, after = _share_of(first["props"]), _share_of(merged["props"])
         self.share_totals[group] = self.share_totals.get(group, 0.0) - (before or 0.0) + (after or 0.0)
 
@@ -239,17 +247,18 @@ class _Loader:
                     *statement[1:])
             label = statement[1] if statement[0] == "node" else f"{statement[1]} ({statement[2]}->{statement[3]})"
             replaced = merged.get(statement, {})
-            rows: list[dict[str, Any]] = []
-            for row in self.spill.rows(statement):
-                if row["k"] in replaced:
+            texts: list[str] = []
+            for ident, rest in self.spill.lines(statement):
+                if ident in replaced:
                     continue
-                rows.append({k: v for k, v in row.items() if k not in ("k", "f", "l")})
-                if len(rows) >= batch:
-                    yield WriteStatement(cypher, [rows], label, kind)
-                    rows = []
-            rows.extend(replaced.values())
-            for i in range(0, len(rows), batch):
-                yield WriteStatement(cypher, [rows[i:i + batch]], label, kind)
+                texts.append(rest.split("\t", 2)[2])
+                if len(texts) >= batch:
+                    yield WriteStatement(cypher, [EncodedRows(texts)], label, kind)
+                    texts = []
+            texts += [json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+                      for row in replaced.values()]
+            for i in range(0, len(texts), batch):
+                yield WriteStatement(cypher, [EncodedRows(texts[i:i + batch])], label, kind)
 
 
 def _share_of(props: dict[str, Any]) -> float | None:
@@ -269,19 +278,23 @@ def _same_identity(a: dict[str, Any], b: dict[str, Any]) -> bool:
 SHARES_IN_GRAPH = (
     "UNWIND $groups AS g "
     "MATCH (c:Country)-[r:PRODUCES]->(m:{label} {{id: g.m}}) "
-    "WHERE r.stage = g.stage AND r.year = g.year "
-    "RETURN g.m AS m, g.stage AS stage, g.year AS year, c.id AS country, r.share AS share, "
+    "WHERE r.stage = g.stage AND r.year = g.year AND coalesce(r.basis, 'output') = g.basis "
+    "RETURN g.m AS m, g.stage AS stage, g.year AS year, g.basis AS basis, c.id AS country, "
+    "r.share AS share, "
     "r.quantity AS quantity, r.world_quantity AS world_quantity")
 """Country figures the graph holds for (material or product, stage, year) groups of a load."""
 
 
-def _shares_in(store: GraphStore) -> Callable[[list[tuple[str, str, int]]], list[dict[str, Any]]]:
-    def shares(groups: list[tuple[str, str, int]]) -> list[dict[str, Any]]:
+def _shares_in(store: GraphStore) -> Callable[[list[tuple[str, str, int, str]]], list[dict[str, Any]]]:
+    def shares(groups: list[tuple[str, str, int, str]]) -> list[dict[str, Any]]:
+        if not store.read("MATCH ()-[r:PRODUCES]->() RETURN 1 AS found LIMIT 1"):
+            return []                      # nothing to add up with (e.g. a first load)
         by_label: dict[str, list[dict[str, Any]]] = {}
-        for m, stage, year in groups:
+        for m, stage, year, basis in groups:
             label = label_of(m)
             if label is not None:
-                by_label.setdefault(label, []).append({"m": m, "stage": stage, "year": year})
+                by_label.setdefault(label, []).append({"m": m, "stage": stage, "year": year,
+                                                       "basis": basis})
         rows: list[dict[str, Any]] = []
         for label, wanted in sorted(by_label.items()):
             for i in range(0, len(wanted), 2000):

@@ -1,6 +1,7 @@
 """Stored queries: `queries/<name>.cypher` with a comment header, typed parameters, a runner.
 
-Header (DESIGN §6), every line a Cypher comment so the file runs as is in Neo4j Browser:
+Header (docs/architecture.md, "Adding a stored query"), every line a Cypher comment so the file runs
+as is in Neo4j Browser:
 
     // title: Concentration of production
     // description: What it reveals, how to read the numbers, what it cannot see.

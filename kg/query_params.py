@@ -4,8 +4,8 @@ The checks go by parameter name, so every stored query (and a new one that keeps
 gets them without repeating them in its header:
 
 - ranges: `threshold` and `min_ownership` are fractions 0-1, `year`/`as_of_year` 1900-2100,
-  `max_depth` 1-4 (the longest REQUIRES walk china-exposure takes), `max_age` 0-200; floats must
-  be finite (no nan, no inf);
+  `max_depth` 1-4 (the longest REQUIRES walk china-exposure takes), `max_age` 0-200 (nan and
+  inf are refused earlier, when the value is coerced to its type);
 - `as_of` is an ISO date YYYY-MM-DD that exists, or `today` (its default where a query declares
   `= "today"`), replaced by the current date when the query runs;
 - `stage` is one of the supply stages, `issue` one of classification-gaps' issues;
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,8 +76,6 @@ def check_values(query: str, bound: dict[str, Any], given: set[str]) -> None:
         if value is None:
             continue
         where = f"query {query!r}: parameter {name}"
-        if isinstance(value, float) and not math.isfinite(value):
-            raise UsageError(f"{where} must be a finite number, got {value!r}")
         if name in RANGES:
             low, high = RANGES[name]
             if not low <= value <= high:

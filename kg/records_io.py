@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from .errors import DataError, record_error
 from .models import Record, parse_record, record_types
-from .models.parse import kind_of
+from .models.parse import item_kind, kind_of
 
 Located = tuple[Record, str, int]
 
@@ -98,14 +98,22 @@ _FALSE = {"false", "0", "no", "n", "f"}
 
 
 def field_kinds(cls: type[Record]) -> dict[str, str]:
-    """Column name (the alias where a field has one) -> coercion kind."""
-    return {info.alias or name: kind_of(info.annotation) for name, info in cls.model_fields.items()}
+    """Column name (the alias where a field has one) -> coercion kind ('floats': a list of numbers)."""
+    kinds = {}
+    for name, info in cls.model_fields.items():
+        kind = kind_of(info.annotation)
+        if kind == "list" and item_kind(info.annotation) in ("int", "float"):
+            kind = "floats"
+        kinds[info.alias or name] = kind
+    return kinds
 
 
 def coerce_cell(value: str, kind: str) -> Any:
     """One non-empty CSV cell -> its typed value; ValueError says what was expected."""
     if kind == "list":
         return [v.strip() for v in value.split(LIST_SEP) if v.strip()]
+    if kind == "floats":
+        return [coerce_cell(v.strip(), "float") for v in value.split(LIST_SEP) if v.strip()]
     if kind == "int":
         try:
             number = float(value)
@@ -166,7 +174,7 @@ def csv_table(path: Path, type_name: str | None = None) -> Iterator[tuple[int, R
                 continue
             yield line, _typed_row(path, line, type_name, kinds, header, fields)
     except csv.Error as exc:
-        raise DataError(f"malformed CSV: {exc}", file=str(path), line=current["line"]) from None
+        raise DataError(f"malformed CSV: {exc}", file=str(path), line=current["line"]) from exc
     if header is None:
         raise DataError("the file is empty", file=str(path))
 

@@ -251,7 +251,12 @@ def download(url: str, dest: Path, *, headers: Mapping[str, str] | None = None,
             log.warning("fetch %s failed (%s); retry %d/%d in %.1fs", redact(url),
                         redact(str(last)), attempt + 1, retries, delay)
             time.sleep(delay)
-    raise FetchError(f"{redact(url)}: failed after {attempt + 1} attempts: {redact(str(last))}",
+    tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
+    if time.monotonic() >= ends - 0.05 or (attempt < retries):
+        raise FetchError(f"{redact(url)}: not finished within the {deadline:.0f}s deadline "
+                         f"({tries}; last: {redact(str(last))})",
+                         status=last.code if isinstance(last, urllib.error.HTTPError) else None)
+    raise FetchError(f"{redact(url)}: failed after {tries}: {redact(str(last))}",
                      status=last.code if isinstance(last, urllib.error.HTTPError) else None)
 
 

@@ -65,6 +65,7 @@ class CP(DefinedNamespace):
     Facility: URIRef
     Agreement: URIRef
     ExportControl: URIRef
+    ImportMeasure: URIRef
     HSCode: URIRef
     Source: URIRef
     # statement classes: one per relationship type
@@ -74,6 +75,7 @@ class CP(DefinedNamespace):
     ReservesObservation: URIRef
     RequirementObservation: URIRef
     TradeFlowObservation: URIRef
+    ImportTotalObservation: URIRef
     ImportRelianceObservation: URIRef
     OwnershipObservation: URIRef
     StateOwnershipObservation: URIRef
@@ -94,6 +96,7 @@ class CP(DefinedNamespace):
     holdsReserves: URIRef
     requires: URIRef
     exportsTo: URIRef
+    imports: URIRef
     importReliance: URIRef
     owns: URIRef
     stateOwnedBy: URIRef
@@ -119,6 +122,10 @@ class CP(DefinedNamespace):
     estimated: URIRef
     qualifier: URIRef
     basis: URIRef
+    measuredAs: URIRef
+    otherShare: URIRef
+    sourcesPeriod: URIRef
+    series: URIRef
     sourceUnit: URIRef
     role: URIRef
     intensity: URIRef
@@ -126,6 +133,7 @@ class CP(DefinedNamespace):
     hsCode: URIRef
     valueUsd: URIRef
     flowBasis: URIRef
+    shareBasis: URIRef
     month: URIRef
     netImportReliance: URIRef
     importSources: URIRef
@@ -165,7 +173,10 @@ class CP(DefinedNamespace):
     effective: URIRef
     suspendedFrom: URIRef
     suspendedUntil: URIRef
+    ended: URIRef
     measure: URIRef
+    appliesBy: URIRef
+    rate: URIRef
     level: URIRef
     # annotation property: the graph name (label, relationship type, property) a term stands for
     graphName: URIRef
@@ -194,10 +205,12 @@ ID_KINDS: dict[str, str] = {
     "facility": "Facility",
     "agreement": "Agreement",
     "control": "ExportControl",
+    "importmeasure": "ImportMeasure",
     "hs": "HSCode",
     "source": "Source",
 }
-"""Node id prefix (the part before the first ':') -> label; checked against `kg.models.ID_PREFIX`."""
+"""Node id prefix (the part before the first ':') -> label. Defined here only: `kg.models.ID_PREFIX`
+is derived from it (this module sits below the models)."""
 
 ID_PREFIXES: dict[str, str] = {kind: f"{DATA_NS}{kind}/" for kind in ID_KINDS}
 """CURIE prefixes of node ids: `country:CHN` is a compact IRI once `country:` is bound."""
@@ -209,32 +222,12 @@ ALL_PREFIXES: dict[str, str] = {**PREFIXES, **ID_PREFIXES}
 CLASSES: dict[str, str] = {label: str(CP[label]) for label in ID_KINDS.values()}
 """Node label -> OWL class."""
 
-RELATIONS: dict[str, str] = {
-    "PRODUCES": str(CP.produces),
-    "HOLDS_RESERVES": str(CP.holdsReserves),
-    "REQUIRES": str(CP.requires),
-    "EXPORTS_TO": str(CP.exportsTo),
-    "IMPORT_RELIANCE": str(CP.importReliance),
-    "OWNS": str(CP.owns),
-    "STATE_OWNED_BY": str(CP.stateOwnedBy),
-    "OPERATES": str(CP.operates),
-    "LOCATED_IN": str(CP.locatedIn),
-    "HEADQUARTERED_IN": str(CP.headquarteredIn),
-    "SUPPLIES": str(CP.supplies),
-    "PARTY_TO": str(CP.partyTo),
-    "COVERS": str(CP.covers),
-    "IMPOSES": str(CP.imposes),
-    "RESTRICTS": str(CP.restricts),
-    "TARGETS": str(CP.targets),
-    "CLASSIFIED_AS": str(CP.classifiedAs),
-}
-"""Relationship type -> object property for the direct edge (`country:CHN cp:produces ...`)."""
-
 STATEMENT_CLASSES: dict[str, str] = {
     "PRODUCES": str(CP.ProductionObservation),
     "HOLDS_RESERVES": str(CP.ReservesObservation),
     "REQUIRES": str(CP.RequirementObservation),
     "EXPORTS_TO": str(CP.TradeFlowObservation),
+    "IMPORTS": str(CP.ImportTotalObservation),
     "IMPORT_RELIANCE": str(CP.ImportRelianceObservation),
     "OWNS": str(CP.OwnershipObservation),
     "STATE_OWNED_BY": str(CP.StateOwnershipObservation),
@@ -250,10 +243,20 @@ STATEMENT_CLASSES: dict[str, str] = {
     "CLASSIFIED_AS": str(CP.ClassifiedAsStatement),
 }
 """Relationship type -> the class of its statement node (endpoints, qualifiers, provenance).
-Quantitative facts are `cp:Observation`s; the rest are plain `cp:Statement`s."""
+Quantitative facts are `cp:Observation`s; the rest are plain `cp:Statement`s. The relationship
+types are listed here once; `tests/test_ontology.py` checks they are `kg.models.RELATIONSHIP_TYPES`."""
 
-OBSERVATION_TYPES = ("PRODUCES", "HOLDS_RESERVES", "REQUIRES", "EXPORTS_TO", "IMPORT_RELIANCE",
-                     "OWNS", "STATE_OWNED_BY")
+
+def _lower_camel(type_name: str) -> str:
+    head, *rest = type_name.lower().split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+RELATIONS: dict[str, str] = {t: str(CP[_lower_camel(t)]) for t in STATEMENT_CLASSES}
+"""Relationship type -> object property for the direct edge (`country:CHN cp:produces ...`), by the
+naming rule above (`HOLDS_RESERVES` -> `cp:holdsReserves`; `CP` refuses a term it does not define)."""
+
+OBSERVATION_TYPES = tuple(t for t, cls in STATEMENT_CLASSES.items() if cls.endswith("Observation"))
 
 # -- properties --------------------------------------------------------------------------------
 
@@ -340,14 +343,17 @@ _PROPS = [
     _p("investment_usd", CP.investmentUsd, "decimal"),
     _p("jobs", CP.jobs, "integer"),
     _p("production_start", CP.productionStart, "year"),
-    # Agreement, ExportControl
+    # Agreement, ExportControl, ImportMeasure
     _p("signed", CP.signed, "date"),
     _p("instrument", CP.instrument, "string"),
     _p("announced", CP.announced, "date"),
     _p("effective", CP.effective, "date"),
     _p("suspended_from", CP.suspendedFrom, "date"),
     _p("suspended_until", CP.suspendedUntil, "date"),
+    _p("ended", CP.ended, "date"),
     _p("measure", CP.measure, "string"),
+    _p("applies_by", CP.appliesBy, "string"),
+    _p("rate", CP.rate, "decimal"),
     # HSCode (a skos:Concept in cp:HarmonizedSystem)
     _p("code", SKOS_NS + "notation", "string"),
     _p("hs_version", CP.hsVersion, "string"),
@@ -366,6 +372,7 @@ _PROPS = [
     _p("estimated", CP.estimated, "boolean"),
     _p("qualifier", CP.qualifier, "string"),
     _p("basis", CP.basis, "string"),
+    _p("measured_as", CP.measuredAs, "string"),
     _p("source_unit", CP.sourceUnit, "string"),
     _p("role", CP.role, "string"),
     _p("intensity", CP.intensity, "decimal"),
@@ -373,10 +380,14 @@ _PROPS = [
     _p("hs_code", CP.hsCode, "hs"),
     _p("value_usd", CP.valueUsd, "decimal"),
     _p("flow_basis", CP.flowBasis, "string"),
+    _p("share_basis", CP.shareBasis, "string"),
     _p("month", CP.month, "integer"),
     _p("net_import_reliance", CP.netImportReliance, "decimal"),
     _p("sources", CP.importSources, "country", "list"),
     _p("source_shares", CP.importSourceShares, "decimal", "list"),
+    _p("other_share", CP.otherShare, "decimal"),
+    _p("sources_period", CP.sourcesPeriod, "string"),
+    _p("series", CP.series, "string"),
     _p("item_id", CP.suppliedItem, "node"),
     _p("scope", CP.scope, "string"),
 ]

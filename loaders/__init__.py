@@ -21,7 +21,7 @@ ENTRY_POINT_GROUP = "chokepoint.loaders"
 # for `kg sources`; the longest matching prefix wins, so curated's bare "source:" takes the rest.
 ENTRIES: tuple[LoaderEntry, ...] = (
     LoaderEntry("usgs-mcs", "loaders.usgs_mcs", id_prefixes=("source:usgs-mcs",),
-                fetch_options=("edition",), snapshot_recipe="loaders._snapshot:usgs_inputs"),
+                fetch_options=("edition",), snapshot_recipe="loaders.usgs_mcs:snapshot_inputs"),
     LoaderEntry("iso3166", "loaders.iso3166",
                 id_prefixes=("source:iso", "source:datasets-country-codes", "source:usgs-country-crosswalk"),
                 snapshot_recipe="loaders._snapshot:iso3166_inputs"),
@@ -32,7 +32,10 @@ ENTRIES: tuple[LoaderEntry, ...] = (
                 fetch_options=("year", "hs_codes")),
     LoaderEntry("comtrade", "loaders.comtrade", id_prefixes=("source:comtrade", "source:un-comtrade"),
                 fetch_options=("hs_codes",)),
-    LoaderEntry("baci", "loaders.baci", id_prefixes=("source:baci", "source:cepii")),
+    LoaderEntry("baci", "loaders.baci", id_prefixes=("source:baci", "source:cepii"),
+                snapshot_recipe="loaders.baci:snapshot_inputs"),
+    LoaderEntry("usitc-dataweb", "loaders.usitc_dataweb", id_prefixes=("source:usitc",),
+                fetchable=False, snapshot_recipe="loaders.usitc_dataweb:snapshot_inputs"),
     LoaderEntry("wikidata", "loaders.wikidata", id_prefixes=("source:wikidata",)),
     LoaderEntry("gleif", "loaders.gleif", id_prefixes=("source:gleif",)),
     LoaderEntry("curated", "loaders.curated", id_prefixes=("source:",), fetchable=False),

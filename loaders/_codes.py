@@ -1,6 +1,6 @@
 """Code crosswalks shared by the trade and firm loaders: countries and HS codes.
 
-Country codes differ by source (sources.md §0): Census uses 4-digit Schedule C codes, Comtrade and
+Country codes differ by source (docs/loaders.md): Census uses 4-digit Schedule C codes, Comtrade and
 BACI Comtrade area codes (mostly ISO numeric, with exceptions such as 842 = USA and 490 = "Other Asia,
 nes"), GLEIF ISO alpha-2 and Wikidata ISO alpha-3 (P298). Everything is mapped to ISO 3166-1 alpha-3
 here, through the cited tables in `loaders/_crosswalks/` and ISO 3166-1 itself (pycountry).

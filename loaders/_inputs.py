@@ -35,6 +35,7 @@ class Input:
     path: Path                       # the file on disk (the archive, for a zip member)
     member: str | None = None        # member name inside the zip, if any
     origin: dict[str, Any] = field(default_factory=dict, compare=False)
+    listed: bool = field(default=False, compare=False)   # named by the caller, not found in a folder
 
     @property
     def name(self) -> str:
@@ -79,15 +80,13 @@ class Input:
         with self.open_binary() as raw:
             yield io.TextIOWrapper(raw, encoding=encoding, newline="")
 
-    def read_text(self) -> str:
-        """The whole text (for small API responses only), UTF-8 with or without BOM."""
+    def read_bytes(self) -> bytes:
         with self.open_binary() as fh:
-            data = fh.read()
-        try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise DataError(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
-                            file=self.name) from None
+            return fh.read()
+
+    def read_text(self) -> str:
+        """The whole text (for small files only), UTF-8 with or without BOM."""
+        return decode_utf8(self.read_bytes(), self.name)
 
     def detect_encoding(self) -> str:
         """'utf-8-sig' when the whole stream decodes as UTF-8, else 'latin-1' (one streamed pass)."""
@@ -100,6 +99,14 @@ class Input:
             except UnicodeDecodeError:
                 return "latin-1"
         return "utf-8-sig"
+
+
+def decode_utf8(data: bytes, name: str) -> str:
+    """UTF-8 text; `utf-8-sig` drops the BOM some publishers (USGS) write."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=name) from None
 
 
 def iter_inputs(paths: Iterable[Path | str], keep: Callable[[str], bool]) -> Iterator[Input]:
@@ -121,7 +128,7 @@ def iter_inputs(paths: Iterable[Path | str], keep: Callable[[str], bool]) -> Ite
         elif path.suffix.lower() == ".zip" and path.is_file():
             yield from _zip_inputs(path, keep)
         elif path.is_file():
-            yield Input(path, origin=manifest_entry(path))
+            yield Input(path, origin=manifest_entry(path), listed=True)
         else:
             raise DataError("no such file or directory", file=str(path))
 
@@ -132,7 +139,7 @@ def _zip_inputs(path: Path, keep: Callable[[str], bool]) -> Iterator[Input]:
         with zipfile.ZipFile(path) as archive:
             names = sorted(i.filename for i in archive.infolist() if not i.is_dir())
     except zipfile.BadZipFile as exc:
-        raise DataError(f"not a readable zip archive: {exc}", file=str(path)) from None
+        raise DataError(f"not a readable zip archive: {exc}", file=str(path)) from exc
     for member in names:
         base = member.rsplit("/", 1)[-1]
         # macOS archives carry "__MACOSX/._x.csv" resource forks: not data.
@@ -149,7 +156,7 @@ def manifest_entry(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(manifest.read_text(encoding="utf-8"))
     except (ValueError, OSError) as exc:
-        raise DataError(f"unreadable manifest: {exc}", file=str(manifest)) from None
+        raise DataError(f"unreadable manifest: {exc}", file=str(manifest)) from exc
     for entry in data.get("files", []):
         if entry.get("file") == path.name:
             return dict(entry)
@@ -165,7 +172,7 @@ def csv_rows(stream: Iterable[str], name: str, delimiter: str = ",") -> Iterator
             yield start, row
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise DataError(f"malformed CSV: {exc}", file=name, line=start) from None
+        raise DataError(f"malformed CSV: {exc}", file=name, line=start) from exc
     except UnicodeDecodeError as exc:
         raise DataError(f"not UTF-8 text ({exc.reason})", file=name, line=start) from None
 

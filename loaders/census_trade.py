@@ -14,7 +14,7 @@ Mapped: one row (partner × commodity × period) becomes one `EXPORTS_TO`:
   (NO, X, …) are not masses and are dropped; `hs_code` is the commodity at the requested level
   (HS2–HS6, or the 10-digit US HTS statistical line); `month` for `*_MO` (monthly) values.
 
-Quirks handled (sources.md §3):
+Quirks handled (docs/loaders.md, "census-trade"):
 - the response is a JSON array of arrays, header row first, every value a string;
 - a variable both requested and used as a predicate (`I_COMMODITY=850760` with `get=I_COMMODITY`)
   comes back as two columns of the same name; the copies must agree, else the row is an error;

@@ -19,7 +19,7 @@ Mapped: a record (reporter × partner × commodity × flow × period) becomes on
 Reads the API's JSON (`{"elapsedTime","count","data":[…],"error"}`) and the Comtrade Plus CSV/TSV
 export with the same 47 fields (optionally gzipped; UTF-8 or ISO-8859-1).
 
-Quirks handled (sources.md §2.1):
+Quirks handled (docs/loaders.md, "comtrade"):
 - reporter/partner codes are Comtrade codes, not ISO numeric (842 USA, 251 France, 699 India,
   757 Switzerland, 579 Norway) and 490 "Other Asia, nes" is Taiwan: mapped through
   `loaders/_crosswalks/comtrade_areas.csv`; World (0) and "nes" areas are skipped;

@@ -10,10 +10,15 @@ the confidence grades and every recorded conflict):
 - bills of materials (`REQUIRES`) for batteries, magnets and motors, defence platforms,
   semiconductors and optics, solar PV, and pharmaceutical chains (finished dose <- API <- KSM);
 - firms, facilities, ownership (`OWNS`), state ownership, operators, headquarters and asset-level
-  output, including Chinese ownership abroad (DR Congo cobalt, Indonesian nickel, Australian,
-  Argentine, Malian and Zimbabwean lithium);
+  output, including Chinese ownership abroad with dated stakes (copper and cobalt in DR Congo,
+  Zambia, Peru, Botswana and Serbia; Indonesian nickel; lithium in Australia, Argentina, Mali,
+  Zimbabwe and Canada) and Chinese battery plants in North America, Europe and Morocco;
 - China's export controls 2023-2025 (MOFCOM/GAC announcements with instrument numbers, dates,
-  suspensions, restricted items with reference HS codes, targeted countries);
+  suspensions, restricted items with reference HS codes, targeted countries), its export-control
+  frameworks and entity listings, and producer countries' export restrictions (DR Congo cobalt,
+  Indonesian ores, Zimbabwean lithium, Namibia, Malaysia, Gabon, Russia) with each dated change;
+- US import-side measures (`ImportMeasure`: Section 232/301, AD/CVD, FEOC and prohibited-foreign-
+  entity rules, DFARS and NDAA procurement bans);
 - US critical-minerals agreements with parties and covered materials;
 - US imports of lithium-ion batteries (HS 850760) from China and other partners.
 

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -296,10 +296,10 @@ def _records(plants: dict[tuple[str, str, str, str], _Plant], index: FirmIndex) 
         for res in investors:
             yield from _edge("OPERATES", res.firm_id, fid, file, line, skip=curated.has)
             yield from _edge("OWNS", res.firm_id, fid, file, line, skip=curated.has,
-                        basis="investor named by the source; stake not stated")
+                             basis="investor named by the source; stake not stated")
         for vehicle, partner in partner_links:
             yield from _edge("OWNS", partner.firm_id, vehicle.firm_id, file, line, skip=curated.has,
-                        basis="joint-venture partner named by the source; stake not stated")
+                             basis="joint-venture partner named by the source; stake not stated")
     for firm_id, name in sorted(firms.items()):
         yield parse_record({"type": "Firm", "id": firm_id, "name": name, "source_ids": [SOURCE_ID]})
 
@@ -333,7 +333,7 @@ def _facility(plant: _Plant, fid: str, curated_name: str | None) -> dict[str, An
     return {k: v for k, v in rec.items() if v is not None}
 
 
-def _edge(kind: str, src: str, dst: str, file: str, line: int, *, skip: Any,
+def _edge(kind: str, src: str, dst: str, file: str, line: int, *, skip: Callable[[str, str, str], bool],
           basis: str | None = None) -> Iterator[Record]:
     # A link the curated tables already state keeps their basis and share: repeating it here would
     # overwrite them (later values win in a merge), so it is not emitted again.

@@ -20,8 +20,10 @@ Mapped (docs/loaders.md has the full table):
   dataset's authors do in their own conversion, and says so in `notes`. Rows for the parts of one
   mine's output (open pit and underground, ore types) add up; where a mine reports both a total and
   parts, the total is kept; sub-site rows count only when the mine has no mine-level row. Facility
-  output never adds into country totals (DESIGN: country-level PRODUCES carry national output);
-- owners text such as "Lundin 24%, Freeport 56%, Gécamines 20%" or "Newmont (50%), Barrick (50%)"
+  output never adds into country totals (country-level PRODUCES carry national output;
+  docs/ontology.md);
+- owners text (parsed by `loaders/_owners.py`) such as "Lundin 24%, Freeport 56%, Gécamines 20%"
+  or "Newmont (50%), Barrick (50%)"
   -> one `OWNS` Firm -> Facility per owner with `share` (0-1) and `year` (the row's year); an owner
   named without a stake gets share null (unknown, never 100 %); "X (Y 75%)" is Y's 75 % held through
   X; governments ("Government of India (29.5%)", "State of ...") are not firms and are noted on the
@@ -44,7 +46,6 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -61,6 +62,7 @@ from kg.sources import SourceSpec, download, write_manifest
 from ._common import Member, clean, crosswalk_file, iter_members, key, read_crosswalk
 from ._firms import FirmIndex, Match, base_and_short, curated_rows
 from ._firms import key as name_key
+from ._owners import parse_owners
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +87,6 @@ CRITICAL_LISTS = ("US-2022", "US-2025")
 SHEETS = {"general": ("mine_fac", "country", "latitude", "longitude", "mine_or_processing"),
           "commodities": ("mine_fac", "sub_site", "commodity", "year", "unit", "value"),
           "other_info": ("mine_fac", "owners", "year")}
-_GOVERNMENT = re.compile(r"(?i)^(government|state|republic|kingdom)\b|\bgovernment\b")
 
 
 def fetch(dest: Path, *, base_url: str | None = None, timeout: float = 120.0, retries: int = 3,
@@ -98,80 +99,21 @@ def fetch(dest: Path, *, base_url: str | None = None, timeout: float = 120.0, re
     return [got.path]
 
 
-# --------------------------------------------------------------------------- owners text
-
-@dataclass(frozen=True)
-class Stake:
-    owner: str
-    share: float | None          # 0-1, None = not stated
-    via: str | None = None       # the holding company named around the stake
-
-
-@dataclass(frozen=True)
-class Owners:
-    stakes: tuple[Stake, ...]
-    states: tuple[str, ...]      # government holders (not firms), as written
-    remark: str | None           # text after the stakes ("sold on 1 June 2013")
-    unparsed: str | None         # text that is neither a stake nor a remark
-
-
-_PCT = re.compile(r"\(?\s*(\d{1,3}(?:\.\d*)?)\s*%\s*[()]?")
-_REMARK = re.compile(r"(?i)^(sold|acquired|since|until|from|as of|effective)\b")
-
-
-def parse_owners(text: str) -> Owners:
-    """'Lundin 24%, Freeport 56%, Gécamines 20%' -> three stakes; a name without % -> share None."""
-    flat = re.sub(r"\s+", " ", text).strip().rstrip(".").strip()
-    if re.search(r"(?i)\b(until|before)\s+\d{4}\s*:", flat):
-        # "After 2007: Goldcorp (100%), Until 2007: Kinross Gold (49%)": the current holders only.
-        parts = re.split(r"(?i)\b(after|since|until|before)\s+\d{4}\s*:", flat)
-        flat = " ".join(parts[i + 1] for i in range(1, len(parts) - 1, 2)
-                        if parts[i].lower() in ("after", "since")).strip(" ,") or parts[0]
-    chain = re.match(r"(?i)(.+?)\s*(?:\(BGML\)|\(PML\))?\s*(?:,|\bsubsidiary\b)", flat)
-    if chain and re.search(r"(?i)\bsubsidiary of\b", flat):
-        # "A, 63.9% subsidiary of B": the stake is B's in A, not A's in the mine. A owns the mine
-        # (share not stated); the chain above it is kept as text.
-        owner = re.sub(r"(?i)\s*\(?wholly-owned.*$", "", chain.group(1)).strip(" ,")
-        return Owners((Stake(owner, None),), (), None, flat[len(chain.group(1)):].strip(" ,"))
-    stakes: list[Stake] = []
-    states: list[str] = []
-    pos = 0
-    for m in _PCT.finditer(flat):
-        name = flat[pos:m.start()].strip(" ,;").strip()
-        name = re.sub(r"(?i)^and\s+", "", name).strip()
-        value = round(float(m.group(1)) / 100.0, 6)
-        if value > 1.0:
-            raise ValueError(f"stake {m.group(1)}% is above 100%")
-        via = None
-        if name.count("(") > name.count(")"):           # "PT NHM (Newcrest Mining Limited 75%)"
-            via, _, name = (s.strip() for s in name.rpartition("("))
-        if name and _GOVERNMENT.search(name):
-            states.append(f"{name} {m.group(1)}%")
-        elif name:
-            stakes.append(Stake(name, value, via))
-        pos = m.end()
-    rest = flat[pos:].strip(" ,;.)").strip()
-    remark = unparsed = None
-    if rest:
-        if _REMARK.match(rest) or (stakes and re.match(r"(?i)^\S+\s+(their|its)\b", rest)):
-            remark = rest
-        elif not stakes and not states and "%" not in rest and "subsidiary" not in rest.lower():
-            for part in _split_names(rest):
-                if _GOVERNMENT.search(part):
-                    states.append(part)
-                else:
-                    stakes.append(Stake(part, None))
-        else:
-            unparsed = rest
-    return Owners(tuple(stakes), tuple(states), remark, unparsed)
-
-
-def _split_names(text: str) -> list[str]:
-    # Only "; " separates names without stakes: commas sit inside legal names ("Co., Ltd.").
-    return [p.strip() for p in text.split(";") if p.strip()]
-
-
 # --------------------------------------------------------------------------- parse
+
+@dataclass(frozen=True)
+class _Figure:
+    """One production row, converted: the parts of a mine's output are summed from these."""
+
+    line: int
+    level: str                   # "mine" or "sub" (a sub-site's row)
+    quantity: float              # in `unit`, scaled to the whole mine
+    part: str                    # ore type | mining method | processing, "" for a whole-mine figure
+    source_unit: str
+    unit: str
+    share: float | None          # the reporting firm's production share, when below 1
+    basis: str
+
 
 @dataclass
 class _Mine:
@@ -183,8 +125,7 @@ class _Mine:
     status: str | None = None
     start: int | None = None
     history: str | None = None
-    output: dict[tuple[str, str, int], list[tuple[int, str, float, str, str, str]]] = field(
-        default_factory=dict)
+    output: dict[tuple[str, str, int], list[_Figure]] = field(default_factory=dict)
 
 
 def parse(paths: Iterable[Path], *, scope: str = "critical",
@@ -243,7 +184,7 @@ def _workbook(member: Member, scope: str, index: FirmIndex) -> Iterator[Record]:
                 continue
             materials.add(material)
             yield parse_record(_produces(fid, material, stage, year, rows),
-                               file=f"{member.name}!commodities", line=rows[0][0])
+                               file=f"{member.name}!commodities", line=rows[0].line)
     yield from _ownership(sheets["other_info"], kept, ids, member, index, facilities.owned)
     names = _material_names()
     for material in sorted(materials):
@@ -352,47 +293,39 @@ def _production(rows: list[tuple[int, dict[str, Any]]], mines: dict[str, _Mine],
         share = _number(row.get("production_share"), where, "production_share")
         if share is not None and not 0 < share <= 1:
             raise DataError(f"production_share {share} outside (0, 1]", field="production_share", **where)
-        part = "|".join(_text(row.get(c)) for c in ("min_ore_con", "type_mining", "mine_processing"))
-        level = "sub" if _text(row.get("sub_site")) else "mine"
-        amount = value * unit[0] / (share or 1.0)
-        mine.output.setdefault((found[0], found[1], year), []).append(
-            (line, level, amount, part, unit_text, unit[1] + (f"|{share}" if share and share < 1 else "")))
+        part = " | ".join(t for t in (_text(row.get(c)) for c in
+                                      ("min_ore_con", "type_mining", "mine_processing")) if t)
+        mine.output.setdefault((found[0], found[1], year), []).append(_Figure(
+            line, "sub" if _text(row.get("sub_site")) else "mine", value * unit[0] / (share or 1.0),
+            part, unit_text, unit[1], share if share and share < 1 else None, found[2]))
 
 
-def _produces(fid: str, material: str, stage: str, year: int,
-              rows: list[tuple[int, str, float, str, str, str]]) -> dict[str, Any]:
-    level = "mine" if any(r[1] == "mine" for r in rows) else "sub"
-    rows = [r for r in rows if r[1] == level]
-    whole = [r for r in rows if not r[3].strip("|")]
+def _produces(fid: str, material: str, stage: str, year: int, rows: list[_Figure]) -> dict[str, Any]:
+    level = "mine" if any(r.level == "mine" for r in rows) else "sub"
+    rows = [r for r in rows if r.level == level]
+    whole = [r for r in rows if not r.part]
     chosen = whole[:1] if whole and len(rows) > 1 else rows
-    quantity = sum(r[2] for r in chosen)
-    unit = chosen[0][5].split("|")[0]
-    scaled = sorted({r[5].split("|")[1] for r in chosen if "|" in r[5]})
     notes = []
     if len(chosen) > 1:
-        notes.append(f"sum of {len(chosen)} reported parts ({'; '.join(r[3].strip('|') for r in chosen)})")
+        notes.append(f"sum of {len(chosen)} reported parts ({'; '.join(r.part for r in chosen)})")
     if whole and len(rows) > 1:
         notes.append("the reported total is kept over its parts")
     if level == "sub":
         notes.append("sum of sub-site figures")
+    scaled = sorted({r.share for r in chosen if r.share is not None})
     if scaled:
-        notes.append(f"scaled to the whole mine from the reporting firm's production share {', '.join(scaled)}")
-    basis = _commodity_basis(material, stage, rows)
+        notes.append("scaled to the whole mine from the reporting firm's production share "
+                     + ", ".join(f"{x:g}" for x in scaled))
     rec: dict[str, Any] = {"type": "PRODUCES", "from": fid, "to": material, "stage": stage,
-                           "year": year, "quantity": round(quantity, 6), "unit": unit,
-                           "source_unit": chosen[0][4], "source_ids": [SOURCE_ID]}
+                           "year": year, "quantity": round(sum(r.quantity for r in chosen), 6),
+                           "unit": chosen[0].unit, "source_unit": chosen[0].source_unit,
+                           "source_ids": [SOURCE_ID]}
+    basis = next((r.basis for r in chosen if r.basis), None)
     if basis:
         rec["measured_as" if _HAS_MEASURED_AS else "basis"] = basis
     if notes:
         rec["notes"] = "; ".join(notes)
     return rec
-
-
-def _commodity_basis(material: str, stage: str, rows: list[Any]) -> str | None:
-    for _, (mid, st, basis) in _commodities().items():
-        if mid == material and st == stage and basis:
-            return basis
-    return None
 
 
 def _ownership(rows: list[tuple[int, dict[str, Any]]], kept: dict[str, _Mine], ids: dict[str, str],

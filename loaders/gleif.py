@@ -23,7 +23,7 @@ Filtering: `parse(paths, leis=…)` (or a `leis.txt` among the inputs, one LEI a
 relationships that touch those LEIs, and the Level 1 records of those LEIs and their parents; files are
 streamed row by row (the Level 1 CSV is ~4 GB), so only what is kept is held.
 
-Quirks handled (sources.md §5):
+Quirks handled (docs/loaders.md, "gleif"):
 - StartNode is the child and EndNode the parent; period slots 1-5 hold ACCOUNTING_PERIOD,
   RELATIONSHIP_PERIOD and DOCUMENT_FILING_PERIOD in any order (picked by periodType, never by slot);
   timestamps with mixed offsets and optional milliseconds;
@@ -327,12 +327,18 @@ def _relationship(state: _State, *, child: str, parent: str, rtype: str, status:
     edge["lapsed"] = edge["lapsed"] and registration == "LAPSED"   # lapsed only if every record is
 
 
+def _table(stream: Iterable[str], item: Input, required: Iterable[str]
+           ) -> tuple[Iterator[tuple[int, list[str]]], list[str], dict[str, int]]:
+    """A GLEIF CSV: its remaining rows, its header and the positions of the required columns."""
+    rows = csv_rows(stream, item.name)
+    header = next(rows, (1, []))[1]
+    return rows, header, header_index(header, required, item.name)
+
+
 def _read_rr(item: Input, state: _State) -> None:
     sid = _source(state, item, "rr")
     with item.open_text() as stream:
-        rows = csv_rows(stream, item.name)
-        header = next(rows, (1, []))[1]
-        col = header_index(header, _RR_REQUIRED, item.name)
+        rows, header, col = _table(stream, item, _RR_REQUIRED)
         slots = [(col.get(f"Relationship.Period.{n}.startDate"),
                   col.get(f"Relationship.Period.{n}.endDate"),
                   col.get(f"Relationship.Period.{n}.periodType")) for n in range(1, 6)]
@@ -375,9 +381,7 @@ def _exception(state: _State, lei: str, category: str, reasons: list[str], sid: 
 def _read_repex(item: Input, state: _State) -> None:
     sid = _source(state, item, "repex")
     with item.open_text() as stream:
-        rows = csv_rows(stream, item.name)
-        header = next(rows, (1, []))[1]
-        col = header_index(header, _REPEX_REQUIRED, item.name)
+        rows, _, col = _table(stream, item, _REPEX_REQUIRED)
         reasons = [col[c] for c in (f"Exception.Reason.{n}" for n in range(1, 6)) if c in col]
         if "Exception.Reason" in col:
             reasons.insert(0, col["Exception.Reason"])
@@ -451,9 +455,7 @@ def _read_json(item: Input, state: _State, rels: list[dict[str, Any]],
 def _read_lei2(item: Input, state: _State) -> Iterator[Record]:
     sid = _source(state, item, "lei2")
     with item.open_text() as stream:
-        rows = csv_rows(stream, item.name)
-        header = next(rows, (1, []))[1]
-        col = header_index(header, _L1_REQUIRED, item.name)
+        rows, _, col = _table(stream, item, _L1_REQUIRED)
 
         def get(row: list[str], name: str) -> str:
             pos = col.get(name)

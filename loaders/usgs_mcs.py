@@ -12,7 +12,7 @@ Mapped (see `loaders/_crosswalks/` for every name and TYPE mapping and its basis
   (primary import source; leading producer, used only where the World Data has no row).
 Inputs may be the CSV files, directories or the release zips.
 
-Quirks handled (MCS 2025, documented in reference/sources.md §1): UTF-8 BOM and CRLF; `PROD_EST_ 2024`
+Quirks handled (MCS 2025, documented in docs/loaders.md, "usgs-mcs"): UTF-8 BOM and CRLF; `PROD_EST_ 2024`
 (a space in the header); trailing spaces and NBSP in names; the `Gemanium` typo; aggregate rows
 (`World total (rounded) 10`, `Other countries`, `United States and Canada`) kept out of country facts
 but used as share denominators; withheld data flagged only in PROD_NOTES (`W for 23-24`); `NA`, `xx`,
@@ -23,6 +23,7 @@ too small (no shares then); units printed wrong for titanium concentrates and in
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 import logging
@@ -38,8 +39,8 @@ from kg.models import Record, parse_record
 from kg.sources import FetchedFile, FetchError, SourceSpec, download, write_manifest
 
 from ._common import Member, crosswalk_file, iter_members
+from ._usgs import commodities, nir, salient, trends, world
 from ._usgs import crosswalk as cw
-from ._usgs import nir, salient, trends, world
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,8 @@ EDITIONS = {
     2025: ("677eaf95d34e760b392c4970", "10.5066/P13XCP3R"),
     2023: ("63d1a3c6d34e06fef15006be", "10.5066/P9WCYUI6"),
 }
-WANTED = re.compile(r"(world_data|salient|industry_trends)[^/]*\.zip$|world_data\.csv$|_salient\.csv$"
+WANTED = re.compile(r"(world_data|salient|industry_trends|commodities_data)[^/]*\.zip$|world_data\.csv$"
+                    r"|commodities_data\.csv$|_salient\.csv$"
                     r"|fig2_net_import_reliance\.csv$|t5_critical_minerals_salient\.csv$", re.I)
 
 SPEC = SourceSpec(
@@ -69,14 +71,49 @@ PARTS = {
                               "and reserves (MCS{e}_World_Data.csv)"),
     "salient": ("usgs-mcs-{e}-salient", "Mineral Commodity Summaries {e}: U.S. salient statistics "
                                         "by commodity (mcs{e}-*_salient.csv)"),
+    "commodities": ("usgs-mcs-{e}", "Mineral Commodity Summaries {e} data release: world production, "
+                                    "capacity and reserves, U.S. salient statistics and import "
+                                    "sources (MCS{e}_Commodities_Data.csv)"),
     "trends": ("usgs-mcs-{e}-industry-trends", "Mineral Commodity Summaries {e}: mineral industry "
                                                "trends (Fig2 net import reliance, T5 critical minerals)"),
 }
 
 
+# --- snapshot recipe: which public files `kg snapshot rebuild` bundles, under which names -------
+
+def snapshot_inputs(members: list[Member]) -> list[tuple[Member, str, dict[str, Any]]]:
+    """The snapshot recipe (registry `snapshot_recipe`): the MCS files among `members`, each under
+    its public name with the edition's ScienceBase item and DOI."""
+    out = []
+    for m in members:
+        if not m.filename.lower().endswith(".csv"):
+            continue        # USGS releases tables as CSV (zip archives are opened by the caller)
+        kind = _kind(m)
+        if kind is None:
+            continue
+        edition = _edition(m)
+        item, doi = EDITIONS.get(edition, (None, None))
+        if kind == "world":
+            name, archive = f"MCS{edition}_World_Data.csv", "World_Data.zip"
+        elif kind == "salient":
+            found = re.search(r"(mcs\d{4}-?[a-z]+_salient\.csv)$", m.filename, re.I)
+            name, archive = (found.group(1) if found else m.filename), "Salient_Commodity.zip"
+        elif kind == "commodities":
+            name, archive = m.filename, None
+        else:
+            found = re.search(r"(MCS\d{4}_.+\.csv)$", m.filename, re.I)
+            name, archive = (found.group(1) if found else m.filename), "Industry_Trends.zip"
+        extra = {"url": f"{SCIENCEBASE}/catalog/item/{item}" if item else SPEC.homepage,
+                 "doi": doi, "edition": edition}
+        if archive:
+            extra.update(archive=archive, member=name)
+        out.append((m, name, extra))
+    return out
+
+
 # --- fetch: the only network code ----------------------------------------------------------------
 
-def fetch(dest: Path, *, base_url: str | None = None, edition: int = 2025, timeout: float = 60.0,
+def fetch(dest: Path, *, base_url: str | None = None, edition: int = 2026, timeout: float = 60.0,
           retries: int = 3, backoff: float = 1.0) -> list[Path]:
     """Resolve the edition's files from its ScienceBase item JSON (and child items) and download them.
 
@@ -115,7 +152,7 @@ def _json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:
-        raise FetchError(f"{path.name}: not JSON ({exc})") from None
+        raise FetchError(f"{path.name}: not JSON ({exc})") from exc
     return data if isinstance(data, dict) else {}
 
 
@@ -148,18 +185,31 @@ def parse(paths: Iterable[Path]) -> Iterator[Record]:
         return sid
 
     facts: dict[tuple[Any, ...], tuple[str, int, dict[str, Any]]] = {}
-    for edition, m in sorted(members["world"], key=lambda x: x[0]):
-        sid = source("world", edition, m)
-        result = world.parse(m)
-        log.info("%s: %d rows, %d country rows, %d aggregate rows (%d used as world totals), "
-                 "%d production and %d reserve facts with a qualifier", m.name, result.stats["rows"],
-                 result.stats["country_rows"], result.stats["aggregate_rows"],
-                 result.stats["world_total_rows_used"], result.stats["qualified_produces"],
-                 result.stats["qualified_reserves"])
-        for line, f in result.produces + result.reserves:
-            # A later edition's figure for the same year is a revision: it replaces the older one.
-            facts[_key(f)] = (m.name, line, {**f, "source_ids": [sid]})
     nir_facts: list[nir.NirFact] = []
+    import_shares: list[tuple[int, str, commodities.ImportShares]] = []
+    world_parts = [(e, m, "world") for e, m in members["world"]] + \
+        [(e, m, "commodities") for e, m in members["commodities"]]
+    for edition, m, kind in sorted(world_parts, key=lambda x: x[0]):
+        sid = source(kind, edition, m)
+        if kind == "commodities":
+            release = commodities.parse(m, sid)
+            result = world.facts(m, release.rows)
+            nir_facts += [dataclasses.replace(f, edition=edition) for f in release.nir]
+            import_shares += [(edition, sid, shares) for shares in release.imports]
+            log.info("%s: %d rows: %d production, %d capacity, %d reserve rows, %d net import "
+                     "reliance figures, import sources of %d materials", m.name,
+                     release.stats["rows"], release.stats["production_rows"],
+                     release.stats["capacity_rows"], release.stats["reserve_rows"],
+                     release.stats["nir_facts"], len(release.imports))
+        else:
+            result = world.parse(m)
+            log.info("%s: %d rows, %d country rows, %d aggregate rows (%d used as world totals), "
+                     "%d production and %d reserve facts with a qualifier", m.name, result.stats["rows"],
+                     result.stats["country_rows"], result.stats["aggregate_rows"],
+                     result.stats["world_total_rows_used"], result.stats["qualified_produces"],
+                     result.stats["qualified_reserves"])
+        _revise(facts, [(m.name, line, {**f, "source_ids": [sid]})
+                        for line, f in result.produces + result.reserves], edition)
     leads: list[tuple[str, trends.LeadFact]] = []
     for edition, m in members["salient"]:
         sid = source("salient", edition, m)
@@ -172,10 +222,12 @@ def parse(paths: Iterable[Path]) -> Iterator[Record]:
         t5_nir, t5_leads = trends.t5(m, sid)
         nir_facts += [dataclasses.replace(f, edition=edition) for f in t5_nir]
         leads += [(sid, lead) for lead in t5_leads]
+    present = {_group(f) for _, _, f in facts.values()}
     for sid, lead in leads:
         f = _lead_fact(lead, sid)
-        facts.setdefault(_key(f), (lead.file, lead.line, f))
-    for file, line, f in nir.merge(nir_facts):
+        if _group(f) not in present:     # only where no edition's world data covers that year
+            facts.setdefault(_key(f), (lead.file, lead.line, f))
+    for file, line, f in nir.merge(nir_facts, import_shares):
         facts[_key(f)] = (file, line, f)
 
     cited: dict[str, set[str]] = defaultdict(set)
@@ -196,13 +248,47 @@ def parse(paths: Iterable[Path]) -> Iterator[Record]:
 
 
 def _key(f: dict[str, Any]) -> tuple[Any, ...]:
-    return (f["type"], f["from"], f["to"], f.get("stage"), f["year"])
+    return (f["type"], f["from"], f["to"], f.get("stage"), f["year"], f.get("basis"))
+
+
+def _group(f: dict[str, Any]) -> tuple[Any, ...]:
+    return (f["type"], f["to"], f.get("stage"), f["year"], f.get("basis"))
+
+
+def _revise(facts: dict[tuple[Any, ...], tuple[str, int, dict[str, Any]]],
+            newer: list[tuple[str, int, dict[str, Any]]], edition: int) -> None:
+    """Add one edition's world facts; they replace an older edition's for the same year.
+
+    A newer edition revises the older one's figures for a year it also covers (MCS 2026 revises
+    MCS 2025's 2024 figures): it replaces every older fact of that material, stage, year and basis,
+    so shares of one year always come from one edition's world total. What the older edition said
+    stays traceable: the same figure keeps both Sources; a revised one says the older value in its
+    notes; an older country fact the newer edition drops is dropped with it (the older edition's
+    files and Source remain the record of it). Years only the older edition covers stay as they are.
+    """
+    groups = {_group(f) for _, _, f in newer}
+    older = {k: v for k, v in facts.items() if _group(v[2]) in groups}
+    for k in older:
+        del facts[k]
+    for file, line, f in newer:
+        k = _key(f)
+        if k in older:
+            old = older[k][2]
+            if (old.get("quantity"), old.get("qualifier")) == (f.get("quantity"), f.get("qualifier")):
+                f["source_ids"] = sorted({*f["source_ids"], *old["source_ids"]})
+            else:
+                was = old.get("qualifier") or ""
+                if old.get("quantity") is not None:
+                    was += f"{old['quantity']:g} {old.get('unit', '')}".strip()
+                f["notes"] = "; ".join(p for p in (f.get("notes"), (
+                    f"revised in MCS{edition}; {', '.join(old['source_ids'])} gave {was}")) if p)
+        facts[k] = (file, line, f)
 
 
 def _lead_fact(lead: trends.LeadFact, sid: str) -> dict[str, Any]:
     return {
         "type": "PRODUCES", "from": f"country:{lead.iso3}", "to": lead.material,
-        "stage": cw.material_info(lead.material).stage or "mining", "year": lead.year,
+        "stage": cw.material_info(lead.material).stage or "mining", "year": lead.year, "basis": "output",
         "quantity": None if lead.quantity is None else float(lead.quantity), "unit": "t",
         "source_unit": "metric tons",
         "share": None if lead.share is None else float(lead.share),
@@ -214,7 +300,10 @@ def _lead_fact(lead: trends.LeadFact, sid: str) -> dict[str, Any]:
 
 
 def _kind(member: Member) -> str | None:
-    header = next((row for _, row in member.rows()), [])
+    first = commodities.decode(member).splitlines()[:1]
+    header = next(csv.reader(first), []) if first else []
+    if commodities.is_commodities_data(header):
+        return "commodities"
     if world.is_world_data(header):
         return "world"
     if salient.is_salient(header):

@@ -22,7 +22,7 @@ Mapped (each record cites the query's Source, retrieved on the fetch date):
 - `Facility` (`facility:<qid>`) with coordinates (P625, WKT `Point(lon lat)`) and type (P31 labels),
   `LOCATED_IN` (P17), `OPERATES` (P137 operator) and `OWNS` (P127 owner).
 
-Quirks handled (sources.md §4): OPTIONAL variables with no value are absent from a binding, not null;
+Quirks handled (docs/loaders.md, "wikidata"): OPTIONAL variables with no value are absent from a binding, not null;
 the label service falls back to the bare QID ("Q123456") when an item has no English label, and the
 loader does the same when the label variable is missing; one row comes back per combination of
 multi-valued properties, so every record is deduplicated; shares given as percentages (1 < p ≤ 100)
@@ -226,6 +226,19 @@ def _add_firm(graph: _Graph, qid: str, name: str, sid: str) -> None:
     firm["sources"].add(sid)
 
 
+def _produces(graph: _Graph, holder: tuple[str, str], material: str, stages: list[str], year: int,
+              sid: str, inferred_from: str) -> None:
+    """PRODUCES edges of a firm or facility, one per stage its labels suggest."""
+    if stages:
+        graph.materials.setdefault(material, set()).add(sid)
+    for stage in stages:
+        # `basis` is what a figure measures (output or capacity; here no figure, so output): how
+        # the fact was inferred goes in `notes`.
+        _edge(graph, ("PRODUCES", holder, material, stage, year), sid,
+              notes="Wikidata P1056 (product or material produced); stage inferred from the "
+                    f"{inferred_from}; year = retrieval year")
+
+
 def _edge(graph: _Graph, key: tuple[Any, ...], sid: str, **props: Any) -> None:
     current = graph.edges.setdefault(key, {"sources": set()})
     current["sources"].add(sid)
@@ -317,13 +330,8 @@ def _firm_row(graph: _Graph, row: dict[str, Any], sid: str, year: int, file: str
     material = _material(row)
     if material is None:
         return
-    stages = _stages(_value(row, "industryLabel"), _value(row, "typeLabel"))
-    if stages and material is not None:
-        graph.materials.setdefault(material, set()).add(sid)
-    for stage in stages:
-        _edge(graph, ("PRODUCES", ("firm", qid), material, stage, year), sid,
-              basis="Wikidata P1056 (product or material produced); stage inferred from the "
-                    "firm's industry (P452) and type (P31); year = retrieval year")
+    _produces(graph, ("firm", qid), material, _stages(_value(row, "industryLabel"), _value(row, "typeLabel")),
+              year, sid, "firm's industry (P452) and type (P31)")
 
 
 def _ownership_row(graph: _Graph, row: dict[str, Any], sid: str, year: int, file: str,
@@ -393,13 +401,9 @@ def _facility_row(graph: _Graph, row: dict[str, Any], sid: str, year: int, file:
         _edge(graph, ("OWNS", owner, ("facility", qid)), sid, share=_share(row, file, line),
               basis=_RELATIONS["P127"])
     material = _material(row)
-    stages = _stages(kind, _value(row, "facilityLabel")) if material is not None else []
-    if stages and material is not None:
-        graph.materials.setdefault(material, set()).add(sid)
-    for stage in stages:
-        _edge(graph, ("PRODUCES", ("facility", qid), material, stage, year), sid,
-              basis="Wikidata P1056 (product or material produced); stage inferred from the "
-                    "facility's type (P31); year = retrieval year")
+    if material is not None:
+        _produces(graph, ("facility", qid), material, _stages(kind, _value(row, "facilityLabel")),
+                  year, sid, "facility's type (P31)")
 
 
 def _records(graph: _Graph) -> Iterator[Record]:

@@ -5,36 +5,38 @@
 //   (REQUIRES, transitively up to 6 levels, no cycles), and the importer's trade in each. A measure
 //   is in force when its effective date (else its announcement date) is on or before `as_of`, it is
 //   not suspended on that date (suspended_from <= as_of <= suspended_until, both inclusive; an open
-//   suspension has no end) and its status is not `revoked`. A measure whose suspension ended
-//   before `as_of` is `lapsed-unverified`, not in force, unless a source it cites is newer than
-//   the end (publication year, else the year retrieved, after the end's year): the graph cannot
-//   say whether it was extended, lifted or applies again; `validity_note` says so and
-//   `newest_source_year` gives the newest source. With `as_of` null the status recorded in the
-//   graph is used. A measure restricting an HS code reaches every material or product classified
-//   under that code or a subheading of it. A restriction whose scope starts with `technology:`
-//   restricts the export of technology to make the item (a technology catalogue), not the item:
-//   it gets its own row (`restricted_as` = technology) and reaches no products downstream.
-//   Measures naming destination countries (TARGETS) are shown only when they name the importer;
-//   `applies_to` says which. `status` is the status on the date: in-force, suspended,
-//   lapsed-unverified, announced (not yet effective) or revoked; set `include_inactive` to see
-//   the measures not in force too. Each restricted item gets a row with `product` null (its own
-//   trade; for a restricted product, the product itself) and one row per product needing it, with
-//   the shortest bill-of-materials `path` and its `depth`; `restricted_as` says how the measure
-//   names the item (material, product, an HS code, or technology) and `scope` the restriction's
-//   scope notes. `import_value_usd` is the importer's imports of the row's good (the product, or
-//   the restricted item) at the latest year at or before the as_of year,
-//   `import_value_from_imposer` the part from the country imposing the measure. Reading it: the
-//   value is what the importer buys of goods that need the restricted item, an upper bound on what
-//   is at risk, not an estimate of loss. Limits: licence approvals, exemptions and enforcement are
-//   invisible; goods without HS codes or trade show null values, and goods sharing an HS code show
-//   the whole code's trade (see classification-gaps); firms' stocks are unknown.
+//   suspension has no end), it has not ended (`ended`, the day a measure lapsed or a later one
+//   replaced it, is after as_of: `expired`) and its status is not `revoked` or `proposed` (a bill
+//   never in force). A measure whose suspension ended before `as_of` is `lapsed-unverified`, not in
+//   force, unless a source it cites is newer than the end (publication year, else the year
+//   retrieved, after the end's year): the graph cannot say whether it was extended, lifted or
+//   applies again; `validity_note` says so and `newest_source_year` gives the newest source. With
+//   `as_of` null the status recorded in the graph is used. A measure restricting an HS code reaches
+//   every material or product classified under that code or a subheading of it. A restriction whose
+//   scope starts with `technology:` restricts the export of technology to make the item (a
+//   technology catalogue), not the item: it gets its own row (`restricted_as` = technology) and
+//   reaches no products downstream. Measures naming destination countries (TARGETS) are shown only
+//   when they name the importer; `applies_to` says which. `status` is the status on the date:
+//   in-force, suspended, lapsed-unverified, announced (not yet effective), expired, proposed or
+//   revoked; set `include_inactive` to see the measures not in force too. Each restricted item gets
+//   a row with `product` null (its own trade; for a restricted product, the product itself) and one
+//   row per product needing it, with the shortest bill-of-materials `path` and its `depth`;
+//   `restricted_as` says how the measure names the item (material, product, an HS code, or
+//   technology) and `scope` the restriction's scope notes. `import_value_usd` is the importer's
+//   imports of the row's good (the product, or the restricted item) at the latest year at or before
+//   the as_of year, `import_value_from_imposer` the part from the country imposing the measure.
+//   Reading it: the value is what the importer buys of goods that need the restricted item, an
+//   upper bound on what is at risk, not an estimate of loss. Limits: licence approvals, exemptions
+//   and enforcement are invisible; goods without HS codes or trade show null values, and goods
+//   sharing an HS code show the whole code's trade (see classification-gaps); firms' stocks are
+//   unknown.
 // param as_of: string = "today"
 // param importer: string = "USA"
 // param include_inactive: bool = false
-// returns: control, material, product, status, instrument, imposed_by, effective, suspended_from,
-//   suspended_until, depth, path, import_value_usd, import_value_from_imposer, trade_year,
-//   applies_to, restricted_as, scope, control_id, material_id, product_id, newest_source_year,
-//   validity_note
+// returns: control, material, product, status, instrument, imposed_by, effective, ended,
+//   suspended_from, suspended_until, depth, path, import_value_usd, import_value_from_imposer,
+//   trade_year, applies_to, restricted_as, scope, control_id, material_id, product_id,
+//   newest_source_year, validity_note
 // table: control, imposed_by, material, product, status, effective
 // Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
 // :param as_of => toString(date());
@@ -49,8 +51,9 @@ WITH ctl, max(coalesce(src.year, toInteger(left(src.retrieved, 4)))) AS last_sou
 WITH ctl, last_source, coalesce(ctl.effective, ctl.announced) AS eff
 WITH ctl, last_source, eff, CASE
        WHEN $as_of IS NULL THEN coalesce(ctl.status, 'in-force')
-       WHEN ctl.status = 'revoked' THEN 'revoked'
+       WHEN ctl.status = 'revoked' OR ctl.status = 'proposed' THEN ctl.status
        WHEN eff IS NULL OR eff > $as_of THEN 'announced'
+       WHEN ctl.ended IS NOT NULL AND ctl.ended <= $as_of THEN 'expired'
        WHEN ctl.suspended_from IS NOT NULL AND ctl.suspended_from <= $as_of
             AND (ctl.suspended_until IS NULL OR $as_of <= ctl.suspended_until) THEN 'suspended'
        WHEN ctl.suspended_until IS NOT NULL AND ctl.suspended_until < $as_of
@@ -106,6 +109,7 @@ WITH ctl, last_source, eff, status, imp, targets, imposer, restricted_as, scopes
      [f IN flows WHERE f.b = tb] AS flows
 RETURN ctl.name AS control, m.name AS material, p.name AS product, status,
        ctl.instrument AS instrument, imposer.name AS imposed_by, eff AS effective,
+       ctl.ended AS ended,
        ctl.suspended_from AS suspended_from, ctl.suspended_until AS suspended_until,
        r.depth AS depth, r.names AS path,
        CASE WHEN size(flows) = 0 THEN null ELSE reduce(s = 0.0, f IN flows | s + f.v) END

@@ -2,18 +2,21 @@
 // description: Removes one country's output (`country`, ISO3, default China) and, with
 //   `include_owned_abroad`, also the output of assets abroad that its firms or its state own. For
 //   every input of a product (REQUIRES walked transitively up to 6 levels, no cycles; one product
-//   with `product`) and every stage the graph has for that input, `lost_share` is the share of world
-//   output lost: the country's own share (as in `concentration`: quantity over the world total, else
-//   the stated share; latest year, or the latest at or before `year`) plus, when asked, the output
-//   of owned assets outside it weighted by the ownership share multiplied along the chain (OWNS up
-//   to 5 links, unknown shares count as 1; a 40 % stake removes 40 % of the asset's output) over
-//   the world total, capped at 1. `remaining_share` = 1 - lost_share; a row is reported when it is
-//   below `threshold` (default 0.5: more than half of world supply gone). `path` is the shortest
-//   bill-of-materials path from the product to the input. Reading it: a remaining share near 0 at
-//   any stage means the product cannot be made at scale without that country; the mining stage
-//   can look fine while refining is lost. Limits: a static, first-order view: no stocks,
-//   substitution, spare capacity elsewhere, recycling or re-routing through third countries; an
-//   input with no production data cannot be judged and is not listed.
+//   with `product`) and every stage the graph has for that input, `lost_share` is the share of
+//   world output lost: the country's own share (by the latest-figure rule shared with
+//   concentration, see docs/queries.md: latest year with a real figure, or the latest at or before
+//   `year`; output before capacity, `measure` says which; an element without figures of its own
+//   takes its group's, `basis` = group and `group` names it) plus, when asked, the output of owned
+//   assets outside it weighted by the ownership share multiplied along the chain (the latest stake
+//   of each owner-asset pair, OWNS up to 5 links, unknown shares count as 1; a 40 % stake removes
+//   40 % of the asset's output) over the world total, capped at 1. `remaining_share` = 1 -
+//   lost_share; a row is reported when it is below `threshold` (default 0.5: more than half of
+//   world supply gone). `path` is the shortest bill-of-materials path from the product to the
+//   input. Reading it: a remaining share near 0 at any stage means the product cannot be made at
+//   scale without that country; the mining stage can look fine while refining is lost. Limits: a
+//   static, first-order view: no stocks, substitution, spare capacity elsewhere, recycling or
+//   re-routing through third countries; an input with no production data cannot be judged and is
+//   not listed.
 // param country: string = "CHN"
 // param threshold: float = 0.5
 // param product: string = null
@@ -23,27 +26,35 @@
 //   lost_owned_abroad_share, year, path, depth, required_stage, country, product_id, input_id,
 //   basis, group, measure
 // table: product, input, stage, lost_share, remaining_share, basis
+// Superseded stakes: every OWNS fact but the latest of its owner-asset pair (older stakes stay in
+// the graph for history; an undated stake counts as older than any dated one).
 // Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
 // :param country => 'CHN';
 // :param threshold => 0.5;
 // :param product => null;
 // :param year => null;
 // :param include_owned_abroad => false;
-WITH CASE WHEN $country STARTS WITH 'country:' THEN $country ELSE 'country:' + $country END AS cid
+OPTIONAL MATCH (sf:Firm)-[st:OWNS]->(sa)
+WITH sf, sa, collect(st) AS stakes, max(coalesce(st.year, 0)) AS latest
+WITH collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) AS older
+WITH reduce(acc = [], g IN older | acc + g) AS superseded
+WITH superseded,
+     CASE WHEN $country STARTS WITH 'country:' THEN $country ELSE 'country:' + $country END AS cid
 // The country's firms: headquartered there, or owned by its state (root factor = state share).
 OPTIONAL MATCH (cf:Firm)
 WHERE $include_owned_abroad
   AND ((cf)-[:HEADQUARTERED_IN]->(:Country {id: cid}) OR (cf)-[:STATE_OWNED_BY]->(:Country {id: cid}))
-WITH cid, collect(CASE WHEN cf IS NULL THEN null ELSE {id: cf.id, f: CASE
+WITH cid, superseded, collect(CASE WHEN cf IS NULL THEN null ELSE {id: cf.id, f: CASE
        WHEN size([(cf)-[:HEADQUARTERED_IN]->(hc:Country {id: cid}) | hc]) > 0 THEN 1.0
        ELSE coalesce(head([(cf)-[so:STATE_OWNED_BY]->(sc:Country {id: cid}) | so.share]), 1.0)
      END} END) AS roots
-WITH cid, roots, [r IN roots | r.id] AS root_ids
+WITH cid, superseded, roots, [r IN roots | r.id] AS root_ids
 OPTIONAL MATCH chain = (o:Firm)-[:OWNS*0..5]->(a)
 WHERE o.id IN root_ids AND (a:Facility OR a:Firm)
   AND (length(chain) = 0 OR NOT a.id IN root_ids)
   AND none(n IN nodes(chain)[1..-1] WHERE n.id IN root_ids)
   AND all(n IN nodes(chain) WHERE single(m IN nodes(chain) WHERE m = n))
+  AND none(r IN relationships(chain) WHERE r IN superseded)
   AND NOT (a)-[:LOCATED_IN]->(:Country {id: cid})
   AND NOT (a)-[:HEADQUARTERED_IN]->(:Country {id: cid})
 WITH cid, roots, a,
@@ -75,9 +86,9 @@ MATCH (:Country)-[pr:PRODUCES]->(holder)
 WHERE ($year IS NULL OR pr.year <= $year)
   AND (pr.quantity IS NOT NULL OR pr.share IS NOT NULL)
 WITH cid, owned, x, holder, rank, pr.stage AS stage,
-     max(CASE WHEN NOT toLower(coalesce(pr.basis, '')) CONTAINS 'capacity' THEN pr.year END)
+     max(CASE WHEN coalesce(pr.basis, 'output') <> 'capacity' THEN pr.year END)
        AS output_year,
-     max(CASE WHEN toLower(coalesce(pr.basis, '')) CONTAINS 'capacity' THEN pr.year END)
+     max(CASE WHEN coalesce(pr.basis, 'output') = 'capacity' THEN pr.year END)
        AS capacity_year
 WITH cid, owned, x, holder, rank, stage, coalesce(output_year, capacity_year) AS yr,
      CASE WHEN output_year IS NULL THEN 'capacity' ELSE 'output' END AS measure
@@ -86,7 +97,7 @@ WITH cid, owned, x, stage, head(collect({holder: holder, yr: yr, measure: measur
 WITH cid, owned, x, stage, pick.holder AS holder, pick.yr AS yr, pick.measure AS measure
 MATCH (c:Country)-[pr:PRODUCES]->(holder)
 WHERE pr.stage = stage AND pr.year = yr
-  AND (toLower(coalesce(pr.basis, '')) CONTAINS 'capacity') = (measure = 'capacity')
+  AND (coalesce(pr.basis, 'output') = 'capacity') = (measure = 'capacity')
 WITH cid, owned, x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,
      sum(pr.quantity) AS reported_total, collect({c: c, pr: pr}) AS rows
 WITH cid, owned, x, stage, yr, measure, holder, stated_world, reported_total, rows,

@@ -37,6 +37,41 @@ def private_kg_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         embedded.stop(home)
 
 
+_LINTER: Any = None
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    """Start the session's Cypher linter right after collection when a test will use it, and let it
+    lint the stored queries in the background while the other tests run."""
+    global _LINTER
+    from .cypher_linter import CypherLinter, missing_linter
+    if any("cypher_lint" in getattr(item, "fixturenames", ()) for item in items) and missing_linter() is None:
+        _LINTER = CypherLinter()
+        _LINTER.warm_up(Path(__file__).resolve().parents[1] / "queries")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _LINTER is not None:
+        _LINTER.close()
+
+
+@pytest.fixture(scope="session")
+def cypher_lint() -> Any:
+    """The session's one Neo4j Cypher front-end process (tests/cypher_linter.py). Without node or
+    the pinned package the tests using it skip with the fix, except in CI (`CI` set): they fail."""
+    from .cypher_linter import CypherLinter, missing_linter
+    global _LINTER
+    reason = missing_linter()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"the Cypher linter is required in CI: {reason}")
+        pytest.skip(reason)
+    if _LINTER is None:
+        _LINTER = CypherLinter()
+    return _LINTER
+
+
 @pytest.fixture(scope="session")
 def kg_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     from kg.store import embedded

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections import Counter
 from collections.abc import Iterable
@@ -15,7 +16,8 @@ from kg.models import Node, Record, Relationship, parse_record
 
 def assert_closed(records: Iterable[Record]) -> list[Record]:
     """Each record re-validates from its JSON form; its source ids name Sources the loader emitted;
-    each relationship endpoint is a node the loader emitted or a country with a real ISO code."""
+    each relationship endpoint is a node the loader emitted, a country with a real ISO code or an
+    HS code (Country and HSCode nodes come from the iso3166 and hs loaders)."""
     records = list(records)
     node_ids = {r.id for r in records if isinstance(r, Node)}
     source_ids = {r.id for r in records if r.type_name == "Source"}
@@ -29,6 +31,8 @@ def assert_closed(records: Iterable[Record]) -> list[Record]:
                 if end.startswith("country:"):
                     code = end.split(":", 1)[1]
                     assert code == "XKX" or pycountry.countries.get(alpha_3=code), end
+                elif end.startswith("hs:"):
+                    assert re.fullmatch(r"hs:\d{2}(?:\d{2}){0,4}", end), end
                 else:
                     assert end in node_ids, f"{rec.to_json()}: endpoint {end} was not emitted"
     return records

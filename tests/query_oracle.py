@@ -1,4 +1,4 @@
-"""Independent reference implementations of the stored queries' arithmetic (DESIGN §6, §6.1).
+"""Independent reference implementations of the stored queries' arithmetic (docs/queries.md).
 
 Plain Python and networkx over the same records-format fixtures the queries read; nothing here
 looks at the Cypher. Tests compare the queries' rows with these results, and with numbers worked
@@ -184,25 +184,93 @@ class World:
 
 
 # -- §6.1 look-through exposure ---------------------------------------------------------------------
+def _code(world: World, hs_id: str) -> str:
+    return world.nodes[hs_id]["code"] if hs_id in world.nodes else hs_id.split(":", 1)[1]
+
+
 def _import_shares(world: World, importer: str, codes: list[str], year: int | None):
+    """(year, {supplier: s_k} over the importer's IMPORTS total, or None without a total).
+
+    The latest year with an annual total of the codes (finer codes count); per code the best
+    reporting basis; the partner flows of exactly those codes, that basis and year."""
     flows = [r for r in world.of_type("EXPORTS_TO") if r["to"] == importer
-             and r.get("value_usd") is not None and any(r["hs_code"].startswith(c) for c in codes)
+             and r.get("value_usd") is not None and r.get("month", 0) == 0
+             and any(r["hs_code"].startswith(c) for c in codes)
              and (year is None or r["year"] <= year)]
     if not flows:
         return None, {}
-    latest = max(r["year"] for r in flows)
-    flows = [r for r in flows if r["year"] == latest]
-    best = min(BASIS_RANK[r["flow_basis"]] for r in flows)
+    totals = [t for t in world.of_type("IMPORTS") if t["from"] == importer
+              and t.get("value_usd") is not None and t.get("month", 0) == 0
+              and (year is None or t["year"] <= year)
+              and any(_code(world, t["to"]).startswith(c) for c in codes)]
+    if not totals:
+        return max(r["year"] for r in flows), None
+    latest = max(t["year"] for t in totals)
+    chosen: dict[str, dict[str, Any]] = {}
+    for t in totals:
+        if t["year"] != latest:
+            continue
+        code = _code(world, t["to"])
+        if code not in chosen or BASIS_RANK[t["flow_basis"]] < BASIS_RANK[chosen[code]["flow_basis"]]:
+            chosen[code] = t
+    total = sum(t["value_usd"] for t in chosen.values())
+    if total <= 0:
+        return latest, None
     by_k: dict[str, float] = defaultdict(float)
     for r in flows:
-        if BASIS_RANK[r["flow_basis"]] == best:
+        t = chosen.get(r["hs_code"])
+        if r["year"] == latest and t is not None and r["flow_basis"] == t["flow_basis"]:
             by_k[r["from"]] += r["value_usd"]
-    total = sum(by_k.values())
-    return latest, {k: v / total for k, v in by_k.items()} if total > 0 else {}
+    return latest, {k: v / total for k, v in by_k.items()}
+
+
+def china_content_from_trade(world: World, k: str, codes: list[str], year: int | None) -> float | None:
+    """China's share of k's imports of an input (codes match finer or one level coarser): the
+    latest dataset, annual before monthly, value over the total, else weight, else a stated share."""
+    def match(h: str) -> bool:
+        return any(h.startswith(c) or c.startswith(h) for c in codes)
+    tots = [t for t in world.of_type("IMPORTS") if t["from"] == k and match(_code(world, t["to"]))
+            and (year is None or t["year"] <= year)]
+    cn = [f for f in world.of_type("EXPORTS_TO") if f["from"] == CHN and f["to"] == k
+          and match(f["hs_code"]) and (year is None or f["year"] <= year)]
+    sets = ([(t["year"], t.get("month", 0), 1, t["flow_basis"]) for t in tots if t.get("value_usd") is not None]
+            + [(t["year"], t.get("month", 0), 2, t["flow_basis"]) for t in tots
+               if t.get("value_usd") is None and t.get("quantity") is not None]
+            + [(f["year"], f.get("month", 0), 3, f["flow_basis"]) for f in cn if f.get("share") is not None])
+    if not sets:
+        return None
+    y, m, rank, basis = min(sets, key=lambda s: (-s[0], s[1], s[2], s[3]))
+    same = [f for f in cn if (f["year"], f.get("month", 0), f["flow_basis"]) == (y, m, basis)]
+    if rank == 3:
+        return max([f["share"] for f in same if f.get("share") is not None] + [0.0])
+    field = "value_usd" if rank == 1 else "quantity"
+    pt = [t for t in tots if (t["year"], t.get("month", 0), t["flow_basis"]) == (y, m, basis)
+          and (t.get("value_usd") is not None if rank == 1
+               else t.get("value_usd") is None and t.get("quantity") is not None)]
+    pt_codes = {_code(world, t["to"]) for t in pt}
+    num = sum(f.get(field) or 0.0 for f in same if f["hs_code"] in pt_codes)
+    return num / sum(t[field] for t in pt)
 
 
 def hs_codes(world: World, item: str) -> list[str]:
     return [world.nodes[r["to"]]["code"] for r in world.of_type("CLASSIFIED_AS") if r["from"] == item]
+
+
+def trade_codes(world: World, item: str) -> list[str]:
+    """An input's own HS codes, else those of the groups it is a member of."""
+    return hs_codes(world, item) or [c for grp in world.nodes[item].get("member_of", [])
+                                     for c in hs_codes(world, grp)]
+
+
+def world_china_share(world: World, item: str, stage: str | None, year: int | None) -> float:
+    """China's share of world output at the stage; an item without output there takes its group's."""
+    if stage is None:
+        return 0.0
+    _, shares = world.country_shares(item, stage, year)
+    if world.country_rows(item, stage, year)[1]:
+        return shares.get(CHN, 0.0)
+    return max([world.country_shares(grp, stage, year)[1].get(CHN, 0.0)
+                for grp in world.nodes[item].get("member_of", [])] + [0.0])
 
 
 def china_exposure(world: World, importer: str = "country:USA", max_depth: int = 4,
@@ -213,7 +281,10 @@ def china_exposure(world: World, importer: str = "country:USA", max_depth: int =
     items = {r["from"] for r in world.of_type("CLASSIFIED_AS")}
     for g in sorted(items):
         trade_year, s = _import_shares(world, importer, hs_codes(world, g), year)
-        if not s:
+        if trade_year is None:
+            continue
+        if s is None:       # flows but no total: no shares (never over the known partners)
+            results[g] = {"direct": None, "lookthrough": None, "year": trade_year, "via": {}}
             continue
         cands: list[tuple[str, int, str | None]] = [(g, 0, None)]
         for nodes, named in world.bom_paths(g, max_depth):
@@ -233,11 +304,11 @@ def china_exposure(world: World, importer: str = "country:USA", max_depth: int =
             for x, depth, st in cands:
                 base, basis = 0.0, None
                 if depth > 0:
-                    _, kshares = _import_shares(world, k, hs_codes(world, x), year)
-                    if kshares:
-                        base, basis = kshares.get(CHN, 0.0), "trade"
+                    traded = china_content_from_trade(world, k, trade_codes(world, x), year)
+                    if traded is not None:
+                        base, basis = traded, "trade"
                     else:
-                        base, basis = world.country_shares(x, st, year)[1].get(CHN, 0.0), "world"
+                        base, basis = world_china_share(world, x, st, year), "world"
                 own = 0.0
                 stages = [st] if st is not None else list(STAGE_RANK)
                 for stage in stages:
@@ -307,10 +378,12 @@ def control_status(ctl: dict[str, Any], as_of: str, newest_source_year: int | No
     """The status on `as_of`; a suspension that has ended with no cited source from a later year
     leaves the measure lapsed-unverified, not in force."""
     eff = ctl.get("effective") or ctl.get("announced")
-    if ctl.get("status") == "revoked":
-        return "revoked"
+    if ctl.get("status") in ("revoked", "proposed"):
+        return ctl["status"]
     if eff is None or eff > as_of:
         return "announced"
+    if ctl.get("ended") is not None and ctl["ended"] <= as_of:
+        return "expired"
     start, end = ctl.get("suspended_from"), ctl.get("suspended_until")
     if start is not None and start <= as_of and (end is None or as_of <= end):
         return "suspended"

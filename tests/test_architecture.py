@@ -1,7 +1,8 @@
-"""Data flows one way (DESIGN §2): enforced by import-linter contracts in pyproject.toml."""
+"""Data flows one way (docs/architecture.md, "Layers"): enforced by import-linter contracts in pyproject.toml."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -51,6 +52,25 @@ def test_the_layering_contract_can_fail(tmp_path, module):
                        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert r.returncode != 0
     assert "only the CLI and API compose loaders BROKEN" in r.stdout, r.stdout
+
+
+def test_comments_cite_the_repository_docs_not_outside_files():
+    """Code cites docs/architecture.md, docs/loaders.md, … — not design notes outside the repo."""
+    outside = re.compile(r"DESIGN §|\bsources\.md\b|cypher-portability\.md|reference/style\.md")
+    for path in [*ROOT.glob("kg/**/*.py"), *ROOT.glob("loaders/**/*.py"), *ROOT.glob("tests/*.py"),
+                 *ROOT.glob("tests/*.mjs")]:
+        if path.name == "test_architecture.py":
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            assert not outside.search(line), f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+
+
+def test_tests_run_with_a_private_kg_home(private_kg_home, tmp_path_factory):
+    """The autouse fixture points KG_HOME at a throwaway directory, never the user's."""
+    from kg.config import Settings
+    assert os.environ["KG_HOME"] == str(private_kg_home)
+    assert private_kg_home.is_relative_to(tmp_path_factory.getbasetemp())
+    assert Settings.from_env().home == private_kg_home
 
 
 def test_nothing_reads_the_shared_reference_folder():

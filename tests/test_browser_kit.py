@@ -5,10 +5,7 @@ what `queries/` generates."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
 import threading
 import urllib.request
 import zipfile
@@ -22,7 +19,7 @@ from kg.models import NODE_TYPES, RELATIONSHIP_TYPES
 from kg.queries import coerce, cypher_literal, list_queries
 from kg.report import browser
 
-from .test_cypher_lint import LINTER, ROOT, _missing_linter
+from .test_cypher_lint import ROOT
 
 KIT = ROOT / "docs" / "browser"
 PARAM = re.compile(r"^:param\s+(\w+)\s*=>\s*(.+?);\s*(//.*)?$")
@@ -208,23 +205,14 @@ def test_cypher_literal_round_trips() -> None:
 # --------------------------------------------------------------------------- Cypher lint
 
 @pytest.fixture(scope="module")
-def kit_lint(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    reason = _missing_linter()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"the Cypher linter is required in CI: {reason}")
-        pytest.skip(reason)
+def kit_lint(cypher_lint: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     work = tmp_path_factory.mktemp("kit-lint")
     for i, blocks in enumerate(guide_blocks().blocks):
         for j, block in enumerate(blocks):
             (work / f"guide-{i}-{j}.cypher").write_text(block, encoding="utf-8")
     bad = work / "planted-error.cypher"
     bad.write_text(":param x => 1;\nMATCH (n:Material) RETURN m.name AS name\n", encoding="utf-8")
-    proc = subprocess.run(["node", str(LINTER), "--json", "--no-apoc",
-                           str(KIT / browser.FAVORITES_DIR), str(work)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert proc.stdout.strip(), f"linter printed nothing (exit {proc.returncode}): {proc.stderr}"
-    report = json.loads(proc.stdout)
+    report: dict[str, Any] = cypher_lint.lint(KIT / browser.FAVORITES_DIR, work)
     report["bad_file"] = str(bad)
     return report
 

@@ -55,20 +55,21 @@ def test_manifest_records_inputs_versions_and_counts(built, kg_home):
 
 
 def test_main_question_from_the_bundled_snapshot(built):
-    """China's 2024 rare-earth mining share and HHI, recomputed from the USGS figures by hand."""
+    """China's 2025 rare-earth mining share and HHI, recomputed from the USGS figures by hand."""
     store, _ = built
     rows = api.run_query(store, "concentration", material="rare-earths", stage="mining")
     (row,) = rows
-    assert (row["year"], row["top_country"]) == (2024, "China")
-    # MCS 2025 world data, rare earths, 2024 (t REO): every country row with a figure
-    tonnes = {"USA": 45_000, "AUS": 13_000, "BRA": 20, "MMR": 31_000, "CHN": 270_000,
-              "IND": 2_900, "MDG": 2_000, "MYS": 130, "NGA": 13_000, "RUS": 2_500,
-              "THA": 13_000, "VNM": 300}
-    # the country rows add up to 392,850 t, above the rounded world total of 390,000 t: shares
-    # are taken over the larger of the two so they never sum past 100 % (docs/queries.md)
-    denominator = max(390_000, sum(tonnes.values()))
-    assert row["top_share"] == pytest.approx(270_000 / denominator)
-    hhi = sum((t / denominator * 100) ** 2 for t in tonnes.values())
+    assert (row["year"], row["top_country"]) == (2025, "China")     # the latest year by default
+    # MCS 2026 data release, rare earths, 2025 (t REO): every country row with a figure (Canada,
+    # Greenland, South Africa and Tanzania print "—", zero)
+    tonnes = {"USA": 51_000, "AUS": 29_000, "BRA": 2_000, "MMR": 22_000, "CHN": 270_000,
+              "IND": 2_900, "MDG": 2_700, "MYS": 110, "NGA": 1_500, "RUS": 2_600,
+              "THA": 4_800, "VNM": 150}
+    # shares are national output over the USGS world total, or over the country sum where that is
+    # larger (docs/queries.md); here the rows add up to 388,760 t, below the 390,000 t total
+    assert sum(tonnes.values()) < 390_000
+    assert row["top_share"] == pytest.approx(270_000 / 390_000)
+    hhi = sum((t / 390_000 * 100) ** 2 for t in tonnes.values())
     assert row["hhi"] == pytest.approx(hhi, rel=1e-9)
     assert row["producers"] == len(tonnes)
 

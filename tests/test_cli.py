@@ -1,4 +1,4 @@
-"""The CLI contract (DESIGN §8): commands, formats, exit codes, clean errors."""
+"""The CLI contract (docs/architecture.md, "CLI contract"): commands, formats, exit codes, clean errors."""
 
 from __future__ import annotations
 
@@ -113,3 +113,15 @@ def test_progress_only_on_a_terminal(kg, kg_home, tmp_path):
     assert "validating records" in text or "writing" in text
     r = kg("--quiet", "import", str(big))
     assert r.returncode == 0 and r.stderr == ""
+
+
+def test_verbose_shows_the_cause_of_an_error(kg, tmp_path):
+    """-v prints the traceback with the underlying exception; without it, only the message."""
+    bad = tmp_path / "broken.ttl"
+    bad.write_text("<https://w3id.org/chokepoint/id/country/CHN> <broken\n", encoding="utf-8")
+    quiet = kg("import", str(bad))
+    assert quiet.returncode == 1 and f"{bad}: invalid Turtle" in quiet.stderr
+    assert "Traceback" not in quiet.stderr
+    loud = kg("-v", "import", str(bad))
+    assert loud.returncode == 1 and f"{bad}: invalid Turtle" in loud.stderr
+    assert "SyntaxError" in loud.stderr and "direct cause of the following exception" in loud.stderr

@@ -1,8 +1,10 @@
-"""Every stored query is valid Neo4j 5 Cypher and plans on FalkorDB (DESIGN §4, portable Cypher).
+"""Every stored query is valid Neo4j 5 Cypher and plans on FalkorDB (docs/architecture.md,
+"Portable Cypher").
 
 1. Neo4j's own Cypher front end (`@neo4j-cypher/language-support`, pinned in package.json, run by
-   `tests/cypher_lint.mjs`) reports no error for any file in `queries/`. Without node or the
-   package the test skips with the fix, except in CI (`CI` set), where it fails.
+   `tests/cypher_lint.mjs` as one process per session: the `cypher_lint` fixture) reports no error
+   for any file in `queries/`. Without node or the package the test skips with the fix, except in
+   CI (`CI` set), where it fails.
 2. FalkorDB's `GRAPH.EXPLAIN` plans every query (with its default parameters) without running it.
 
 Each check also runs on a planted bad query, so a linter or planner that silently accepts
@@ -12,8 +14,6 @@ everything cannot pass.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -25,37 +25,31 @@ from kg.queries import list_queries
 
 ROOT = Path(__file__).resolve().parents[1]
 LINTER = Path(__file__).with_name("cypher_lint.mjs")
-PACKAGE = ROOT / "node_modules" / "@neo4j-cypher" / "language-support"
 QUERIES = ROOT / "queries"
 BAD = """// a planted error: m is not defined
 MATCH (n:Material) RETURN m.name AS name
 """
 
 
-def _missing_linter() -> str | None:
-    if shutil.which("node") is None:
-        return "node is not installed (install Node.js 20+, then run `npm install` at the repo root)"
-    if not PACKAGE.is_dir():
-        return ("@neo4j-cypher/language-support is not installed: run `npm install` at the repo "
-                "root (package.json pins 2.0.0-next.38)")
-    return None
-
-
 @pytest.fixture(scope="module")
-def lint_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    reason = _missing_linter()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"the Cypher linter is required in CI: {reason}")
-        pytest.skip(reason)
+def lint_report(cypher_lint: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     bad = tmp_path_factory.mktemp("lint") / "planted-error.cypher"
     bad.write_text(BAD, encoding="utf-8")
-    proc = subprocess.run(["node", str(LINTER), "--json", "--no-apoc", str(QUERIES), str(bad)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert proc.stdout.strip(), f"linter printed nothing (exit {proc.returncode}): {proc.stderr}"
-    report = json.loads(proc.stdout)
+    report: dict[str, Any] = cypher_lint.lint(QUERIES, bad)
     report["bad_file"] = str(bad)
     return report
+
+
+@pytest.mark.slow     # a second node process: its start-up is what the session linter saves
+def test_the_command_line_linter_agrees_with_the_session_linter(cypher_lint: Any, tmp_path: Path) -> None:
+    """`cypher_lint.mjs` run as a command (npm run lint:cypher) reports what the server mode does."""
+    bad = tmp_path / "planted-error.cypher"
+    bad.write_text(":param x => 1;\n" + BAD, encoding="utf-8")
+    proc = subprocess.run(["node", str(LINTER), "--json", "--no-apoc", str(bad)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout) == cypher_lint.lint(bad)
+    assert cypher_lint.lint(bad)["diagnostics"][0]["line"] == 3      # shifted past the :param line
 
 
 def test_stored_queries_pass_neo4j_cypher_front_end(lint_report: dict[str, Any]) -> None:

@@ -87,7 +87,7 @@ def graph_with_suppliers(kg_home: Path) -> Any:
     store = FalkorDBStore(embedded.start(kg_home), kg_home, graph=f"t_own_{uuid.uuid4().hex[:10]}")
     build(store, offline=True, home=kg_home)
     report = import_records(store, sorted(SUPPLIERS.glob("*.csv")))
-    assert report.nodes_created == 5 and report.relationships_created == 6
+    assert report.nodes_created == 5 and report.relationships_created == 7
     yield store
     try:
         store.graph.delete()
@@ -102,6 +102,10 @@ def test_supplier_example_shows_up_in_single_points_of_failure(graph_with_suppli
     assert gallium and gallium[0]["supplier"] == "China" and gallium[0]["share"] > 0.9
     assert gallium[0]["path"][:2] == ["Acme X-band radar module (example)",
                                       "Acme GaN power amplifier (example)"]
+    # the survey's sole qualified supplier of the GaN die, for the module Acme makes
+    sole = [r for r in rows if r["rule"] == "sole-supplier"]
+    assert [(r["input_id"], r["supplier"], r["customer"]) for r in sole] == [
+        ("product:gan-semiconductor", "Example Wafer Co. (example)", "Acme Corp. (example)")]
 
 
 def test_supplier_example_supplies_edge_and_controls(graph_with_suppliers: Any) -> None:

@@ -7,8 +7,13 @@ import os
 import subprocess
 import sys
 
+from loaders.usgs_mcs import EDITIONS
+
 from .loopback import Answer, loopback
-from .test_loader_usgs_mcs import ITEM, WORLD, _item, _zip_bytes
+from .test_loader_usgs_mcs import _item, _zip_bytes
+from .test_loader_usgs_mcs2026 import RELEASE
+
+ITEM = EDITIONS[2026][0]
 
 
 def test_kg_fetch_then_build_uses_the_verified_cache(tmp_path):
@@ -18,17 +23,18 @@ def test_kg_fetch_then_build_uses_the_verified_cache(tmp_path):
     def kg(*args):
         return subprocess.run([sys.executable, "-m", "kg", *args], capture_output=True, text=True,
                               env=env, timeout=300)
-    world_zip = _zip_bytes("MCS2025_World_Data.csv", WORLD.read_bytes())
+    # the edition the snapshot bundles: a fetched copy revises it consistently (one world total a year)
+    world_zip = _zip_bytes("MCS2026_Commodities_Data.csv", RELEASE.read_bytes())
     try:
         with loopback() as lb:
             lb.route(f"/catalog/item/{ITEM}?format=json", Answer(body=_item(lb.url, [
-                {"name": "World_Data.zip", "url": f"{lb.url}/catalog/file/get/{ITEM}?f=__disk__aa"}])))
+                {"name": "Commodities_Data.zip", "url": f"{lb.url}/catalog/file/get/{ITEM}?f=__disk__aa"}])))
             lb.route(f"/catalog/file/get/{ITEM}?f=__disk__aa", Answer(500, b"busy"), Answer(body=world_zip))
-            r = kg("fetch", "usgs-mcs", "--edition", "2025", "--base-url", lb.url)
+            r = kg("fetch", "usgs-mcs", "--edition", "2026", "--base-url", lb.url)
             assert r.returncode == 0, r.stderr
         cache = home / "raw" / "usgs-mcs"
         manifest = json.loads((cache / "manifest.json").read_text())
-        assert any(f["file"] == "World_Data.zip" for f in manifest["files"])
+        assert any(f["file"] == "Commodities_Data.zip" for f in manifest["files"])
         r = kg("sources", "--format", "json")
         usgs = next(s for s in json.loads(r.stdout) if s["name"] == "usgs-mcs")
         assert usgs["cached"] != "no"

@@ -26,7 +26,7 @@ def _flows(records):
 
 def test_default_filter_by_hand(tmp_path):
     records = assert_closed(baci.parse([with_manifest([TRADE], tmp_path / "raw")]))
-    assert by_type(records) == {"EXPORTS_TO": 5, "Source": 1}
+    assert by_type(records) == {"EXPORTS_TO": 5, "IMPORTS": 4, "Source": 1}
     flows = _flows(records)
     li = flows[("country:CHN", "country:USA", "850760")]
     # v in thousands of USD -> 16 458 123 USD; q in tonnes
@@ -38,6 +38,14 @@ def test_default_filter_by_hand(tmp_path):
     assert (india.value_usd, india.quantity) == (25500.0, 3.2)
     assert flows[("country:CHN", "country:KOR", "280530")].quantity is None   # q empty
     # 720839 and 381110 are not tracked; 697 (Europe EFTA, nes) is not a country
+    # Import totals: every kept flow of an importer, code and year, summed by hand (thousands ->
+    # USD): USA 850760 = 16 458.123 + 500.0 (TWN) = 16 958.123 (697 is not a country).
+    totals = {(r.from_id, r.to_id): r for r in records if r.type_name == "IMPORTS"}
+    assert set(totals) == {("country:USA", "hs:850760"), ("country:USA", "hs:284690"),
+                           ("country:USA", "hs:294110"), ("country:KOR", "hs:280530")}
+    us_li = totals[("country:USA", "hs:850760")]
+    assert (us_li.value_usd, us_li.year, us_li.flow_basis, us_li.hs_version) == (16958123.0, 2023, "mirror", "HS2022")
+    assert totals[("country:KOR", "hs:280530")].value_usd == 800.0
     source = next(r for r in records if r.type_name == "Source")
     assert (source.id, source.release, source.retrieved) == ("source:cepii-baci-hs22-v202501", "V202501", "2026-01-15")
     assert "Etalab" in source.license
@@ -108,6 +116,7 @@ def write_synthetic(path: Path, rows: int, chunk: int = 200_000) -> None:
                 f"{'NA' if r % 50 == 0 else r % 97}\n" for r in range(start, min(rows, start + chunk))))
 
 
+@pytest.mark.slow
 def test_streams_two_million_rows_in_bounded_memory(tmp_path):
     rows = 2_000_000
     path = tmp_path / "BACI_HS22_Y2023_V202501.csv"

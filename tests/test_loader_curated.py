@@ -180,8 +180,10 @@ def test_every_chinese_measure_2023_2025_is_present(nodes, rels):
                    "No. 46 (2024), clause 2", "No. 10 (2025)", "No. 18 (2025)", "No. 55 (2025)", "No. 56 (2025)",
                    "No. 57 (2025)", "No. 58 (2025)", "No. 61 (2025)", "No. 62 (2025)"):
         assert any(i.endswith(number) for i in instruments), number
-    imposed = {r.to_id for r in rels["IMPOSES"] if r.from_id == "country:CHN"}
-    assert imposed == set(_controls(nodes))
+    imposers = {r.to_id: r.from_id for r in rels["IMPOSES"]}
+    assert set(_controls(nodes)) <= set(imposers), "every control has its imposing country"
+    mofcom = [i for i, c in _controls(nodes).items() if c.instrument.startswith("MOFCOM")]
+    assert len(mofcom) >= 14 and all(imposers[i] == "country:CHN" for i in mofcom)
 
 
 def test_november_2025_suspensions(nodes, rels):
@@ -201,9 +203,10 @@ def test_november_2025_suspensions(nodes, rels):
 
 def _in_force(c, day: str) -> bool:
     """An as-of rule the export-control-impact query can apply: effective and not suspended."""
-    started = (c.effective or c.announced) <= day
+    started = (c.effective or c.announced) <= day and c.status != "proposed"
     suspended = c.suspended_from is not None and c.suspended_from <= day <= (c.suspended_until or "9999")
-    return started and not suspended
+    ended = c.ended is not None and c.ended <= day
+    return started and not suspended and not ended
 
 
 def test_as_of_dates_tell_what_was_in_force(nodes, rels):
@@ -219,6 +222,62 @@ def test_as_of_dates_tell_what_was_in_force(nodes, rels):
     assert "control:mofcom-gac-2025-18" in by_date["2025-11-20"]
     gallium = {r.from_id for r in rels["RESTRICTS"] if r.to_id == "material:gallium"}
     assert gallium & by_date["2025-11-20"] == {"control:mofcom-gac-2023-23"}
+
+
+def test_producer_country_restrictions_with_every_later_change(nodes, rels):
+    """Dates read by hand from the cited ARECOMS release and the Reuters/Bloomberg reports."""
+    controls = _controls(nodes)
+    imposers = {r.to_id: r.from_id for r in rels["IMPOSES"]}
+    drc = ["control:drc-arecoms-2025-001", "control:drc-arecoms-2025-extension",
+           "control:drc-arecoms-2025-cobalt-quota"]
+    assert [(controls[i].effective, controls[i].ended) for i in drc] == [
+        ("2025-02-22", "2025-06-21"), ("2025-06-21", "2025-10-16"), ("2025-10-16", None)]
+    assert {imposers[i] for i in drc} == {"country:COD"}
+    restricted = {(r.from_id, r.to_id) for r in rels["RESTRICTS"]}
+    assert all((i, "material:cobalt") in restricted for i in drc)
+    in_force = {day: {i for i, c in controls.items() if _in_force(c, day)}
+                for day in ("2025-06-01", "2025-11-01", "2019-06-01", "2026-03-01")}
+    assert "control:drc-arecoms-2025-001" in in_force["2025-06-01"]
+    assert "control:drc-arecoms-2025-cobalt-quota" not in in_force["2025-06-01"]
+    assert set(drc) & in_force["2025-11-01"] == {"control:drc-arecoms-2025-cobalt-quota"}
+    nickel_ban = controls["control:idn-esdm-2019-nickel-ore-export-ban"]
+    assert (nickel_ban.announced, nickel_ban.effective) == ("2019-09-02", "2020-01-01")
+    assert nickel_ban.id not in in_force["2019-06-01"]
+    assert "control:idn-2017-ore-export-relaxation" in in_force["2019-06-01"]
+    assert controls["control:mys-2024-raw-rare-earth-export-moratorium"].effective == "2024-01-01"
+    assert ("control:mys-2024-raw-rare-earth-export-moratorium", "material:rare-earths") in restricted
+    zimbabwe = {i for i in in_force["2026-03-01"] if imposers[i] == "country:ZWE"}
+    assert zimbabwe == {"control:zwe-2026-raw-minerals-export-suspension"}
+    assert "control:phl-sb-2826-ore-export-ban" not in in_force["2025-06-01"]   # a bill, never law
+    for country in ("COD", "IDN", "ZWE", "NAM", "MYS", "GAB", "RUS"):
+        assert f"country:{country}" in imposers.values(), country
+
+
+def test_us_import_measures(nodes, rels):
+    """Instruments, dates and rates read by hand from USTR/law-firm summaries, the Federal
+    Register and the Treasury release."""
+    measures = {i: n for i, n in nodes.items() if n.type_name == "ImportMeasure"}
+    imposers = {r.to_id: r.from_id for r in rels["IMPOSES"]}
+    assert {imposers[i] for i in measures} == {"country:USA"}
+    targets: dict[str, set[str]] = defaultdict(set)
+    for r in rels["TARGETS"]:
+        targets[r.from_id].add(r.to_id)
+    restricted: dict[str, set[str]] = defaultdict(set)
+    for r in rels["RESTRICTS"]:
+        restricted[r.from_id].add(r.to_id)
+    s301 = measures["importmeasure:us-section-301-2026-increases"]
+    assert (s301.kind, s301.effective, s301.rate) == ("tariff", "2026-01-01", 0.25)
+    assert {"material:graphite", "product:ndfeb-magnet"} <= restricted[s301.id]
+    assert targets[s301.id] == {"country:CHN"}
+    feoc = measures["importmeasure:us-30d-feoc-critical-minerals"]
+    assert (feoc.applies_by, feoc.effective, feoc.ended) == ("entity", "2025-01-01", "2025-10-01")
+    assert targets[feoc.id] == {"country:CHN", "country:RUS", "country:PRK", "country:IRN"}
+    assert {"material:lithium", "material:cobalt", "material:graphite"} <= restricted[feoc.id]
+    adcvd = measures["importmeasure:us-aam-adcvd-a-570-194"]
+    assert (adcvd.kind, adcvd.ended, adcvd.status) == ("anti-dumping-countervailing", "2026-03-12", "expired")
+    ndaa = measures["importmeasure:us-ndaa-fy2024-battery-ban"]
+    assert len(targets[ndaa.id]) == 6 and {"firm:catl", "firm:byd"} <= targets[ndaa.id]
+    assert measures["importmeasure:us-dfars-225-7018-2027"].effective == "2027-01-01"
 
 
 def test_controls_reference_hs_codes(rels, nodes):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,11 +55,19 @@ def test_manifests_match_the_records(records: dict[str, list]) -> None:
 
 def test_usgs_headline_values(records: dict[str, list]) -> None:
     usgs = records["usgs-mcs"]
-    ree = [r for r in usgs if r.type_name == "PRODUCES" and r.from_id == "country:CHN"
-           and r.to_id == "material:rare-earths" and r.year == 2024]
-    assert len(ree) == 1
-    assert (ree[0].quantity, ree[0].world_quantity) == (270000, 390000)
-    assert round(ree[0].share, 4) == 0.6923
+    def ree(iso3: str, year: int) -> Any:
+        (r,) = [r for r in usgs if r.type_name == "PRODUCES" and r.from_id == f"country:{iso3}"
+                and r.to_id == "material:rare-earths" and r.year == year and r.basis == "output"]
+        return r
+    # MCS 2026: 2025 figures, and 2024 revised (world total 380 kt, not MCS 2025's 390 kt)
+    assert (ree("CHN", 2025).quantity, ree("CHN", 2025).world_quantity) == (270000, 390000)
+    assert (ree("CHN", 2024).quantity, ree("CHN", 2024).world_quantity) == (270000, 380000)
+    assert round(ree("CHN", 2024).share, 4) == round(270 / 380, 4)
+    # the same 2024 figure in both editions cites both
+    assert ree("CHN", 2024).source_ids == ("source:usgs-mcs-2025", "source:usgs-mcs-2026")
+    assert (ree("MMR", 2025).quantity, ree("MMR", 2025).source_ids) == (22000, ("source:usgs-mcs-2026",))
+    # 2023 only MCS 2025 has
+    assert ree("CHN", 2023).source_ids == ("source:usgs-mcs-2025",)
     ga = [r for r in usgs if r.type_name == "IMPORT_RELIANCE" and r.to_id == "material:gallium"
           and r.year == 2024]
     assert ga[0].net_import_reliance == 1.0 and ga[0].sources[:2] == ("JPN", "CHN")
@@ -68,7 +77,9 @@ def test_usgs_headline_values(records: dict[str, list]) -> None:
     assert {"material:germanium", "material:graphite", "material:platinum", "material:palladium",
             "material:cobalt", "material:lithium", "material:tungsten"} <= produced
     assert {s.id for s in usgs if s.type_name == "Source"} == {
-        "source:usgs-mcs-2025", "source:usgs-mcs-2025-salient", "source:usgs-mcs-2025-industry-trends"}
+        "source:usgs-mcs-2026", "source:usgs-mcs-2025", "source:usgs-mcs-2025-salient",
+        "source:usgs-mcs-2025-industry-trends", "source:usgs-mcs-2023-salient",
+        "source:usgs-mcs-2022-salient"}
 
 
 def test_iso_and_hs_coverage(records: dict[str, list]) -> None:

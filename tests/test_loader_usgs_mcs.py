@@ -71,7 +71,7 @@ def test_china_rare_earth_share(world: list) -> None:
     # China 270000 t REO of a 390000 t world total in 2024 (estimated column).
     r = one(world, "PRODUCES", "country:CHN", "material:rare-earths", year=2024)
     assert (r.stage, r.quantity, r.unit, r.source_unit) == ("mining", 270000, "t", "metric tons")
-    assert r.basis == "rare-earth-oxide equivalent"
+    assert (r.measured_as, r.basis) == ("rare-earth-oxide equivalent", "output")
     assert r.world_quantity == 390000
     assert r.share == pytest.approx(270000 / 390000) and round(r.share, 4) == 0.6923
     assert r.estimated is True
@@ -145,7 +145,7 @@ def test_world_total_with_a_footnote_number_and_several_types(world: list) -> No
     cod = one(world, "PRODUCES", "country:COD", "material:cobalt", year=2024)
     assert cod.share == pytest.approx(220000 / 290000)
     us = one(world, "PRODUCES", "country:USA", "material:cobalt", year=2024)
-    assert (us.quantity, us.share, us.basis) == (300, pytest.approx(300 / 290000), "cobalt content")
+    assert (us.quantity, us.share, us.measured_as) == (300, pytest.approx(300 / 290000), "cobalt content")
     assert us.estimated and one(world, "PRODUCES", "country:COD", "material:cobalt", year=2023).estimated
 
 
@@ -496,7 +496,7 @@ def test_fetch_resolves_files_from_the_item_json_and_retries(tmp_path: Path) -> 
         lb.route(f"/catalog/file/get/{ITEM}?f=__disk__aa", Answer(500, b"busy"), Answer(body=world_zip))
         lb.route(f"/catalog/file/get/{ITEM}?f=__disk__bb",
                  Answer(body=trends_zip, delay=1.5), Answer(body=trends_zip))       # first one times out
-        paths = usgs_mcs.fetch(tmp_path, base_url=lb.url, backoff=0.01, timeout=0.5)
+        paths = usgs_mcs.fetch(tmp_path, base_url=lb.url, edition=2025, backoff=0.01, timeout=0.5)
         assert len(lb.hits(f"/catalog/file/get/{ITEM}?f=__disk__aa")) == 2
         assert len(lb.hits(f"/catalog/file/get/{ITEM}?f=__disk__bb")) == 2
         assert not lb.hits("/meta.xml")                              # not a data file
@@ -524,7 +524,7 @@ def test_fetch_walks_child_items(tmp_path: Path) -> None:
                  Answer(body=json.dumps({"items": [{"id": "c1", "files": [
                      {"name": "World_Data.zip", "url": f"{lb.url}/w.zip"}]}]}).encode()))
         lb.route("/w.zip", Answer(body=_zip_bytes("MCS2025_World_Data.csv", WORLD.read_bytes())))
-        assert [p.name for p in usgs_mcs.fetch(tmp_path, base_url=lb.url, backoff=0.01)] == ["World_Data.zip"]
+        assert [p.name for p in usgs_mcs.fetch(tmp_path, base_url=lb.url, edition=2025, backoff=0.01)] == ["World_Data.zip"]
 
 
 def test_fetch_404_is_final_and_leaves_nothing(tmp_path: Path) -> None:
@@ -532,7 +532,7 @@ def test_fetch_404_is_final_and_leaves_nothing(tmp_path: Path) -> None:
         lb.route(f"/catalog/item/{ITEM}?format=json", Answer(body=_item(lb.url, [
             {"name": "World_Data.zip", "url": f"{lb.url}/gone.zip"}])))
         with pytest.raises(FetchError, match="404"):
-            usgs_mcs.fetch(tmp_path, base_url=lb.url, backoff=0.01)
+            usgs_mcs.fetch(tmp_path, base_url=lb.url, edition=2025, backoff=0.01)
         assert len(lb.hits("/gone.zip")) == 1                                 # 4xx is not retried
     assert not (tmp_path / "World_Data.zip").exists()
     assert not (tmp_path / "manifest.json").exists()
@@ -546,7 +546,7 @@ def test_fetch_truncated_body_leaves_no_partial_file(tmp_path: Path) -> None:
             {"name": "World_Data.zip", "url": f"{lb.url}/cut.zip"}])))
         lb.route("/cut.zip", Answer(body=body, truncate=100))
         with pytest.raises(FetchError, match="truncated"):
-            usgs_mcs.fetch(tmp_path, base_url=lb.url, retries=2, backoff=0.01)
+            usgs_mcs.fetch(tmp_path, base_url=lb.url, edition=2025, retries=2, backoff=0.01)
         assert len(lb.hits("/cut.zip")) == 3
     assert not (tmp_path / "World_Data.zip").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") or p.suffix == ".part"]

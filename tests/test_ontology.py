@@ -1,4 +1,4 @@
-"""The vocabulary is written down once and checked everywhere (DESIGN §3, issue 6).
+"""The vocabulary is written down once and checked everywhere (docs/ontology.md).
 
 The graph vocabulary (every label, relationship type and property of the pydantic models) must
 equal the mapping in `kg/vocab.py`, the OWL classes and properties of `ontology/chokepoint.ttl`,
@@ -28,7 +28,7 @@ CP = vocab.CP_NS
 GRAPH_NAME = URIRef(CP + "graphName")
 
 # Which relationship types are quantitative facts (observations), as the issue lists them.
-OBSERVATIONS = {"PRODUCES", "HOLDS_RESERVES", "EXPORTS_TO", "IMPORT_RELIANCE", "OWNS",
+OBSERVATIONS = {"PRODUCES", "HOLDS_RESERVES", "EXPORTS_TO", "IMPORTS", "IMPORT_RELIANCE", "OWNS",
                 "STATE_OWNED_BY", "REQUIRES"}
 
 
@@ -221,8 +221,10 @@ def test_every_property_is_declared_with_its_range_and_domain(owl):
             assert OWL.ObjectProperty in types, name
         if prop.many == "list":
             assert owl.value(node, RDFS.range) == RDF.List
-        if name in ("from", "to", "confidence"):          # every statement has them
+        if name in ("from", "to"):                        # every statement has them
             assert owl.value(node, RDFS.domain) == URIRef(CP + "Statement")
+        elif name == "confidence":                        # every statement, and a source's grade
+            assert union_members(owl, owl.value(node, RDFS.domain)) == {CP + "Statement", CP + "Source"}
         else:
             assert union_members(owl, owl.value(node, RDFS.domain)) == owners(name), name
 

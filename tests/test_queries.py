@@ -1,4 +1,4 @@
-"""The stored queries of DESIGN §6 on planted fixture graphs with answers known in advance.
+"""The stored queries (docs/queries.md) on planted fixture graphs with answers known in advance.
 
 Fixtures (`tests/fixtures/queries/*.jsonl`, records format): `base` (sources, countries), `bom`
 (materials, products, HS codes, bills of materials, national production), `owners` (firms,
@@ -37,6 +37,7 @@ REQUIRED = {
     "classification-gaps": ["hs_code", "items", "issue"],
     "provenance-audit": ["kind", "count", "example"],
     "what-if-cutoff": ["product", "input", "lost_share"],
+    "exposure-trend": ["item", "year", "china_share", "top_suppliers", "signal"],
 }
 approx = pytest.approx
 
@@ -189,8 +190,14 @@ EXPOSURE = ("base", "bom", "owners", "trade")
 def test_china_exposure_battery_by_hand(store: Any) -> None:
     load(store, *EXPOSURE)
     [row] = q(store, "china-exposure", item="li-ion-battery")
-    total = 9.3e9 + 2.0e9 + 1.5e9        # importer-reported 2024 flows; China's own report ignored
+    # The US total of 2024 (IMPORTS, all partners) is 14.0 bn; the importer-reported flows known
+    # are 9.3 + 2.0 + 1.5 = 12.8 bn (China's own report ignored): shares are of the total, and
+    # 1.2 bn is unexplained, never spread over the known partners.
+    total = 14.0e9
     s_chn, s_kor, s_jpn = 9.3e9 / total, 2.0e9 / total, 1.5e9 / total
+    assert row["coverage"] == approx(12.8 / 14.0)
+    assert row["unexplained_share"] == approx(1.2 / 14.0)
+    assert row["known_value_usd"] == approx(12.8e9) and row["hs_codes"] == ["850760"]
     # Korea: lithium 3.0/(3.0+1.0) from its imports, graphite 0.6/1.0 from its imports, cobalt
     # from China's world refining share 0.78 (no Korean cobalt imports) -> c = 0.78.
     # Japan: no import data -> world shares: lithium 0.65, cobalt 0.78, graphite at its most
@@ -203,6 +210,7 @@ def test_china_exposure_battery_by_hand(store: Any) -> None:
     via = {v["supplier_iso3"]: v for v in row["via"]}
     assert via["CHN"]["basis"] == "direct" and via["CHN"]["china_share"] == approx(1.0)
     assert (via["KOR"]["input"], via["KOR"]["stage"], via["KOR"]["basis"]) == ("Cobalt", "refining", "world")
+    assert via["KOR"]["period"] is None and via["KOR"]["confidence"] is None   # no trade figure
     assert via["KOR"]["china_share"] == approx(0.78)
     assert via["KOR"]["contribution"] == approx(s_kor * 0.78)
     assert (via["JPN"]["input"], via["JPN"]["stage"]) == ("Graphite", "refining")
@@ -241,9 +249,10 @@ def test_china_exposure_counts_chinese_owned_output(store: Any) -> None:
 def test_china_exposure_year_and_importer(store: Any) -> None:
     load(store, *EXPOSURE)
     [battery] = q(store, "china-exposure", item="li-ion-battery", year=2023)
-    # 2023: China 8.0 and Korea 1.0; nothing known about Korea's inputs up to 2023
+    # 2023: China 8.0 and Korea 1.0 of a 10.0 total; nothing known about Korea's inputs up to 2023
     assert battery["year"] == 2023
-    assert battery["direct_share"] == approx(8 / 9) and battery["lookthrough_share"] == approx(8 / 9)
+    assert battery["direct_share"] == approx(0.8) and battery["lookthrough_share"] == approx(0.8)
+    assert battery["coverage"] == approx(0.9) and battery["unexplained_share"] == approx(0.1)
     assert q(store, "china-exposure", item="ndfeb-magnet", year=2023) == []
     korea = {r["item_id"]: r for r in q(store, "china-exposure", importer="KOR")}
     assert korea["material:lithium"]["direct_share"] == approx(0.75)
@@ -257,6 +266,10 @@ def test_china_exposure_matches_the_oracle(store: Any, max_depth: int) -> None:
     rows = {r["item_id"]: r for r in q(store, "china-exposure", max_depth=max_depth)}
     assert set(rows) == set(expected)
     for item, exp in expected.items():
+        if exp["direct"] is None:     # flows but no import total: no shares at all
+            assert rows[item]["direct_share"] is None and rows[item]["lookthrough_share"] is None
+            assert rows[item]["coverage"] is None and rows[item]["via"] == []
+            continue
         assert rows[item]["direct_share"] == approx(exp["direct"]), item
         assert rows[item]["lookthrough_share"] == approx(exp["lookthrough"]), item
         assert {v["supplier_iso3"] for v in rows[item]["via"]} == {k[8:] for k in exp["via"]}

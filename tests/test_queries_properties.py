@@ -87,11 +87,18 @@ def exposure_graph(draw: Any, owned: bool = False) -> list[dict[str, Any]]:
             recs += [r for r in draw(production(m, stg)) if not (owned and r["from"] == "country:CHN")]
         # some suppliers report their own imports of the input
         for k in draw(st.lists(st.sampled_from(SUPPLIERS), max_size=0 if owned else 2, unique=True)):
+            known = 0.0
             for j in draw(st.lists(st.sampled_from([c for c in POOL if c != k]), min_size=1,
                                    max_size=3, unique=True)):
+                value = float(draw(st.integers(1, 100)))
+                known += value
                 recs.append({"type": "EXPORTS_TO", "from": f"country:{j}", "to": f"country:{k}",
-                             "hs_code": code, "year": 2024, "value_usd": float(draw(st.integers(1, 100))),
+                             "hs_code": code, "year": 2024, "value_usd": value,
                              "flow_basis": "imports", "source_ids": [SRC]})
+            # k's total of the input: its known partners plus some it has not named
+            recs.append({"type": "IMPORTS", "from": f"country:{k}", "to": f"hs:{code}", "year": 2024,
+                         "value_usd": known + float(draw(st.integers(0, 100))),
+                         "flow_basis": "imports", "source_ids": [SRC]})
     suppliers = draw(st.lists(st.sampled_from(SUPPLIERS), min_size=1, max_size=5, unique=True))
     for k in suppliers:
         recs.append({"type": "EXPORTS_TO", "from": f"country:{k}", "to": "country:USA",
@@ -125,6 +132,14 @@ def exposure_graph(draw: Any, owned: bool = False) -> list[dict[str, Any]]:
             recs.append({"type": "PRODUCES", "from": f"country:{k}", "to": m, "stage": "mining",
                          "year": 2024, "quantity": float(draw(st.integers(100, 400))), "unit": "t",
                          "source_ids": [SRC]})
+    # the US totals of the good, one per reporting basis that has flows, above the known flows
+    for basis in sorted({r["flow_basis"] for r in recs if r["type"] == "EXPORTS_TO"
+                         and r["to"] == "country:USA"}):
+        known = sum(r["value_usd"] for r in recs if r["type"] == "EXPORTS_TO"
+                    and r["to"] == "country:USA" and r["flow_basis"] == basis)
+        recs.append({"type": "IMPORTS", "from": "country:USA", "to": "hs:850760", "year": 2024,
+                     "value_usd": known + float(draw(st.integers(0, 1000))), "flow_basis": basis,
+                     "source_ids": [SRC]})
     return recs
 
 

@@ -59,11 +59,11 @@ def test_a_missing_loader_module_is_a_usage_error():
 
 
 def test_snapshot_recipes_come_from_the_registry():
-    from loaders import _snapshot
-    assert _snapshot._inputs("hs") is _snapshot.hs_inputs
-    assert _snapshot._inputs("usgs-mcs") is _snapshot.usgs_inputs
-    with pytest.raises(SystemExit, match="no snapshot recipe for 'gleif'"):
-        _snapshot._inputs("gleif")
+    from loaders import _snapshot, usgs_mcs
+    assert _snapshot.recipe("hs") is _snapshot.hs_inputs
+    assert _snapshot.recipe("usgs-mcs") is usgs_mcs.snapshot_inputs
+    assert _snapshot.recipe("gleif") is None                 # no recipe: not rebuilt from files
+    assert set(_snapshot.recipes()) == {e.name for e in loaders.ENTRIES if e.snapshot_recipe}
 
 
 def _install_plugin(root: Path, value: str) -> None:

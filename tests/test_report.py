@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SVG = "{http://www.w3.org/2000/svg}"
 AS_OF = dt.date(2026, 11, 28)
 CHARTS = {"concentration-by-stage", "china-exposure", "lookthrough-breakdown",
-          "ownership-chains", "export-controls-timeline"}
+          "exposure-trend", "ownership-chains", "export-controls-timeline"}
 SCREENSHOT = ROOT / "docs" / "report-screenshot.png"
 
 
@@ -230,3 +230,17 @@ def test_report_renders_in_headless_chromium(chromium: str, report_file: Path,
     assert shot.stat().st_size > 10_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     if os.environ.get("KG_UPDATE_SCREENSHOT"):     # refresh the README picture on request only
         shutil.copyfile(docs_shot, SCREENSHOT)
+
+
+def test_trend_line_chart_geometry() -> None:
+    from kg.report.trend import Line, line_chart
+    root = parse(line_chart([Line("HS 8505 magnets", [(2000, 0.25), (2010, 0.5), (2020, 0.75)],
+                                  "#c62828", signals=[(2020, "2020: rerouting? ...")])],
+                            chart="t", title="trend", width=700, height=300, left=50, right=150,
+                            top=30, bottom=30))
+    assert root.get("data-chart") == "t"
+    [line] = [e for e in root.iter(f"{SVG}polyline")]
+    # plot 500 x 240 from (50, 30): x = 50 + (year - 2000) / 20 * 500, y = 30 + (1 - share) * 240
+    assert line.get("points") == "50,210 300,150 550,90"
+    [ring] = [c for c in root.iter(f"{SVG}circle") if c.get("class") == "signal"]
+    assert (ring.get("cx"), ring.get("cy")) == ("550", "90")

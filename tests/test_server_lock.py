@@ -121,3 +121,45 @@ def test_data_folder_and_files_are_private(home):
         found.append(path.name)
         assert mode & 0o077 == 0, f"{path} is {oct(mode)}"
     assert "dump.rdb" in found and "falkordb.log" in found
+
+
+def _servers_of(home: Path) -> list[int]:
+    """redis-server processes started with this home's config or answering on its port."""
+    found = []
+    state = embedded.read_state(home)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if b"redis-server" in cmd and (str(home).encode() in cmd or
+                                       (state and f":{state.port}".encode() in cmd)):
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.05, 0.2, 0.5])
+def test_kill_9_during_start_leaves_no_orphan(home, delay):
+    """A `kg` killed while it starts the server: the server it launched (if any) is found and
+    used by the next command, never doubled."""
+    env = {**os.environ, "KG_HOME": str(home), "KG_STORE": "embedded"}
+    proc = subprocess.Popen([sys.executable, "-m", "kg", "store", "start"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not embedded.server_running(home) and proc.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    time.sleep(delay)
+    proc.kill()
+    proc.wait()
+    r = kg(home, "stats")
+    assert r.returncode == 0, r.stderr
+    r = kg(home, "store", "start")
+    assert r.returncode == 0, r.stderr
+    assert len(_servers_of(home)) == 1
+    r = kg(home, "store", "stop")
+    assert json.loads(r.stdout)["status"] == "stopped"
+    assert _servers_of(home) == [] and not embedded.server_running(home)

@@ -1,4 +1,4 @@
-"""Relationship records: one class per relationship type of DESIGN §3."""
+"""Relationship records: one class per relationship type (docs/ontology.md)."""
 
 from __future__ import annotations
 
@@ -47,11 +47,14 @@ class Relationship(Record):
                 *(getattr(self, k) for k in self.KEYS))
 
 
+PRODUCTION_BASES = ("output", "capacity")
+
+
 class Produces(Relationship):
     type_name: ClassVar[str] = "PRODUCES"
     FROM = ("Country", "Firm", "Facility")
     TO = ("Material", "Product")
-    KEYS = ("stage", "year")
+    KEYS = ("stage", "year", "basis")
     type: Literal["PRODUCES"] = "PRODUCES"
     stage: Stage
     year: Year
@@ -61,8 +64,18 @@ class Produces(Relationship):
     world_quantity: float | None = Field(default=None, gt=0)
     estimated: bool = False
     qualifier: Qualifier | None = None
-    basis: str | None = None             # e.g. "rare-earth-oxide equivalent", "lithium content"
+    # `output` (what was produced) or `capacity` (what plants could produce): a capacity figure is
+    # its own fact beside the output of the same stage and year, never added to it.
+    basis: str = "output"
+    measured_as: str | None = None       # e.g. "rare-earth-oxide equivalent", "lithium content"
     source_unit: str | None = None       # the unit as the source printed it
+
+    @field_validator("basis")
+    @classmethod
+    def _basis(cls, value: str) -> str:
+        if value not in PRODUCTION_BASES:
+            raise ValueError(f"unknown basis {value!r}; expected one of {', '.join(PRODUCTION_BASES)}")
+        return value
 
     @model_validator(mode="after")
     def _quantity_has_unit(self) -> Produces:
@@ -81,7 +94,7 @@ class HoldsReserves(Relationship):
     quantity: float | None = Field(default=None, ge=0)
     unit: Unit | None = None
     qualifier: Qualifier | None = None
-    basis: str | None = None
+    measured_as: str | None = None       # e.g. "rare-earth-oxide equivalent", "crude ore"
     source_unit: str | None = None
 
 
@@ -119,6 +132,11 @@ class ExportsTo(Relationship):
     unit: Unit | None = None
     flow_basis: str = "imports"          # which side reported the flow
     month: int = Field(default=0, ge=0, le=12, description="1-12 for a monthly flow, 0 for the year")
+    hs_version: str | None = None        # the classification the source used (HS2017, HS2022, ...)
+    # A partner's share of the importer's total as a source states it, when it gives no value or
+    # quantity of its own; `share_basis` says what the share is of (value or weight).
+    share: Share | None = None
+    share_basis: str | None = None
 
     @field_validator("flow_basis")
     @classmethod
@@ -126,6 +144,46 @@ class ExportsTo(Relationship):
         if value not in FLOW_BASES:
             raise ValueError(f"unknown flow_basis {value!r}; expected one of {', '.join(FLOW_BASES)}")
         return value
+
+    @model_validator(mode="after")
+    def _share_has_basis(self) -> ExportsTo:
+        if self.share_basis is not None and self.share_basis not in ("value", "weight"):
+            raise ValueError(f"unknown share_basis {self.share_basis!r}; expected value or weight")
+        if (self.share is None) != (self.share_basis is None):
+            raise ValueError("a stated share needs its share_basis (value or weight), and only a share has one")
+        return self
+
+
+class Imports(Relationship):
+    """An importer's total imports of one HS code from all partners: the denominator of shares."""
+
+    type_name: ClassVar[str] = "IMPORTS"
+    FROM = ("Country",)
+    TO = ("HSCode",)
+    KEYS = ("year", "month", "flow_basis")
+    type: Literal["IMPORTS"] = "IMPORTS"
+    year: Year
+    month: int = Field(default=0, ge=0, le=12, description="1-12 for a monthly total, 0 for the year")
+    value_usd: float | None = Field(default=None, ge=0)
+    quantity: float | None = Field(default=None, ge=0)
+    unit: Unit | None = None
+    flow_basis: str = "imports"
+    hs_version: str | None = None
+
+    @field_validator("flow_basis")
+    @classmethod
+    def _basis(cls, value: str) -> str:
+        if value not in FLOW_BASES:
+            raise ValueError(f"unknown flow_basis {value!r}; expected one of {', '.join(FLOW_BASES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _a_total(self) -> Imports:
+        if self.value_usd is None and self.quantity is None:
+            raise ValueError("an import total needs value_usd or quantity")
+        if self.quantity is not None and self.unit is None:
+            raise ValueError("a quantity needs a unit")
+        return self
 
 
 class ImportReliance(Relationship):
@@ -139,6 +197,9 @@ class ImportReliance(Relationship):
     qualifier: Qualifier | None = None   # E (net exporter), W, NA, > / < bounds
     sources: tuple[ISO3, ...] = ()       # ranked import sources
     source_shares: tuple[Share, ...] = ()
+    other_share: Share | None = None     # the share of all other countries ("Other countries")
+    sources_period: str | None = None    # the years the sources and shares cover, e.g. "2021-2024"
+    series: str | None = None            # the source's sub-series the figure is for ("compounds and metals")
 
     @model_validator(mode="after")
     def _value_or_qualifier(self) -> ImportReliance:
@@ -150,9 +211,13 @@ class ImportReliance(Relationship):
 
 
 class Owns(Relationship):
+    """A stake at a year. The year is part of the identity, so a later stake never overwrites an
+    earlier one: both stay, and queries take the latest (an undated stake is a fact of its own)."""
+
     type_name: ClassVar[str] = "OWNS"
     FROM = ("Firm",)
     TO = ("Firm", "Facility")
+    KEYS = ("year",)
     type: Literal["OWNS"] = "OWNS"
     share: Share | None = None
     year: Year | None = None
@@ -226,13 +291,13 @@ class Covers(Relationship):
 class Imposes(Relationship):
     type_name: ClassVar[str] = "IMPOSES"
     FROM = ("Country",)
-    TO = ("ExportControl",)
+    TO = ("ExportControl", "ImportMeasure")
     type: Literal["IMPOSES"] = "IMPOSES"
 
 
 class Restricts(Relationship):
     type_name: ClassVar[str] = "RESTRICTS"
-    FROM = ("ExportControl",)
+    FROM = ("ExportControl", "ImportMeasure")
     TO = ("Material", "Product", "HSCode")
     type: Literal["RESTRICTS"] = "RESTRICTS"
     scope: str | None = None
@@ -240,8 +305,8 @@ class Restricts(Relationship):
 
 class Targets(Relationship):
     type_name: ClassVar[str] = "TARGETS"
-    FROM = ("ExportControl",)
-    TO = ("Country",)
+    FROM = ("ExportControl", "ImportMeasure")
+    TO = ("Country", "Firm")             # destination countries, or the firms a measure names
     type: Literal["TARGETS"] = "TARGETS"
 
 
@@ -255,7 +320,7 @@ class ClassifiedAs(Relationship):
 
 RELATIONSHIP_TYPES: dict[str, type[Relationship]] = {
     cls.type_name: cls
-    for cls in (Produces, HoldsReserves, Requires, ExportsTo, ImportReliance, Owns, StateOwnedBy,
+    for cls in (Produces, HoldsReserves, Requires, ExportsTo, Imports, ImportReliance, Owns, StateOwnedBy,
                 Operates, LocatedIn, HeadquarteredIn, Supplies, PartyTo, Covers, Imposes,
                 Restricts, Targets, ClassifiedAs)
 }

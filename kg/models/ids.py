@@ -5,17 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-ID_PREFIX = {
-    "Country": "country:",
-    "Material": "material:",
-    "Product": "product:",
-    "Firm": "firm:",
-    "Facility": "facility:",
-    "Agreement": "agreement:",
-    "ExportControl": "control:",
-    "HSCode": "hs:",
-    "Source": "source:",
-}
+from ..vocab import ID_KINDS
+
+ID_PREFIX = {label: f"{kind}:" for kind, label in ID_KINDS.items()}
+"""Node label -> id prefix (`Country` -> `country:`), from the one table in `kg.vocab`."""
 PREFIX_LABEL = {v: k for k, v in ID_PREFIX.items()}
 
 SLUG = r"[a-z0-9]+(?:[-.][a-z0-9]+)*"
@@ -27,6 +20,7 @@ ID_PATTERN = {
     "Facility": re.compile(rf"^facility:{SLUG}$"),
     "Agreement": re.compile(rf"^agreement:{SLUG}$"),
     "ExportControl": re.compile(rf"^control:{SLUG}$"),
+    "ImportMeasure": re.compile(rf"^importmeasure:{SLUG}$"),
     "HSCode": re.compile(r"^hs:[0-9]{2}(?:[0-9]{2}){0,4}$"),
     "Source": re.compile(rf"^source:{SLUG}$"),
 }

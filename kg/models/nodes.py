@@ -1,4 +1,4 @@
-"""Node records: one class per label of DESIGN §3."""
+"""Node records: one class per label (docs/ontology.md)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,19 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import ISO3, ISODate, NonEmpty, Record, Stage, Year, check_iso3
+from .base import ISO3, Confidence, ISODate, NonEmpty, Record, Stage, Year, check_iso3
 from .ids import ID_PATTERN
 
 MATERIAL_KINDS = ("element", "element-group", "compound", "mineral", "alloy", "intermediate",
                   "metal", "chemical")
-CONTROL_STATUSES = ("announced", "in-force", "suspended", "revoked", "expired")
+CONTROL_STATUSES = ("announced", "in-force", "suspended", "revoked", "expired", "proposed")
+"""`proposed`: a measure a legislature or government put forward that is not law (e.g. a bill)."""
+IMPORT_MEASURE_KINDS = ("tariff", "anti-dumping-countervailing", "tax-credit-eligibility",
+                        "procurement-ban", "investigation", "import-ban", "quota")
+APPLIES_BY = ("origin", "entity")
+"""How an import measure picks the supply it excludes: by the country a good comes from
+(`origin`: tariffs, DFARS melted/mined-in rules) or by who owns or controls the supplier
+(`entity`: foreign-entity-of-concern rules, named-firm procurement bans)."""
 CRITICAL_LISTS = ("US-2018", "US-2022", "US-2025", "EU-2020", "EU-2023", "EU-2023-strategic", "DOE-2023")
 """EU-2023-strategic: the 17 strategic raw materials of the CRMA (Regulation (EU) 2024/1252, Annex I),
 a subset of its 34 critical raw materials (Annex II, EU-2023)."""
@@ -49,6 +56,9 @@ class Source(Node):
     year: Year | None = None            # the year the data is for / of publication
     retrieved: ISODate
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    # Editorial grade of the source itself (H primary or official, M reputable secondary, L
+    # aggregator, blog or wiki mirror); `provenance-audit` lists the L sources and what cites them.
+    confidence: Confidence | None = None
     source_ids: tuple[NonEmpty, ...] = ()
 
     @model_validator(mode="before")
@@ -163,16 +173,16 @@ class Agreement(Node):
     url: str | None = None
 
 
-class ExportControl(Node):
-    type_name: ClassVar[str] = "ExportControl"
-    type: Literal["ExportControl"] = "ExportControl"
+class _Measure(Node):
+    """What export controls and import measures share: an instrument, dates and a status."""
+
     instrument: NonEmpty
     announced: ISODate | None = None
     effective: ISODate | None = None
     suspended_from: ISODate | None = None
     suspended_until: ISODate | None = None
+    ended: ISODate | None = None         # no longer applies from this date (lapsed, replaced)
     status: str | None = None
-    measure: str | None = None           # licence requirement, ban, ...
 
     @field_validator("status")
     @classmethod
@@ -180,6 +190,52 @@ class ExportControl(Node):
         if value is not None and value not in CONTROL_STATUSES:
             raise ValueError(f"unknown control status {value!r}; expected one of "
                              f"{', '.join(CONTROL_STATUSES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> _Measure:
+        # ISO dates compare as strings. A measure may end before its effective date (withdrawn or
+        # overtaken before it took effect), never before it was announced.
+        start = self.announced or self.effective
+        if self.ended is not None and start is not None and self.ended < start:
+            raise ValueError(f"ended {self.ended} is before {start}")
+        if (self.suspended_from is not None and self.suspended_until is not None
+                and self.suspended_until < self.suspended_from):
+            raise ValueError(f"suspended_until {self.suspended_until} is before suspended_from "
+                             f"{self.suspended_from}")
+        return self
+
+
+class ExportControl(_Measure):
+    type_name: ClassVar[str] = "ExportControl"
+    type: Literal["ExportControl"] = "ExportControl"
+    measure: str | None = None           # licence requirement, ban, quota, ...
+
+
+class ImportMeasure(_Measure):
+    """An importing country's tariff, eligibility rule or procurement ban (linked like an
+    ExportControl: IMPOSES from the country, RESTRICTS the goods, TARGETS the countries or firms
+    whose supply it excludes)."""
+
+    type_name: ClassVar[str] = "ImportMeasure"
+    type: Literal["ImportMeasure"] = "ImportMeasure"
+    kind: str
+    applies_by: str = "origin"
+    rate: float | None = Field(default=None, ge=0)   # ad valorem rate (0.25 = 25 %) where uniform
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        if value not in IMPORT_MEASURE_KINDS:
+            raise ValueError(f"unknown import measure kind {value!r}; expected one of "
+                             f"{', '.join(IMPORT_MEASURE_KINDS)}")
+        return value
+
+    @field_validator("applies_by")
+    @classmethod
+    def _applies_by(cls, value: str) -> str:
+        if value not in APPLIES_BY:
+            raise ValueError(f"unknown applies_by {value!r}; expected one of {', '.join(APPLIES_BY)}")
         return value
 
 
@@ -200,5 +256,6 @@ class HSCode(Node):
 
 NODE_TYPES: dict[str, type[Node]] = {
     cls.type_name: cls
-    for cls in (Country, Material, Product, Firm, Facility, Agreement, ExportControl, HSCode, Source)
+    for cls in (Country, Material, Product, Firm, Facility, Agreement, ExportControl, ImportMeasure,
+                HSCode, Source)
 }

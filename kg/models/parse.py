@@ -8,6 +8,7 @@ reported, not only the first.
 
 from __future__ import annotations
 
+import functools
 import math
 import typing
 from typing import Any
@@ -25,7 +26,7 @@ def record_types() -> dict[str, type[Record]]:
 
 
 def kind_of(annotation: Any) -> str:
-    """'list', 'int', 'float', 'bool' or 'str' for a field annotation."""
+    """'list', 'int', 'float', 'bool' or 'str' (a list's items: `item_kind`)."""
     origin = typing.get_origin(annotation)
     if origin is tuple or origin is list:
         return "list"
@@ -40,11 +41,29 @@ def kind_of(annotation: Any) -> str:
     return "str"
 
 
-def field_kind(cls: type[Record], name: str) -> str | None:
-    """The kind of a field by name or alias; None for an unknown field."""
+@functools.lru_cache(maxsize=4096)
+def _annotation(cls: type[Record], name: str) -> Any:
     fields = cls.model_fields
     finfo = fields.get(name) or next((f for f in fields.values() if f.alias == name), None)
-    return None if finfo is None else kind_of(finfo.annotation)
+    return None if finfo is None else finfo.annotation
+
+
+def field_kind(cls: type[Record], name: str) -> str | None:
+    """The kind of a field by name or alias; None for an unknown field."""
+    annotation = _annotation(cls, name)
+    return None if annotation is None else kind_of(annotation)
+
+
+def item_kind(annotation: Any) -> str:
+    """The kind of the items of a list field ('str' when not a list)."""
+    origin = typing.get_origin(annotation)
+    if origin is tuple or origin is list:
+        args = [a for a in typing.get_args(annotation) if a is not Ellipsis]
+        return kind_of(args[0]) if args else "str"
+    for arg in typing.get_args(annotation):
+        if arg is not type(None) and kind_of(arg) == "list":
+            return item_kind(arg)
+    return "str"
 
 
 def text_problem(value: str) -> str | None:
@@ -58,7 +77,14 @@ def text_problem(value: str) -> str | None:
     return None
 
 
-def _type_problem(kind: str, value: Any) -> str | None:
+@functools.lru_cache(maxsize=4096)
+def _kinds(cls: type[Record], name: str) -> tuple[str, str] | None:
+    """(kind, item kind) of a field, computed once per record type and field."""
+    annotation = _annotation(cls, name)
+    return None if annotation is None else (kind_of(annotation), item_kind(annotation))
+
+
+def _type_problem(kind: str, items: str, value: Any) -> str | None:
     if value is None:
         return None
     if kind in ("int", "float"):
@@ -75,11 +101,9 @@ def _type_problem(kind: str, value: Any) -> str | None:
         if not isinstance(value, (list, tuple)):
             return f"expected a list, found {_json_type(value)}"
         for item in value:
-            if not isinstance(item, str):
-                return f"expected a list of strings, found {_json_type(item)} in it"
-            problem = text_problem(item)
-            if problem:
-                return problem
+            problem = _type_problem(items, "str", item)
+            if problem or item is None:
+                return f"in the list: {problem or 'null is not a value'}"
         return None
     if not isinstance(value, str):
         return f"expected a string, found {_json_type(value)}"
@@ -113,8 +137,8 @@ def parse_record(data: dict[str, Any], *, file: str | None = None,
                         file=file, line=line, field="type")
     errors: list[DataError] = []
     for name, value in data.items():
-        kind = field_kind(cls, name)
-        problem = _type_problem(kind, value) if kind else None
+        kinds = _kinds(cls, name)
+        problem = _type_problem(*kinds, value) if kinds else None
         if problem:
             errors.append(DataError(problem, file=file, line=line, field=name))
     if not errors:

@@ -74,20 +74,30 @@ Subject = Any   # ox.NamedNode | ox.BlankNode
 Pairs = set[tuple[str, Any]]
 
 
-def read_rdf(path: Path) -> Iterator[Located]:
-    """Records from an RDF file, in the format its suffix names."""
-    path = Path(path)
+def rdf_format(path: Path) -> ox.RdfFormat:
+    """The RDF format a file's suffix names; not RDF, or no such file, is a DataError."""
     fmt = RDF_SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         raise DataError(f"not an RDF file (expected one of {', '.join(RDF_SUFFIXES)})",
                         file=str(path))
     if not path.is_file():
         raise DataError("no such file", file=str(path))
+    return fmt
+
+
+def parse_rdf_file(path: Path) -> list[Any]:
+    """The quads of an RDF file, in the format its suffix names; bad input is a DataError."""
+    path = Path(path)
+    fmt = rdf_format(path)
     try:
-        quads = list(ox.parse(path=str(path), format=fmt))
+        return list(ox.parse(path=str(path), format=fmt))
     except SyntaxError as exc:
-        raise DataError(f"invalid {fmt.name}: {exc}", file=str(path)) from None
-    yield from records_from_quads(quads, str(path))
+        raise DataError(f"invalid {fmt.name}: {exc}", file=str(path)) from exc
+
+
+def read_rdf(path: Path) -> Iterator[Located]:
+    """Records from an RDF file, in the format its suffix names."""
+    yield from records_from_quads(parse_rdf_file(path), str(path))
 
 
 def _group(quads: Iterable[Any]) -> dict[Subject, Pairs]:

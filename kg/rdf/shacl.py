@@ -33,7 +33,7 @@ from ..errors import DataError
 from ..paths import ontology_dir
 from . import shacl_sparql
 from .export import compact, export_rdf
-from .rdf_import import RDF_SUFFIXES
+from .rdf_import import parse_rdf_file, rdf_format
 
 log = logging.getLogger(__name__)
 
@@ -111,22 +111,8 @@ def graph_from_quads(quads: Iterable[Any]) -> Graph:
     return graph
 
 
-def _rdf_format(path: Path) -> ox.RdfFormat:
-    fmt = RDF_SUFFIXES.get(path.suffix.lower())
-    if fmt is None:
-        raise DataError(f"not an RDF file (expected one of {', '.join(RDF_SUFFIXES)})",
-                        file=str(path))
-    if not path.is_file():
-        raise DataError("no such file", file=str(path))
-    return fmt
-
-
 def load_data(path: Path) -> Graph:
-    fmt = _rdf_format(path)
-    try:
-        return graph_from_quads(ox.parse(path=str(path), format=fmt))
-    except SyntaxError as exc:
-        raise DataError(f"invalid {fmt.name}: {exc}", file=str(path)) from None
+    return graph_from_quads(parse_rdf_file(path))
 
 
 def validate_graph(data: Graph, *, name: str = "graph") -> ShaclReport:
@@ -238,7 +224,7 @@ def validate_ox(data: ox.Store, *, name: str = "graph", progress: Progress | Non
 
 def validate_file(path: Path, progress: Progress | None = None) -> ShaclReport:
     path = Path(path)
-    fmt = _rdf_format(path)
+    fmt = rdf_format(path)
     data = ox.Store()
     try:
         if fmt in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.TURTLE):

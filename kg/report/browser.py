@@ -48,6 +48,7 @@ NODE_STYLES: dict[str, tuple[str, str, str, str, int]] = {
     "Facility": ("#D9C8AE", "#C0A378", "#2A2C34", "{name}", 40),
     "Agreement": ("#C990C0", "#B261A5", "#FFFFFF", "{name}", 45),
     "ExportControl": ("#F16667", "#EB2728", "#FFFFFF", "{instrument}", 50),
+    "ImportMeasure": ("#FFC454", "#D7A013", "#2A2C34", "{instrument}", 50),
     "HSCode": ("#ECB5C9", "#DA7298", "#2A2C34", "HS {code}", 30),
     "Source": ("#A5ABB6", "#9AA1AC", "#2A2C34", "{publisher}", 25),
 }
@@ -57,6 +58,7 @@ REL_CAPTIONS: dict[str, str] = {
     "HOLDS_RESERVES": "reserves {year}",
     "REQUIRES": "requires {stage}",
     "EXPORTS_TO": "HS {hs_code} {year}",
+    "IMPORTS": "all imports {year}",
     "IMPORT_RELIANCE": "reliance {year} {net_import_reliance}",
     "OWNS": "owns {share}",
     "STATE_OWNED_BY": "state-owned {share}",

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..queries import run_query
 from ..store import GraphStore
 from . import svg
+from .provenance import flat_ids, node_sources, produces_sources, resolve_sources
 from .svg import CHINA, CHINA_LIGHT, OTHER, OTHER_LIGHT, pct
 
 STAGE_ORDER = ("mining", "separation", "refining", "manufacturing")
-STAGE_SHORT = {"mining": "mining", "separation": "sep.", "refining": "ref.",
-               "manufacturing": "mfg"}
 
 
 @dataclass
@@ -47,16 +45,6 @@ class Section:
     stat_label: str = ""
 
 
-def _ids(values: Iterable[Any]) -> list[str]:
-    out: list[str] = []
-    for v in values:
-        if isinstance(v, (list, tuple)):
-            out.extend(x for x in v if isinstance(x, str))
-        elif isinstance(v, str):
-            out.append(v)
-    return list(dict.fromkeys(out))
-
-
 def _iso(node_id: str | None) -> str:
     return node_id.split(":", 1)[1] if node_id and node_id.startswith("country:") else ""
 
@@ -68,39 +56,6 @@ def _money(value: float | None) -> str:
         if abs(value) >= size:
             return f"${value / size:,.1f} {unit}"
     return f"${value:,.0f}"
-
-
-# ---------------------------------------------------------------------------- provenance
-
-def produces_sources(store: GraphStore, keys: list[dict[str, Any]]) -> list[str]:
-    """source_ids of PRODUCES facts, each key {a, b, stage, year} (year null = every year)."""
-    if not keys:
-        return []
-    rows = store.read(
-        "UNWIND $keys AS k "
-        "MATCH (a {id: k.a})-[p:PRODUCES]->(b {id: k.b}) "
-        "WHERE p.stage = k.stage AND (k.year IS NULL OR p.year = k.year) "
-        "RETURN p.source_ids AS ids", {"keys": keys})
-    return _ids(r["ids"] for r in rows)
-
-
-def node_sources(store: GraphStore, ids: list[str]) -> list[str]:
-    if not ids:
-        return []
-    rows = store.read("UNWIND $ids AS id MATCH (n {id: id}) RETURN n.source_ids AS ids",
-                      {"ids": ids})
-    return _ids(r["ids"] for r in rows)
-
-
-def resolve_sources(store: GraphStore, ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Source nodes by id: title, url, publisher, license, retrieved, release."""
-    if not ids:
-        return {}
-    rows = store.read(
-        "MATCH (s:Source) WHERE s.id IN $ids "
-        "RETURN s.id AS id, s.title AS title, s.url AS url, s.publisher AS publisher, "
-        "s.license AS license, s.retrieved AS retrieved, s.release AS release", {"ids": ids})
-    return {r["id"]: r for r in rows}
 
 
 # --------------------------------------------------------------------- 1. concentration
@@ -167,7 +122,7 @@ def concentration_section(store: GraphStore, spof: list[dict[str, Any]]) -> Sect
              "concentrated); with one producer known it is a lower bound. Dashed line: 50 %."]
     return Section("concentration", "Concentration by supply stage",
                    "Who produces the inputs the tracked products need, stage by stage?", lead,
-                   [chart], table, "concentration", _ids(r.get("sources") for r in flat), notes,
+                   [chart], table, "concentration", flat_ids(r.get("sources") for r in flat), notes,
                    stat=f"{len(china_top)} of {len(flat)}",
                    stat_label=f"stage figures for {len(items)} key inputs where China is the top "
                               f"producer")
@@ -280,7 +235,7 @@ def spof_section(store: GraphStore, spof: list[dict[str, Any]],
             if n not in drawn:
                 drawn.add(n)
                 stack.extend(c for c, _ in children.get(n, []))
-    ids = produces_sources(store, keys) + _ids(e["ids"] for e in edges if e["a"] in drawn)
+    ids = produces_sources(store, keys) + flat_ids(e["ids"] for e in edges if e["a"] in drawn)
     notes = [f"The table lists the findings for the products drawn; `kg query "
              f"single-points-of-failure` lists all {len(spof)} for {len(products_hit)} products. "
              f"Threshold 50 %; a sole domestic producer is the USGS 2025 single-point-of-failure "
@@ -297,6 +252,9 @@ def spof_section(store: GraphStore, spof: list[dict[str, Any]],
 
 def exposure_section(store: GraphStore, importer: str = "USA") -> Section:
     _, rows = run_query(store, "china-exposure", {"importer": importer})
+    # an item with an import total but no partner flows has no shares to draw
+    rows = [r for r in rows if r.get("direct_share") is not None
+            and r.get("lookthrough_share") is not None]
     ids = [r["item_id"] for r in rows]
     codes: dict[str, list[str]] = defaultdict(list)
     hs_names: dict[str, str] = {}
@@ -381,7 +339,7 @@ def exposure_section(store: GraphStore, importer: str = "USA") -> Section:
                 "WHERE (imp.id = $imp OR imp.id = 'country:' + $imp) AND e.year = $year "
                 "AND any(c IN $codes WHERE e.hs_code STARTS WITH c) RETURN e.source_ids AS ids",
                 {"imp": importer, "year": r["year"], "codes": hs.split(", ")})
-            trade_ids += _ids(f["ids"] for f in found)
+            trade_ids += flat_ids(f["ids"] for f in found)
     notes = ["Look-through = s_CHN + Σ s_k · c_k over other suppliers k (capped at 1), c_k the "
              "largest Chinese share among the inputs the good requires: a weakest-link upper bound,"
              " not a value-added (Leontief) measure. Goods sharing one HS code share one trade "
@@ -468,7 +426,7 @@ def ownership_section(store: GraphStore) -> Section:
         "WHERE f.name IN $names RETURN r.source_ids AS ids", {"names": list(roots)})
     keys = [{"a": r["entity_id"], "b": r["material_id"], "stage": r["stage"], "year": r["year"]}
             for r in rows if r.get("material_id") and r.get("stage") and r.get("year")]
-    ids = _ids(x["ids"] for x in own) + _ids(x["ids"] for x in state) + produces_sources(store, keys)
+    ids = flat_ids(x["ids"] for x in own) + flat_ids(x["ids"] for x in state) + produces_sources(store, keys)
     notes = ["Percentages on the links are the share each owner holds in the next (blank: unknown)."
              " Where a share is unknown, 'owned' is a range: unknown counted as 0, and as 1 capped"
              " by the other owners' stated stakes. Badge: the asset's country. Only ownership the"
@@ -531,14 +489,18 @@ def controls_section(store: GraphStore, as_of: _dt.date, importer: str = "USA") 
             elif s_until and s_until < end:
                 spans.append(svg.Span(s_until, end, "active", f"in force again after {s_until}"))
         else:
-            spans.append(svg.Span(eff, end, "active", f"in force from {eff}"))
+            ended = _date(c.get("ended"))
+            stop = min(ended, end) if ended and ended > eff else end
+            spans.append(svg.Span(eff, stop, "active", f"in force from {eff}"
+                                  + (f" to {ended}" if ended else "")))
         name = c["control"].removeprefix("China: ")
         lanes.append(svg.Lane(name, spans,
                               note=(f"{c.get('status')} · {len(c['items'])} items restricted · "
                                     f"{len(c['products'])} products downstream"),
                               title=f"{c['control']} — {c.get('instrument') or ''}"))
     chart = svg.timeline(lanes, chart="export-controls-timeline",
-                         title="Export controls over time (solid: in force; dashed: suspended)",
+                         title="Export controls over time (solid: in force; dashed: suspended; light: suspension "
+                               "ended, no later source)",
                          start=start, end=end, today=as_of)
     in_force = [c for c in ordered if c.get("status") == "in-force"]
     suspended = [c for c in ordered if c.get("status") == "suspended"]
@@ -568,11 +530,12 @@ def controls_section(store: GraphStore, as_of: _dt.date, importer: str = "USA") 
                     + (" …" if len(c["items"]) > 6 else ""),
                     str(len(c["products"]))] for c in ordered], numeric={6})
     notes = ["Status on the report date: in force when effective (else announced) on or before it, "
-             "not suspended and not revoked; lapsed-unverified when a suspension has ended and no "
-             "source in the graph is newer than its end. A measure on technology (e.g. the 2023 "
-             "catalogue of prohibited technologies) restricts the know-how to make an item, not "
-             "the item, so it reaches no products downstream. Products reached: products whose bill of materials "
-             "needs a restricted item (REQUIRES, up to 6 levels)."]
+             "not suspended, not ended (lapsed or replaced by a later measure) and not revoked; "
+             "lapsed-unverified when a suspension has ended and no source in the graph is newer "
+             "than its end. A measure on technology (e.g. the 2023 catalogue of prohibited "
+             "technologies) restricts the know-how to make an item, not the item, so it reaches no "
+             "products downstream. Products reached: products whose bill of materials needs a "
+             "restricted item (REQUIRES, up to 6 levels)."]
     return Section("export-controls", "Export controls in force over time",
                    "Which export controls bind on the report date, and what do they reach?", lead,
                    [chart], table, "export-control-impact",
@@ -598,9 +561,10 @@ def gather(store: GraphStore, *, as_of: _dt.date | None = None, importer: str = 
     as_of = as_of or _dt.date.today()
     _, spof = run_query(store, "single-points-of-failure")
     edges = bom_edges(store)
+    from .trend import trend_section  # it builds on this module's Section
     sections = [concentration_section(store, spof), spof_section(store, spof, edges),
-                exposure_section(store, importer), ownership_section(store),
-                controls_section(store, as_of, importer)]
+                exposure_section(store, importer), trend_section(store, importer),
+                ownership_section(store), controls_section(store, as_of, importer)]
     all_ids = list(dict.fromkeys(i for s in sections for i in s.source_ids))
     return Findings(sections, resolve_sources(store, all_ids), current_manifest(store), as_of,
                     store.stats())

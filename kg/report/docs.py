@@ -200,7 +200,7 @@ Every query that reads national production (`concentration`, `single-points-of-f
    a figure; a row with only a qualifier (`W` withheld, `NA`) is not, so a newer `NA` row never
    hides an older real figure. Per item and stage the latest year with at least one figure is used
    (or the latest at or before `year`); rows at that year without a number are kept, with share null.
-2. **Capacity never stands in for output.** A row whose `basis` mentions capacity is a capacity
+2. **Capacity never stands in for output.** A row with `basis` = `capacity` is a capacity
    figure. The latest *output* year is used; capacity only where the stage has no output figure at
    all, and then the row says so (`measure` = `capacity`, else `output`).
 3. **Elements inherit their group's figures.** An element without figures of its own at a stage

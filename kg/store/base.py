@@ -6,7 +6,31 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..models import NODE_TYPES, RELATIONSHIP_TYPES, label_of
+from ..models import NODE_TYPES, label_of
+
+
+class EncodedRows:
+    """A batch of write rows kept as the JSON text they were spilled in (one per row), so a load
+    encodes each row once: the embedded store sends the text as it is, Neo4j decodes it."""
+
+    __slots__ = ("texts",)
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def json(self) -> str:
+        return "[" + ",".join(self.texts) + "]"
+
+    def decoded(self) -> list[dict[str, Any]]:
+        import json
+        return [json.loads(t) for t in self.texts]
+
+
+def batch_rows(rows: list[dict[str, Any]] | EncodedRows) -> list[dict[str, Any]]:
+    return rows.decoded() if isinstance(rows, EncodedRows) else rows
 
 
 @dataclass
@@ -14,7 +38,7 @@ class WriteStatement:
     """One parametrised write statement and the row batches it runs with."""
 
     cypher: str
-    batches: list[list[dict[str, Any]]]
+    batches: list[list[dict[str, Any]]] | list[EncodedRows]
     label: str                          # what the batches are, for progress and errors
     kind: str = "node"                  # "node" or "relationship", for the counts
 
@@ -28,8 +52,22 @@ class WriteSummary:
     seconds: float = 0.0
     by_type: dict[str, int] = field(default_factory=dict)
 
+    def count(self, st: WriteStatement, rows: int, created: int,
+              progress: Progress | None = None) -> None:
+        """Count one written batch of `rows` rows (`created` of them new) and report progress."""
+        if st.kind == "node":
+            self.nodes += rows
+            self.nodes_created += created
+        else:
+            self.relationships += rows
+            self.relationships_created += created
+        self.by_type[st.label] = self.by_type.get(st.label, 0) + rows
+        if progress:
+            progress(st.label, rows)
+
 
 Progress = Callable[[str, int], None]
+"""Called with (label, rows written) after each batch."""
 
 StatementSource = Callable[[bool], Iterable[WriteStatement]] | list[WriteStatement]
 """Statements to write, or a function producing them afresh (a retried transaction replays it).
@@ -39,10 +77,21 @@ write lock or inside the transaction): into an empty graph every row is new, so 
 instead of MERGE."""
 
 
-
 def statements_of(source: StatementSource, empty: bool = False) -> Iterable[WriteStatement]:
     return source(empty) if callable(source) else source
-"""Called with (label, rows written) after each batch."""
+
+
+def plain(value: Any, graph_value: Callable[[Any], dict[str, Any] | None]) -> Any:
+    """A driver's result value as plain Python. `graph_value` turns the driver's node, relationship
+    or path into a dict (None for anything else); lists and maps are converted recursively."""
+    converted = graph_value(value)
+    if converted is not None:
+        return converted
+    if isinstance(value, list):
+        return [plain(v, graph_value) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v, graph_value) for k, v in value.items()}
+    return value
 
 
 class GraphStore(Protocol):
@@ -77,7 +126,6 @@ class GraphStore(Protocol):
 
 
 LABELS = tuple(NODE_TYPES)
-REL_TYPES = tuple(RELATIONSHIP_TYPES)
 
 STATS_NODES = "MATCH (n) RETURN labels(n)[0] AS label, count(n) AS n"
 META_LABEL = "_Meta"

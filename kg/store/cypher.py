@@ -20,13 +20,32 @@ def node_statement(label: str) -> str:
             + _KEEP_SOURCES.format(v="n"))
 
 
+def _nullable_keys(rel_type: str) -> tuple[str, ...]:
+    cls = RELATIONSHIP_TYPES[rel_type]
+    return tuple(k for k in cls.KEYS if not cls.model_fields[k].is_required()
+                 and cls.model_fields[k].default is None)
+
+
 def relationship_statement(rel_type: str, from_label: str, to_label: str) -> str:
     keys = RELATIONSHIP_TYPES[rel_type].KEYS
+    ends = (f"UNWIND $rows AS row MATCH (a:{from_label} {{id: row.from}}) "
+            f"MATCH (b:{to_label} {{id: row.to}}) ")
+    if _nullable_keys(rel_type):
+        # MERGE cannot match on a null property (an undated OWNS stake is a fact of its own, next
+        # to the dated ones): find the relationship whose keys equal the row's, null included,
+        # create it when there is none, then update it.
+        same = " AND ".join(f"(r.{k} = row.key.{k} OR (r.{k} IS NULL AND row.key.{k} IS NULL))"
+                            for k in keys)
+        key_map = ", ".join(f"{k}: row.key.{k}" for k in keys)
+        return (ends + f"OPTIONAL MATCH (a)-[r:{rel_type}]->(b) WHERE {same} "
+                "WITH a, b, row, count(r) AS found "
+                f"FOREACH (_ IN CASE WHEN found = 0 THEN [1] ELSE [] END | "
+                f"CREATE (a)-[:{rel_type} {{{key_map}}}]->(b)) "
+                f"WITH a, b, row MATCH (a)-[r:{rel_type}]->(b) WHERE {same} "
+                + _KEEP_SOURCES.format(v="r"))
     key_map = ", ".join(f"{k}: row.key.{k}" for k in keys)
     pattern = f"[r:{rel_type} {{{key_map}}}]" if keys else f"[r:{rel_type}]"
-    return (f"UNWIND $rows AS row MATCH (a:{from_label} {{id: row.from}}) "
-            f"MATCH (b:{to_label} {{id: row.to}}) MERGE (a)-{pattern}->(b) "
-            + _KEEP_SOURCES.format(v="r"))
+    return ends + f"MERGE (a)-{pattern}->(b) " + _KEEP_SOURCES.format(v="r")
 
 
 def node_create_statement(label: str) -> str:

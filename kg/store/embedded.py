@@ -191,7 +191,7 @@ def _check_writable(path: Path) -> None:
             pass
     except OSError as exc:
         raise StoreError(f"the data directory {path} is not writable ({_reason(exc)}); "
-                         f"set KG_HOME or --home to a writable directory") from None
+                         f"set KG_HOME or --home to a writable directory") from exc
 
 
 def _note(message: str) -> None:
@@ -262,7 +262,7 @@ def _launch(home: Path, timeout: float) -> ServerInfo:
                                     pass_fds=(lock.fileno(),), umask=0o077)
         except OSError as exc:
             (home / STATE_FILE).unlink(missing_ok=True)
-            raise StoreError(f"cannot start the embedded server in {home}: {_reason(exc)}") from None
+            raise StoreError(f"cannot start the embedded server in {home}: {_reason(exc)}") from exc
         finally:
             if log_fd >= 0:
                 os.close(log_fd)

@@ -26,6 +26,7 @@ from .base import (
     ids_present,
     paged_nodes,
     paged_relationships,
+    plain,
     stats_from_rows,
 )
 from .embedded import ServerInfo, file_lock
@@ -40,8 +41,7 @@ READ_TIMEOUT = 600.0
 """Seconds a read may take before it is reported as failed (reads change nothing)."""
 
 
-def _plain(value: Any) -> Any:
-    """FalkorDB result values -> plain Python (nodes and edges become property dicts)."""
+def _graph_value(value: Any) -> dict[str, Any] | None:
     from falkordb import Edge, Node
     from falkordb import Path as FPath
     if isinstance(value, Node):
@@ -51,11 +51,12 @@ def _plain(value: Any) -> Any:
     if isinstance(value, FPath):
         return {"nodes": [_plain(n) for n in value.nodes()],
                 "relationships": [_plain(e) for e in value.edges()]}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """FalkorDB result values -> plain Python (nodes and edges become property dicts)."""
+    return plain(value, _graph_value)
 
 
 class FalkorDBStore:
@@ -95,7 +96,7 @@ class FalkorDBStore:
                 from falkordb.query_result import QueryResult
                 result = QueryResult(self.graph, reply)
         except Exception as exc:
-            raise StoreError(f"query failed on the embedded store: {exc}") from None
+            raise StoreError(f"query failed on the embedded store: {exc}") from exc
         names = [h[1] for h in result.header]
         return [dict(zip(names, (_plain(v) for v in row), strict=True)) for row in result.result_set]
 

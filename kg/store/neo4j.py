@@ -17,15 +17,17 @@ from .base import (
     Progress,
     StatementSource,
     WriteSummary,
+    batch_rows,
     ids_present,
     paged_nodes,
     paged_relationships,
+    plain,
     statements_of,
     stats_from_rows,
 )
 
 
-def _plain(value: Any) -> Any:
+def _graph_value(value: Any) -> dict[str, Any] | None:
     from neo4j.graph import Node, Path, Relationship
     if isinstance(value, Node):
         return {"labels": sorted(value.labels), **dict(value)}
@@ -34,11 +36,12 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Path):
         return {"nodes": [_plain(n) for n in value.nodes],
                 "relationships": [_plain(r) for r in value.relationships]}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """Neo4j driver values -> plain Python (nodes and relationships become property dicts)."""
+    return plain(value, _graph_value)
 
 
 class Neo4jStore:
@@ -52,7 +55,7 @@ class Neo4jStore:
             self.driver = neo4j.GraphDatabase.driver(uri, auth=auth)
             self.driver.verify_connectivity()
         except Exception as exc:
-            raise StoreError(f"cannot connect to Neo4j at {uri}: {exc}") from None
+            raise StoreError(f"cannot connect to Neo4j at {uri}: {exc}") from exc
         self._after_batch: Any = None
         self._constraints()
 
@@ -76,7 +79,7 @@ class Neo4jStore:
                 rows: list[dict[str, Any]] = session.execute_read(work)
                 return rows
         except Exception as exc:
-            raise StoreError(f"query failed on Neo4j: {exc}") from None
+            raise StoreError(f"query failed on Neo4j: {exc}") from exc
 
     def explain(self, cypher: str) -> str:
         with self._session(read=True) as session:
@@ -110,18 +113,11 @@ class Neo4jStore:
             empty = replace or not list(tx.run(ANY_NODE))
             for st in statements_of(statements, empty):
                 for rows in st.batches:
-                    counters = tx.run(st.cypher, {"rows": rows}).consume().counters
-                    if st.kind == "node":
-                        summary.nodes += len(rows)
-                        summary.nodes_created += counters.nodes_created
-                    else:
-                        summary.relationships += len(rows)
-                        summary.relationships_created += counters.relationships_created
-                    summary.by_type[st.label] = summary.by_type.get(st.label, 0) + len(rows)
+                    counters = tx.run(st.cypher, {"rows": batch_rows(rows)}).consume().counters
+                    created = counters.nodes_created if st.kind == "node" else counters.relationships_created
                     if self._after_batch is not None:
                         self._after_batch(st, rows)
-                    if progress:
-                        progress(st.label, len(rows))
+                    summary.count(st, len(rows), created, progress)
         try:
             with self._session() as session:
                 session.execute_write(work)

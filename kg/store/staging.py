@@ -34,9 +34,11 @@ from ..errors import StoreError
 from .base import (
     ANY_NODE,
     LABELS,
+    EncodedRows,
     Progress,
     StatementSource,
     WriteSummary,
+    batch_rows,
     statements_of,
 )
 from .embedded import ServerInfo, log_tail, server_running
@@ -117,6 +119,22 @@ def fast_params_header(params: dict[str, Any]) -> str | None:
     return "CYPHER " + " ".join(parts)
 
 
+_JSON_KEY = re.compile(r'([{,])"([A-Za-z_][A-Za-z0-9_]*)":')
+
+
+def encoded_header(rows: EncodedRows) -> str | None:
+    """The `CYPHER rows=…` header for rows spilled as JSON text, without decoding them.
+
+    Map keys become backticked identifiers by one pattern over the text: in JSON from
+    `json.dumps` a quote right after `{` or `,` and followed by `name":` opens an object key
+    (a quote inside a string value is escaped, an array element is never followed by `:`).
+    Text with a `\\u` escape is left to the client's encoder (FalkorDB does not decode them)."""
+    text = rows.json()
+    if "\\u" in text:
+        return None
+    return "CYPHER rows=" + _JSON_KEY.sub(r"\1`\2`:", text)
+
+
 def _stat(reply: Any, name: str) -> int:
     """A counter from a compact GRAPH.QUERY reply ([stats] or [header, rows, stats])."""
     stats = reply[-1] if reply else []
@@ -153,7 +171,9 @@ def _prepared(statements: Any, depth: int = 4) -> Any:
         try:
             for st in statements:
                 for rows in st.batches:
-                    if not put((st, rows, fast_params_header({"rows": rows}))):
+                    header = (encoded_header(rows) if isinstance(rows, EncodedRows)
+                              else fast_params_header({"rows": rows}))
+                    if not put((st, rows, header)):
                         return
             put(done)
         except BaseException as exc:  # surfaced in the consuming thread
@@ -275,7 +295,7 @@ class StagedWrite:
         try:
             for st, rows, header in _prepared(statements):
                 if header is None:    # rare: strings the fast encoder leaves to the client's
-                    header = "CYPHER rows=" + stringify_param_value(rows)
+                    header = "CYPHER rows=" + stringify_param_value(batch_rows(rows))
                 conn.send_command("GRAPH.QUERY", self.stage, f"{header} {st.cypher}", "--compact")
                 pending.append((st, rows))
                 if len(pending) >= IN_FLIGHT:
@@ -299,15 +319,7 @@ class StagedWrite:
             raise StoreError(f"write failed, graph left unchanged: the store refused a batch of "
                              f"{st.label}: {reply}")
         created = _stat(reply, "Nodes created" if st.kind == "node" else "Relationships created")
-        if st.kind == "node":
-            summary.nodes += len(rows)
-            summary.nodes_created += created
-        else:
-            summary.relationships += len(rows)
-            summary.relationships_created += created
-        summary.by_type[st.label] = summary.by_type.get(st.label, 0) + len(rows)
-        if progress:
-            progress(st.label, len(rows))
+        summary.count(st, len(rows), created, progress)
         if self.after_batch is not None:
             self.after_batch(st, rows)
 
@@ -355,16 +367,24 @@ def _kill_fork_children(server_pid: int) -> None:
 
 # -- durability ----------------------------------------------------------------------------------
 
-_SAVE_ERROR = re.compile(r"(Failed opening|Write error|Error moving temp|Background saving error|"
-                         r"No space left|Permission denied|Error trying to save)", re.IGNORECASE)
+_SAVE_ERROR = re.compile(r"(Failed opening|Write error|Error moving temp|No space left|"
+                         r"Permission denied|Error trying to save)", re.IGNORECASE)
 
 
-def save_failure_reason(home: Path) -> str:
-    """The server log's own words for the last failed save (the reply to SAVE carries none)."""
+def save_failure_reason(home: Path, data_dir: str) -> str:
+    """Why the last save failed. The reply to BGSAVE carries no reason: it comes from the server
+    log, or (the log sits on the same disk and may have no room for it) from the free space."""
     for line in reversed(log_tail(home, 60).splitlines()):
         if _SAVE_ERROR.search(line):
             return re.sub(r"^\d+:[A-Z] [^*#]*[*#] ", "", line).strip()
-    return "no reason in the server log"
+    try:
+        fs = os.statvfs(data_dir)
+    except OSError as exc:
+        return f"the data folder cannot be read ({exc.strerror})"
+    free = fs.f_bavail * fs.f_frsize
+    if free < 1024 * 1024:
+        return f"No space left on device ({free:,} bytes free under {data_dir})"
+    return f"no reason in the server log ({home / 'falkordb.log'})"
 
 
 def background_save(info: ServerInfo, home: Path, timeout: float = 3600.0) -> None:
@@ -381,7 +401,7 @@ def background_save(info: ServerInfo, home: Path, timeout: float = 3600.0) -> No
             except redis.exceptions.ResponseError as exc:
                 if "in progress" not in str(exc):
                     raise StoreError(f"the load was applied but SAVE failed: {exc} "
-                                     f"({save_failure_reason(home)})") from None
+                                     f"({save_failure_reason(home, info.data_dir)})") from None
             _wait_no_save(client, deadline)
         _wait_no_save(client, deadline)
         status = client.info("persistence").get("rdb_last_bgsave_status")
@@ -393,7 +413,8 @@ def background_save(info: ServerInfo, home: Path, timeout: float = 3600.0) -> No
     finally:
         client.close()
     if status != "ok":
-        raise StoreError(f"the load was applied but SAVE failed: {save_failure_reason(home)}; "
+        reason = save_failure_reason(home, info.data_dir)
+        raise StoreError(f"the load was applied but SAVE failed: {reason}; "
                          f"the graph holds it in memory only: free space under {info.data_dir} and "
                          f"run `kg store stop` to save it, or it is lost when the server stops")
 

@@ -9,6 +9,7 @@ and every contributing table cited. A disagreement between tables is kept in `no
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -31,6 +32,8 @@ class NirFact:
     line: int
     form: str | None = None      # e.g. "compounds and metals"
     edition: int = 0             # MCS edition: a newer edition's revised figure wins
+    headline: bool = True        # the material's headline sub-series (usgs_mcs_series.csv)
+    period: str | None = None    # the years `sources` cover ("2020-2023"), when the table says
 
 
 def nir_cell(text: str, *, file: str, line: int, field: str) -> Cell:
@@ -51,30 +54,53 @@ def fold_sources(codes: list[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def merge(facts: list[NirFact]) -> list[tuple[str, int, dict[str, Any]]]:
-    """One record dict per (material, year), with (file, line) of the fact that gave the value."""
+def merge(facts: list[NirFact], imports: Sequence[tuple[int, str, Any]] = ()
+          ) -> list[tuple[str, int, dict[str, Any]]]:
+    """One record dict per (material, year), with (file, line) of the fact that gave the value.
+
+    `imports` are (edition, source id, `commodities.ImportShares`): the ranked import sources with
+    their shares and remainder, attached to the latest year of the same edition's figures.
+    """
     groups: dict[tuple[str, int], list[NirFact]] = {}
     for f in facts:
         groups.setdefault((f.material, f.year), []).append(f)
+    shares_at: dict[tuple[str, int], tuple[str, Any]] = {}
+    for edition, sid, shares in sorted(imports, key=lambda x: x[0]):
+        years = [y for (m, y), g in groups.items() if m == shares.material
+                 and any(f.edition == edition for f in g)]
+        if years:
+            shares_at[(shares.material, max(years))] = (sid, shares)
     out = []
     for (material, year), group in sorted(groups.items()):
-        group.sort(key=lambda f: (PRIORITY[f.table], -f.edition))
+        group.sort(key=lambda f: (not f.headline, PRIORITY[f.table], -f.edition))
         chosen = group[0]
-        ranked = next((f.sources for f in sorted(group, key=lambda f: -len(f.sources)) if f.sources), ())
+        ranked = next((f.sources for f in sorted(group, key=lambda f: (-f.edition, -len(f.sources)))
+                       if f.sources), ())
         notes = []
-        form = next((f.form for f in group if f.form), None)
-        if form:
-            notes.append(f"USGS form: {form}")
+        period = next((f.period for f in group if f.sources == ranked and ranked), None)
         for other in group[1:]:
-            if other.table != chosen.table and (other.value, other.qualifier) != (chosen.value, chosen.qualifier):
+            if other.form and other.form != chosen.form and other.edition == chosen.edition:
+                notes.append(f"USGS also gives {other.form.lower()}: {_show(other)}")
+            elif other.table != chosen.table and (other.value, other.qualifier) != (chosen.value, chosen.qualifier):
                 notes.append(f"{other.table} gives {_show(other)}")
-        record = {
+        record: dict[str, Any] = {
             "type": "IMPORT_RELIANCE", "from": "country:USA", "to": material, "year": year,
             "net_import_reliance": None if chosen.value is None else float(chosen.value),
             "qualifier": chosen.qualifier, "sources": list(ranked),
+            "series": chosen.form.lower() if chosen.form else None,
             "source_ids": sorted({f.source_id for f in group}),
-            "notes": "; ".join(notes) or None,
         }
+        found = shares_at.get((material, year))
+        if found:
+            sid, shares = found
+            record.update(sources=list(shares.sources), source_shares=[float(x) for x in shares.shares],
+                          other_share=None if shares.other is None else float(shares.other),
+                          source_ids=sorted({*record["source_ids"], sid}))
+            period = shares.period
+            notes.append(f"import shares: {shares.series} ({shares.period})")
+            notes.extend(shares.notes)
+        record["sources_period"] = period if record["sources"] else None
+        record["notes"] = "; ".join(notes) or None
         out.append((chosen.file, chosen.line, {k: v for k, v in record.items() if v not in (None, [])}))
     return out
 

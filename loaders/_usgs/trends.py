@@ -77,6 +77,8 @@ def fig2(member: Member, source_id: str) -> list[NirFact]:
     if not year:
         raise DataError("no year in the net-import-reliance column name", file=member.name, line=1,
                         field=nir_col)
+    span = re.search(r"(\d{4})_(\d{4})$", src_col)    # Major_Import_Sources_2020_2023
+    period = f"{span.group(1)}-{span.group(2)}" if span else None
     out = []
     for line, row in rows:
         material = cw.material(row.get("Commodity", ""), file=member.name, line=line,
@@ -89,7 +91,7 @@ def fig2(member: Member, source_id: str) -> list[NirFact]:
         if cell.value is None and cell.qualifier is None:
             continue
         out.append(NirFact(material, int(year.group(1)), cell.value, cell.qualifier, sources,
-                           "fig2", source_id, member.name, line, form))
+                           "fig2", source_id, member.name, line, form, period=period))
     return out
 
 

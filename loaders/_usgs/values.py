@@ -70,7 +70,7 @@ def parse_cell(text: str | None, *, file: str, line: int, field: str, strict: bo
     return Cell(None, None, t)
 
 
-# Printed unit -> (normalised unit, factor). Masses go to metric tons (DESIGN §3).
+# Printed unit -> (normalised unit, factor). Masses go to metric tons (docs/ontology.md, units).
 UNITS: dict[str, tuple[str, Decimal]] = {
     "metric tons": ("t", Decimal(1)),
     "metric dry tons": ("t", Decimal(1)),
@@ -80,6 +80,7 @@ UNITS: dict[str, tuple[str, Decimal]] = {
     "kilograms": ("t", Decimal("0.001")),
     "carats": ("carat", Decimal(1)),
     "thousand carats": ("carat", Decimal(1000)),
+    "thousands of carats": ("carat", Decimal(1000)),
     "million carats": ("carat", Decimal(10) ** 6),
     "cubic meters": ("m3", Decimal(1)),
     "million cubic meters": ("m3", Decimal(10) ** 6),

@@ -1,7 +1,7 @@
 """`MCS{YYYY}_World_Data.csv`: world production by country and stage, and reserves.
 
 One row is (commodity, country, TYPE) with production for two years, capacity, and reserves. The
-TYPE gives the stage, the Material and the basis (usgs_world_types.csv). Rows named `World total…`
+TYPE gives the stage, the Material and what the figure is measured as (usgs_world_types.csv). Rows named `World total…`
 are the denominators of shares; `Other countries` and joint rows are never country facts. Capacity
 columns are not read: the ontology has no capacity property yet.
 """
@@ -49,6 +49,8 @@ class Row:
     reserves: tuple[int, Cell] | None
     reserve_notes: str
     unit_note: str | None = None    # set when the crosswalk corrects a wrongly printed unit
+    capacity: bool = False          # a plant-capacity row (MCS 2026): PRODUCES basis "capacity"
+    unit_field: str = "UNIT_MEAS"   # the column the unit is in (MCS 2026: "Unit")
 
 
 @dataclass
@@ -59,7 +61,11 @@ class WorldResult:
 
 
 def parse(member: Member) -> WorldResult:
-    rows = _read(member)
+    return facts(member, _read(member))
+
+
+def facts(member: Member, rows: list[Row]) -> WorldResult:
+    """Production, capacity and reserve facts of one edition's rows, with shares of the world totals."""
     _resolve_units(member, rows)
     out = WorldResult()
     out.stats["rows"] = len(rows)
@@ -149,17 +155,17 @@ def _target(r: Row) -> str:
 
 
 def _world_totals(member: Member, rows: list[Row], stats: dict[str, int]
-                  ) -> dict[tuple[str, str, int], Decimal]:
-    totals: dict[tuple[str, str, int], Decimal] = {}
+                  ) -> dict[tuple[str, str, int, bool], Decimal]:
+    totals: dict[tuple[str, str, int, bool], Decimal] = {}
     for r in rows:
         if r.place.aggregate != "world" or r.info.stage is None:
             continue
-        _unit, factor = unit_of(r.printed_unit, file=member.name, line=r.line, field="UNIT_MEAS")
+        _unit, factor = unit_of(r.printed_unit, file=member.name, line=r.line, field=r.unit_field)
         used = False
         for year, cell in r.prod.items():
             if cell.value is None or cell.qualifier:
                 continue
-            k = (_target(r), r.info.stage, year)
+            k = (_target(r), r.info.stage, year, r.capacity)
             if k in totals:
                 raise DataError(f"a second world total for {k[0]} ({k[1]}, {year})",
                                 file=member.name, line=r.line, field="COUNTRY")
@@ -188,19 +194,19 @@ def _year(text: str) -> int:
     return int(text) if len(text) == 4 else 2000 + int(text)
 
 
-def _produces(member: Member, rows: list[Row], totals: dict[tuple[str, str, int], Decimal]
+def _produces(member: Member, rows: list[Row], totals: dict[tuple[str, str, int, bool], Decimal]
               ) -> list[tuple[int, dict[str, Any]]]:
-    facts: dict[tuple[str, str, str, int], dict[str, Any]] = {}
+    facts: dict[tuple[str, str, str, int, bool], dict[str, Any]] = {}
     for r in rows:
         if r.place.iso3 is None or r.info.stage is None:
             continue
-        unit, factor = unit_of(r.printed_unit, file=member.name, line=r.line, field="UNIT_MEAS")
+        unit, factor = unit_of(r.printed_unit, file=member.name, line=r.line, field=r.unit_field)
         for year, cell in r.prod.items():
             if cell.empty:
                 cell = _note_cell(r.prod_notes, year)
                 if cell.empty:
                     continue        # an empty cell is "no data" (FGDC metadata), not a fact
-            k = (r.place.iso3, _target(r), r.info.stage, year)
+            k = (r.place.iso3, _target(r), r.info.stage, year, r.capacity)
             quantity = None if cell.value is None else cell.value * factor
             if k in facts:
                 _merge(member, r, facts[k], quantity, _notes(r, r.prod_notes))
@@ -208,7 +214,8 @@ def _produces(member: Member, rows: list[Row], totals: dict[tuple[str, str, int]
             facts[k] = {
                 "type": "PRODUCES", "from": f"country:{r.place.iso3}", "to": _target(r),
                 "stage": r.info.stage, "year": year, "_quantity": quantity, "unit": unit,
-                "source_unit": r.printed_unit, "basis": r.info.basis,
+                "source_unit": r.printed_unit, "measured_as": r.info.basis,
+                "basis": "capacity" if r.capacity else "output",
                 "estimated": year in r.estimated_years, "qualifier": cell.qualifier,
                 "_type_key": r.type_key, "_line": r.line,
                 "notes": _notes(r, r.prod_notes),
@@ -240,17 +247,18 @@ def _notes(r: Row, notes: str | None) -> str | None:
     return "; ".join(parts) or None
 
 
-def _shares(facts: dict[tuple[str, str, str, int], dict[str, Any]],
-            totals: dict[tuple[str, str, int], Decimal]) -> None:
-    sums: dict[tuple[str, str, int], Decimal] = defaultdict(Decimal)
-    for (_, material, stage, year), f in facts.items():
+def _shares(facts: dict[tuple[str, str, str, int, bool], dict[str, Any]],
+            totals: dict[tuple[str, str, int, bool], Decimal]) -> None:
+    sums: dict[tuple[str, str, int, bool], Decimal] = defaultdict(Decimal)
+    for (_, material, stage, year, capacity), f in facts.items():
         if f["_quantity"] is not None and f["qualifier"] is None:
-            sums[(material, stage, year)] += f["_quantity"]
-    for (_, material, stage, year), f in facts.items():
-        world = totals.get((material, stage, year))
+            sums[(material, stage, year, capacity)] += f["_quantity"]
+    for (_, material, stage, year, capacity), f in facts.items():
+        group = (material, stage, year, capacity)
+        world = totals.get(group)
         if world is None or world <= 0:
             continue
-        if sums[(material, stage, year)] > world * ROUNDING_TOLERANCE:
+        if sums[group] > world * ROUNDING_TOLERANCE:
             printed = world / _factor(f["source_unit"])
             f["notes"] = "; ".join(p for p in (f["notes"], (
                 f"the USGS world total ({printed.normalize():f} {f['source_unit']}) is less than the "
@@ -302,7 +310,7 @@ def _reserves(member: Member, rows: list[Row]) -> list[tuple[int, dict[str, Any]
         facts[k3] = {
             "type": "HOLDS_RESERVES", "from": f"country:{r.place.iso3}", "to": target,
             "year": year, "_quantity": quantity, "unit": unit, "source_unit": printed,
-            "basis": r.info.reserves_basis or r.info.basis, "qualifier": cell.qualifier,
+            "measured_as": r.info.reserves_basis or r.info.basis, "qualifier": cell.qualifier,
             "notes": _notes(r, f"reserves: {qualitative}" if qualitative else _reserve_text(notes)),
             "_type_key": r.type_key, "_line": r.line,
         }

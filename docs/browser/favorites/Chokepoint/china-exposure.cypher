@@ -7,41 +7,62 @@
 
 // title: Direct and look-through dependence on China
 // description: For an importer (default the United States) and each good it imports (a product or
-//   material with HS codes in the graph): `direct_share` is the importer's import share from China
-//   by value for the good's HS codes (flows whose code starts with one of the good's codes; latest
-//   year, or the latest at or before `year`; the importer's own report is preferred, then mirror
-//   data, then the exporters' reports). `lookthrough_share` = s_CHN + sum over other suppliers k of
-//   s_k * c_k, capped at 1, where s_k is k's import share and c_k is the China content of k for the
-//   good: the largest, over the inputs the good REQUIRES (transitively, up to `max_depth` levels,
-//   no cycles), of the Chinese share of that input's supply in k. That share is China's share of
-//   k's imports of the input where the graph has k's imports of it, else China's share of world
-//   output at the stage the input comes from (REQUIRES.stage, or else the most processed stage the
-//   graph has for it: mining < separation < refining < manufacturing). Ownership counts: output of
-//   a facility or firm in k that a Chinese firm or the Chinese state owns is Chinese, weighted by the
-//   ownership share multiplied along the chain (unknown shares count as 1), over k's national output
-//   of that input at that stage; the good's own output in k counts the same way. An input's
-//   Chinese share is the larger of the trade-or-world figure and the ownership figure. `via` lists
-//   the paths behind the number (supplier, its share, the input that sets c_k, the stage, the
-//   Chinese share, the basis, and s_k*c_k), largest first. Reading it: this is a weakest-link,
+//   material with HS codes in the graph): `direct_share` is China's share of the importer's TOTAL
+//   imports of the good's HS codes, by value: the importer's IMPORTS totals (all partners; BACI
+//   sums, Census/Comtrade world rows, cited totals) for the good's codes in the latest year that
+//   has one (or the latest at or before `year`), the importer's own report preferred, then mirror
+//   data, then exporters' reports; the partner flows are those of the same codes, year and basis.
+//   Partner shares are never divided by the sum of the partners the graph happens to have:
+//   `coverage` = known partners' value over the total, `unexplained_share` = the part of the total
+//   no known partner explains (reported, not spread over the known partners). A good with partner
+//   flows but no total shows null shares. `lookthrough_share` = s_CHN + sum over other suppliers k
+//   of s_k * c_k, capped at 1, where s_k is k's share of the total and c_k the China content of k
+//   for the good: the largest, over the inputs the good REQUIRES (transitively, up to `max_depth`
+//   levels, no cycles), of the Chinese share of that input's supply in k. That share is read from
+//   k's own imports of the input where the graph has them (an element without HS codes uses its
+//   group's codes, member_of): China's flows over k's IMPORTS total of the input's codes (by value,
+//   else by weight), or a share a source states; the latest year first, then annual before
+//   monthly, value before weight before a stated share; codes one level coarser than the input's
+//   count (a rare-earths basket for neodymium). Where k's imports are unknown it is China's share
+//   of world output at the stage the input comes from (REQUIRES.stage, or else the most processed
+//   stage the graph has for it: mining < separation < refining < manufacturing). Ownership counts:
+//   output of a facility or firm in k that a Chinese firm or the Chinese state owns is Chinese,
+//   weighted by the ownership share multiplied along the chain (latest stake of each owner-asset
+//   pair; unknown shares count as 1), over
+//   k's national output of that input at that stage; the good's own output in k counts the same
+//   way. An input's Chinese share is the larger of the trade-or-world figure and the ownership
+//   figure. `via` lists the paths behind the number (supplier, its share, the input that sets c_k,
+//   the stage, the Chinese share, its basis, the period, code and confidence of the trade figure,
+//   and s_k*c_k), largest first; low-confidence (L) figures say so. `caveat` names other items that
+//   share the good's HS code (811292 is gallium, germanium, indium, niobium and vanadium at once)
+//   and the code's scope notes (HS 2017 vs HS 2022). Reading it: this is a weakest-link,
 //   upper-bound measure (one input fully Chinese makes the whole supplier count as Chinese), not a
-//   value-added (Leontief) measure such as Baldwin, Freeman and Theodorakopoulos (2023); a wide gap
-//   between direct and look-through shows hidden dependence through third countries. Limits: only
-//   goods with HS codes and import flows appear; trade coarser than the good's code is not counted
-//   (see classification-gaps); Hong Kong (HKG) is a separate supplier; re-exports, stocks and
-//   unrecorded trade are invisible; an input with no production data and no trade counts as 0.
+//   value-added (Leontief) measure such as Baldwin, Freeman and Theodorakopoulos (2023); a wide
+//   gap between direct and look-through shows hidden dependence through third countries. Limits:
+//   only goods with HS codes and import flows appear; trade coarser than the good's code is not
+//   counted in its direct share (see classification-gaps); Hong Kong (HKG) is a separate supplier;
+//   re-exports, stocks and unrecorded trade are invisible; an input with no production data and no
+//   trade counts as 0.
 // param importer: string = "USA"
 // param item: string = null
 // param year: int = null
 // param max_depth: int = 4
 // returns: item, direct_share, lookthrough_share, via, hidden_share, year, import_value_usd,
-//   suppliers, flow_basis, item_id, importer
-// table: item, direct_share, lookthrough_share, hidden_share, year, suppliers
+//   suppliers, flow_basis, item_id, importer, coverage, unexplained_share, known_value_usd,
+//   hs_codes, caveat
+// table: item, direct_share, lookthrough_share, hidden_share, coverage, year, caveat
 // Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
 // :param importer => 'USA';
 // :param item => null;
 // :param year => null;
 // :param max_depth => 4;
 
+// Superseded stakes: every OWNS fact but the latest of its owner-asset pair (older stakes stay in
+// the graph for history; an undated stake counts as older than any dated one).
+OPTIONAL MATCH (sf:Firm)-[st:OWNS]->(sa)
+WITH sf, sa, collect(st) AS stakes, max(coalesce(st.year, 0)) AS latest
+WITH collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) AS older
+WITH reduce(acc = [], g IN older | acc + g) AS superseded
 // Chinese firms: headquartered in China, or owned by the Chinese state (root factor = state share).
 OPTIONAL MATCH (cf:Firm)
 WHERE (cf)-[:HEADQUARTERED_IN]->(:Country {id: 'country:CHN'})
@@ -49,8 +70,8 @@ WHERE (cf)-[:HEADQUARTERED_IN]->(:Country {id: 'country:CHN'})
 WITH collect(CASE WHEN cf IS NULL THEN null ELSE {id: cf.id, f: CASE
        WHEN size([(cf)-[:HEADQUARTERED_IN]->(hc:Country {id: 'country:CHN'}) | hc]) > 0 THEN 1.0
        ELSE coalesce(head([(cf)-[so:STATE_OWNED_BY]->(:Country {id: 'country:CHN'}) | so.share]), 1.0)
-     END} END) AS cn_roots
-WITH cn_roots, [r IN cn_roots | r.id] AS cn_ids
+     END} END) AS cn_roots, superseded
+WITH cn_roots, superseded, [r IN cn_roots | r.id] AS cn_ids
 // Chinese interest in each asset: the sum over ownership chains that start at a Chinese firm and
 // pass no other Chinese firm of the product of the shares (unknown = 1), capped at 1; a foreign
 // firm the Chinese state owns is itself an asset (chain of length 0, interest = the state share).
@@ -58,6 +79,7 @@ OPTIONAL MATCH chain = (o:Firm)-[:OWNS*0..5]->(a)
 WHERE o.id IN cn_ids AND (a:Facility OR a:Firm) AND (length(chain) = 0 OR NOT a.id IN cn_ids)
   AND none(n IN nodes(chain)[1..-1] WHERE n.id IN cn_ids)
   AND all(n IN nodes(chain) WHERE single(m IN nodes(chain) WHERE m = n))
+  AND none(r IN relationships(chain) WHERE r IN superseded)
 WITH cn_roots, cn_ids, a,
      sum(head([r IN cn_roots WHERE r.id = o.id | r.f])
          * reduce(s = 1.0, r IN relationships(chain) | s * coalesce(r.share, 1.0))) AS interest
@@ -70,44 +92,86 @@ WITH collect(CASE WHEN pa IS NULL THEN null ELSE {
        k: head([(a)-[:LOCATED_IN]->(c:Country) | c.id] + [(a)-[:HEADQUARTERED_IN]->(c:Country) | c.id]),
        x: x.id, stage: stage,
        q: pa.quantity * CASE WHEN interest > 1.0 THEN 1.0 ELSE interest END} END) AS owned
-// The importer's suppliers of each good: latest year, preferred reporting basis.
-// (The importer's inflows are read once, then matched to each good's codes in a list.)
+// The importer's inflows, read once: (code, year, basis) -> flows; annual figures with a value.
 MATCH (imp:Country)
 WHERE imp.id = $importer OR imp.id = 'country:' + $importer
 OPTIONAL MATCH (k:Country)-[e:EXPORTS_TO]->(imp)
-WHERE e.value_usd IS NOT NULL AND ($year IS NULL OR e.year <= $year)
-WITH owned, imp, e.hs_code AS code, collect({k: k, e: e}) AS flows
+WHERE e.value_usd IS NOT NULL AND coalesce(e.month, 0) = 0 AND ($year IS NULL OR e.year <= $year)
+WITH owned, imp, e.hs_code AS code,
+     collect({k: k, y: e.year, h: e.hs_code, basis: e.flow_basis, v: e.value_usd}) AS flows
 WITH owned, imp, collect(CASE WHEN code IS NULL THEN null ELSE {code: code, flows: flows} END)
      AS inflows
-MATCH (h:HSCode)<-[:CLASSIFIED_AS]-(g)
-WHERE (g:Product OR g:Material)
-  AND ($item IS NULL OR g.id = $item OR g.id = 'product:' + $item OR g.id = 'material:' + $item
-       OR toLower(g.name) = toLower($item))
-UNWIND [b IN inflows WHERE b.code STARTS WITH h.code] AS b
-UNWIND b.flows AS f
-WITH DISTINCT owned, imp, g, f.k AS k, f.e AS e
-WITH owned, imp, g, max(e.year) AS year, collect({k: k, e: e}) AS flows
-WITH owned, imp, g, year,
-     [f IN flows WHERE f.e.year = year | {k: f.k, v: f.e.value_usd, basis: f.e.flow_basis,
-       b: CASE f.e.flow_basis WHEN 'imports' THEN 1 WHEN 'mirror' THEN 2 ELSE 3 END}] AS flows
-WITH owned, imp, g, year, flows,
-     reduce(b = 9, f IN flows | CASE WHEN f.b < b THEN f.b ELSE b END) AS best
-UNWIND [f IN flows WHERE f.b = best] AS f
-WITH owned, imp, g, year, f.basis AS basis, f.k AS k, sum(f.v) AS value
-WITH owned, imp, g, year, basis, collect({k: k, value: value}) AS suppliers, sum(value) AS total
-WHERE total > 0
-// Candidate inputs: the good itself (ownership only) and every input it requires.
-WITH owned, imp, g, year, basis, suppliers, total,
+// ... and its annual import totals (the denominators), also read once.
+WITH owned, imp, inflows,
+     [(imp)-[t:IMPORTS]->(ht) WHERE t.value_usd IS NOT NULL AND coalesce(t.month, 0) = 0
+        AND ($year IS NULL OR t.year <= $year)
+      | {code: ht.code, y: t.year, basis: t.flow_basis, v: t.value_usd,
+         notes: CASE WHEN t.hs_version IS NOT NULL AND t.hs_version <> 'HS2022' THEN t.notes END,
+         b: CASE t.flow_basis WHEN 'imports' THEN 1 WHEN 'mirror' THEN 2 ELSE 3 END}] AS itotals
+// The goods: every product or material with HS codes (one list, no regrouping of the big lists
+// carried along), and the other items classified under the same codes (their trade is shared).
+WITH owned, imp, inflows, itotals,
+     [(cg)-[:CLASSIFIED_AS]->(ch:HSCode) WHERE cg:Product OR cg:Material | {g: cg, code: ch.code}]
+       AS classes
+WITH owned, imp, inflows, itotals, classes,
+     reduce(acc = [], c IN classes | CASE WHEN c.g IN acc THEN acc ELSE acc + [c.g] END) AS all_goods
+UNWIND all_goods AS g
+WITH owned, imp, inflows, itotals, classes, g
+WHERE $item IS NULL OR g.id = $item OR g.id = 'product:' + $item OR g.id = 'material:' + $item
+   OR toLower(g.name) = toLower($item)
+WITH owned, imp, inflows, itotals, classes, g, [c IN classes WHERE c.g = g | c.code] AS codes
+WITH owned, imp, inflows, itotals, g, codes,
+     reduce(acc = [], c IN classes | CASE WHEN c.g <> g AND c.code IN codes AND NOT c.g.name IN acc
+                                          THEN acc + [c.g.name] ELSE acc END) AS sharers
+WITH owned, imp, itotals, g, codes, sharers,
+     [b IN inflows WHERE any(c IN codes WHERE b.code STARTS WITH c)] AS gin
+WHERE size(gin) > 0
+// The importer's totals of the good's codes: the latest year that has one, per code the best basis.
+WITH owned, imp, g, codes, sharers, gin,
+     [t IN itotals WHERE any(c IN codes WHERE t.code STARTS WITH c)] AS totals
+WITH owned, imp, g, codes, sharers, gin, totals,
+     reduce(y = null, t IN totals | CASE WHEN y IS NULL OR t.y > y THEN t.y ELSE y END) AS year
+WITH owned, imp, g, codes, sharers, gin, year, [t IN totals WHERE t.y = year] AS ty
+WITH owned, imp, g, codes, sharers, gin, year,
+     [t IN ty WHERE NOT any(u IN ty WHERE u.code = t.code AND u.b < t.b)] AS chosen
+WITH owned, imp, g, codes, sharers, year, chosen,
+     reduce(s = 0.0, t IN chosen | s + t.v) AS total,
+     CASE WHEN year IS NULL THEN
+       reduce(y = 0, b IN gin | reduce(m = y, f IN b.flows | CASE WHEN f.y > m THEN f.y ELSE m END))
+     END AS flow_year,
+     [f IN reduce(acc = [], b IN gin | acc + b.flows)
+      WHERE f.y = year AND any(t IN chosen WHERE t.code = f.h AND t.basis = f.basis)
+      | {k: f.k, v: f.v}] AS flows
+WITH owned, imp, g, codes, sharers, chosen, total, coalesce(year, flow_year) AS year,
+     year IS NOT NULL AND total > 0 AS has_total, flows
+UNWIND CASE WHEN size(flows) = 0 THEN [null] ELSE flows END AS f
+WITH owned, imp, g, codes, sharers, chosen, total, year, has_total, f.k AS k, sum(f.v) AS value
+WITH owned, imp, g, codes, sharers, chosen, total, year, has_total,
+     collect(CASE WHEN k IS NULL THEN null ELSE {k: k, value: value} END) AS suppliers,
+     sum(coalesce(value, 0.0)) AS known
+WITH owned, imp, g, year, has_total, suppliers, known,
+     CASE WHEN has_total THEN total END AS total,
+     [c IN chosen | c.basis] AS bases, [c IN chosen | c.code] AS used_codes,
+     CASE WHEN size(sharers) = 0 AND size([c IN chosen WHERE c.notes IS NOT NULL]) = 0 THEN null
+          ELSE trim(CASE WHEN size(sharers) = 0 THEN ''
+                    ELSE 'HS ' + reduce(s = '', c IN codes | s + CASE WHEN s = '' THEN '' ELSE '/' END + c)
+                         + ' also covers ' + reduce(s = '', n IN sharers | s + CASE WHEN s = '' THEN ''
+                                                    ELSE ', ' END + n) + '. ' END
+                    + reduce(s = '', c IN chosen | s + coalesce(c.notes + ' ', ''))) END AS caveat
+// Candidate inputs: the good itself (ownership only) and every input it requires; each with the
+// HS codes its trade is read under (its own, else its group's).
+WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat,
      [{x: g, depth: 0, named: null}]
      + [path = (g)-[:REQUIRES*1..4]->(x)
         WHERE length(path) <= $max_depth
           AND all(n IN nodes(path) WHERE single(m IN nodes(path) WHERE m = n))
         | {x: x, depth: length(path), named: last(relationships(path)).stage}] AS cands
 UNWIND cands AS cd
-WITH owned, imp, g, year, basis, suppliers, total, cd.x AS x, cd.depth AS depth, cd.named AS named
-WITH owned, imp, g, year, basis, suppliers, total, x, depth, named,
-     [(:Country)-[pp:PRODUCES]->(x) WHERE $year IS NULL OR pp.year <= $year | pp.stage] AS xstages
-WITH owned, imp, g, year, basis, suppliers, total, x, depth,
+WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat,
+     cd.x AS x, cd.depth AS depth, cd.named AS named
+WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat, x, depth,
+     named, [(:Country)-[pp:PRODUCES {basis: 'output'}]->(x) WHERE $year IS NULL OR pp.year <= $year | pp.stage] AS xstages
+WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat, x, depth,
      CASE WHEN depth = 0 THEN null WHEN named IS NOT NULL THEN named
           ELSE reduce(top = null, s IN xstages | CASE
             WHEN top IS NULL
@@ -116,62 +180,112 @@ WITH owned, imp, g, year, basis, suppliers, total, x, depth,
                > CASE top WHEN 'mining' THEN 1 WHEN 'separation' THEN 2 WHEN 'refining' THEN 3
                           WHEN 'manufacturing' THEN 4 ELSE 0 END
             THEN s ELSE top END) END AS st
-WITH owned, imp, g, year, basis, suppliers, total, x, st, min(depth) AS depth
-// China's share of world output of the input at that stage (latest year), as in `concentration`.
-WITH owned, imp, g, year, basis, suppliers, total, x, depth, st,
-     [(c:Country)-[pp:PRODUCES]->(x) WHERE pp.stage = st AND ($year IS NULL OR pp.year <= $year)
-      | {c: c.id, y: pp.year, q: pp.quantity, s: pp.share, w: pp.world_quantity}] AS prod
-WITH owned, imp, g, year, basis, suppliers, total, x, depth, st, prod,
-     reduce(y = 0, r IN prod | CASE WHEN r.y > y THEN r.y ELSE y END) AS py
-WITH owned, imp, g, year, basis, suppliers, total, x, depth, st, [r IN prod WHERE r.y = py] AS prod
-WITH owned, imp, g, year, basis, suppliers, total, x, depth, st, prod,
-     reduce(t = 0.0, r IN prod | t + coalesce(r.q, 0.0)) AS ptotal,
-     reduce(w = 0.0, r IN prod | CASE WHEN r.w > w THEN r.w ELSE w END) AS pworld
-WITH owned, imp, g, year, basis, suppliers, total,
-     collect({x: x, depth: depth, st: st,
-              codes: [(x)-[:CLASSIFIED_AS]->(hx:HSCode) | hx.code],
-              world_cn: coalesce(head([r IN prod WHERE r.c = 'country:CHN' | coalesce(
+WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat, x, st,
+     min(depth) AS depth
+// China's share of world output of the input at that stage (latest year), as in `concentration`;
+// an element with no output of its own at that stage takes its group's (member_of).
+WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat, x, depth, st,
+     [(c:Country)-[pp:PRODUCES {basis: 'output'}]->(x) WHERE pp.stage = st AND ($year IS NULL OR pp.year <= $year)
+      | {c: c.id, y: pp.year, q: pp.quantity, s: pp.share, w: pp.world_quantity}] AS own_prod,
+     [(c2:Country)-[pp2:PRODUCES {basis: 'output'}]->(grp:Material)
+      WHERE grp.id IN coalesce(x.member_of, []) AND pp2.stage = st
+        AND ($year IS NULL OR pp2.year <= $year)
+      | {c: c2.id, y: pp2.year, q: pp2.quantity, s: pp2.share, w: pp2.world_quantity,
+         grp: grp.id}] AS grp_prod
+WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat, x, depth, st,
+     CASE WHEN size(own_prod) > 0 THEN own_prod ELSE grp_prod END AS prod,
+     size(own_prod) = 0 AND size(grp_prod) > 0 AS by_group
+WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat, x, depth, st,
+     prod, by_group, reduce(y = 0, r IN prod | CASE WHEN r.y > y THEN r.y ELSE y END) AS py
+WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat, x, depth, st,
+     by_group, [r IN prod WHERE r.y = py] AS prod
+WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat, x, depth, st,
+     by_group, prod, reduce(t = 0.0, r IN prod | t + coalesce(r.q, 0.0)) AS ptotal,
+     reduce(w = 0.0, r IN prod | CASE WHEN r.w > w THEN r.w ELSE w END) AS pworld,
+     [(x)-[:CLASSIFIED_AS]->(hx:HSCode) | hx.code] AS own_codes
+WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat,
+     collect({x: x, depth: depth, st: st, by_group: by_group,
+              codes: CASE WHEN depth = 0 THEN []
+                          WHEN size(own_codes) > 0 THEN own_codes
+                          ELSE [(grp:Material)-[:CLASSIFIED_AS]->(hg:HSCode)
+                                WHERE grp.id IN coalesce(x.member_of, []) | hg.code] END,
+              world_cn: reduce(m = 0.0, v IN [r IN prod WHERE r.c = 'country:CHN' | coalesce(
                 CASE WHEN pworld > 0 THEN toFloat(r.q) / pworld END, r.s,
-                CASE WHEN ptotal > 0 THEN toFloat(r.q) / ptotal END)]), 0.0)}) AS cands
+                CASE WHEN ptotal > 0 THEN toFloat(r.q) / ptotal END)] | CASE WHEN v > m THEN v ELSE m END)})
+       AS cands
 // Each supplier k: China = 1; any other k, the China content of each candidate input. Per
-// supplier, its imports of the inputs' HS codes and its Chinese-owned output are read once.
-UNWIND suppliers AS sup
+// supplier, its import totals, its imports from China and its Chinese-owned output are read once.
+UNWIND CASE WHEN has_total THEN suppliers ELSE [null] END AS sup
 WITH owned, sup.k AS k,
-     collect({g: g, imp: imp, year: year, basis: basis, total: total,
-              s_k: toFloat(sup.value) / total, cands: cands}) AS goods
+     collect({g: g, imp: imp, year: year, has_total: has_total, bases: bases, codes: used_codes,
+              caveat: caveat, total: total, known: known,
+              s_k: CASE WHEN sup IS NULL THEN null ELSE toFloat(sup.value) / total END,
+              cands: cands}) AS goods
 WITH owned, k, goods, [r IN owned WHERE r.k = k.id] AS kowned,
-     CASE WHEN k.id = 'country:CHN' THEN [] ELSE
+     CASE WHEN k IS NULL OR k.id = 'country:CHN' THEN [] ELSE
        reduce(acc = [], gd IN goods | acc + reduce(a = [], cd IN gd.cands | a + cd.codes)) END
        AS kcodes
 WITH k, goods, kowned,
      CASE WHEN size(kcodes) = 0 THEN [] ELSE
-       [r IN [(j:Country)-[ex:EXPORTS_TO]->(k)
-              WHERE ex.value_usd IS NOT NULL AND ($year IS NULL OR ex.year <= $year)
-              | {j: j.id, y: ex.year, v: ex.value_usd, h: ex.hs_code,
-                 b: CASE ex.flow_basis WHEN 'imports' THEN 1 WHEN 'mirror' THEN 2 ELSE 3 END}]
-        WHERE any(c IN kcodes WHERE r.h STARTS WITH c)] END AS kflows
+       [r IN [(k)-[kt:IMPORTS]->(kh) WHERE $year IS NULL OR kt.year <= $year
+              | {h: kh.code, y: kt.year, m: coalesce(kt.month, 0), basis: kt.flow_basis,
+                 v: kt.value_usd, q: kt.quantity, conf: kt.confidence}]
+        WHERE any(c IN kcodes WHERE r.h STARTS WITH c OR c STARTS WITH r.h)] END AS ktot,
+     CASE WHEN size(kcodes) = 0 THEN [] ELSE
+       [r IN [(cn:Country)-[ex:EXPORTS_TO]->(k) WHERE cn.id = 'country:CHN'
+                AND ($year IS NULL OR ex.year <= $year)
+              | {h: ex.hs_code, y: ex.year, m: coalesce(ex.month, 0), basis: ex.flow_basis,
+                 v: ex.value_usd, q: ex.quantity, s: ex.share, conf: ex.confidence}]
+        WHERE any(c IN kcodes WHERE r.h STARTS WITH c OR c STARTS WITH r.h)] END AS kcn
 UNWIND goods AS gd
-UNWIND CASE WHEN k.id = 'country:CHN' THEN [null] ELSE gd.cands END AS cd
+UNWIND CASE WHEN k IS NULL OR k.id = 'country:CHN' THEN [null] ELSE gd.cands END AS cd
 WITH k, kowned, gd, cd,
-     CASE WHEN cd IS NULL OR cd.depth = 0 THEN []
-          ELSE [r IN kflows WHERE any(c IN cd.codes WHERE r.h STARTS WITH c)] END AS kimp
-WITH k, kowned, gd, cd, kimp,
-     reduce(y = 0, r IN kimp | CASE WHEN r.y > y THEN r.y ELSE y END) AS ky
-WITH k, kowned, gd, cd, [r IN kimp WHERE r.y = ky] AS kimp
-WITH k, kowned, gd, cd, kimp,
-     reduce(b = 9, r IN kimp | CASE WHEN r.b < b THEN r.b ELSE b END) AS kb
-WITH k, kowned, gd, cd, [r IN kimp WHERE r.b = kb] AS kimp
-WITH k, gd, cd,
-     reduce(t = 0.0, r IN kimp | t + r.v) AS kt,
-     reduce(t = 0.0, r IN [r IN kimp WHERE r.j = 'country:CHN'] | t + r.v) AS kc,
+     CASE WHEN cd IS NULL OR cd.depth = 0 THEN [] ELSE
+       [t IN ktot WHERE any(c IN cd.codes WHERE t.h STARTS WITH c OR c STARTS WITH t.h)] END AS xt,
+     CASE WHEN cd IS NULL OR cd.depth = 0 THEN [] ELSE
+       [f IN kcn WHERE any(c IN cd.codes WHERE f.h STARTS WITH c OR c STARTS WITH f.h)] END AS xc
+// The datasets k has for the input: totals by value (rank 1) or weight (2), stated shares (3).
+WITH k, kowned, gd, cd, xt, xc,
+     [t IN xt WHERE t.v IS NOT NULL | {y: t.y, m: t.m, r: 1, basis: t.basis}]
+     + [t IN xt WHERE t.v IS NULL AND t.q IS NOT NULL | {y: t.y, m: t.m, r: 2, basis: t.basis}]
+     + [f IN xc WHERE f.s IS NOT NULL | {y: f.y, m: f.m, r: 3, basis: f.basis}] AS sets
+WITH k, kowned, gd, cd, xt, xc,
+     reduce(b = null, s IN sets | CASE WHEN b IS NULL OR s.y > b.y
+       OR (s.y = b.y AND s.m < b.m) OR (s.y = b.y AND s.m = b.m AND s.r < b.r)
+       OR (s.y = b.y AND s.m = b.m AND s.r = b.r AND s.basis < b.basis) THEN s ELSE b END) AS pick
+WITH k, kowned, gd, cd, pick,
+     CASE WHEN pick IS NULL OR pick.r = 3 THEN [] ELSE
+       [t IN xt WHERE t.y = pick.y AND t.m = pick.m AND t.basis = pick.basis
+        AND ((pick.r = 1 AND t.v IS NOT NULL) OR (pick.r = 2 AND t.v IS NULL AND t.q IS NOT NULL))] END AS pt,
+     CASE WHEN pick IS NULL THEN [] ELSE
+       [f IN xc WHERE f.y = pick.y AND f.m = pick.m AND f.basis = pick.basis] END AS pc
+WITH k, kowned, gd, cd, pick, pt,
+     [f IN pc WHERE pick.r = 3 OR any(t IN pt WHERE t.h = f.h)] AS pc
+WITH k, kowned, gd, cd, pick, pt, pc,
+     CASE pick.r
+       WHEN 1 THEN reduce(s = 0.0, f IN pc | s + coalesce(f.v, 0.0))
+                   / reduce(s = 0.0, t IN pt | s + t.v)
+       WHEN 2 THEN reduce(s = 0.0, f IN pc | s + coalesce(f.q, 0.0))
+                   / reduce(s = 0.0, t IN pt | s + t.q)
+       WHEN 3 THEN reduce(s = 0.0, f IN pc | CASE WHEN f.s > s THEN f.s ELSE s END)
+     END AS trade_cn,
+     CASE WHEN pick IS NULL THEN null ELSE {
+       period: toString(pick.y) + CASE WHEN pick.m > 0 THEN '-' + CASE WHEN pick.m < 10 THEN '0' ELSE '' END
+                                        + toString(pick.m) ELSE '' END,
+       measure: CASE pick.r WHEN 1 THEN 'value' WHEN 2 THEN 'weight' ELSE 'stated share' END,
+       flow_basis: pick.basis,
+       hs_code: head([t IN pt | t.h] + [f IN pc | f.h]),
+       confidence: reduce(c = null, r IN [t IN pt | t.conf] + [f IN pc | f.conf] | CASE
+         WHEN r = 'L' OR c = 'L' THEN 'L' WHEN r = 'M' OR c = 'M' THEN 'M'
+         WHEN r = 'H' OR c = 'H' THEN 'H' ELSE c END)} END AS trade_info,
      CASE WHEN cd IS NULL THEN [] ELSE [r IN kowned WHERE r.x = cd.x.id] END AS xowned
-WITH k, gd, cd, kt, kc, xowned,
+WITH k, gd, cd, trade_cn, trade_info, xowned,
      CASE WHEN size(xowned) = 0 THEN [] ELSE
-       [(k)-[p3:PRODUCES]->(x3) WHERE x3.id = cd.x.id AND p3.quantity IS NOT NULL
+       [(k)-[p3:PRODUCES {basis: 'output'}]->(x3) WHERE x3.id = cd.x.id AND p3.quantity IS NOT NULL
           AND ($year IS NULL OR p3.year <= $year) | {stage: p3.stage, y: p3.year, q: p3.quantity}]
      END AS knat
 // Ownership: Chinese-owned output of the input in k over k's national output, at each stage.
-WITH k, gd, cd, kt, kc,
+WITH k, gd, cd, trade_cn, trade_info,
      [s IN CASE WHEN size(xowned) = 0 THEN []
                WHEN cd.st IS NULL THEN ['mining', 'separation', 'refining', 'manufacturing']
                ELSE [cd.st] END
@@ -179,37 +293,52 @@ WITH k, gd, cd, kt, kc,
          own: reduce(t = 0.0, r IN [r IN xowned WHERE r.stage = s] | t + r.q),
          nat: reduce(b = {y: 0, q: null}, n IN [n IN knat WHERE n.stage = s]
                      | CASE WHEN n.y > b.y THEN n ELSE b END).q}] AS per_stage
-WITH k, gd, cd, kt, kc,
+WITH k, gd, cd, trade_cn, trade_info,
      reduce(o = {share: 0.0, stage: null}, m IN per_stage | CASE
        WHEN m.nat > 0 AND m.own / m.nat > o.share THEN {share: m.own / m.nat, stage: m.stage}
        ELSE o END) AS own
-WITH k, gd, cd, own,
+WITH k, gd, cd, own, trade_info,
      CASE WHEN cd IS NULL THEN 1.0 WHEN cd.depth = 0 THEN 0.0
-          WHEN kt > 0 THEN kc / kt ELSE cd.world_cn END AS base,
+          WHEN trade_cn IS NOT NULL THEN trade_cn ELSE cd.world_cn END AS base,
      CASE WHEN cd IS NULL THEN 'direct' WHEN cd.depth = 0 THEN null
-          WHEN kt > 0 THEN 'trade' ELSE 'world' END AS base_basis
+          WHEN trade_cn IS NOT NULL THEN 'trade' WHEN cd.by_group THEN 'world (group)'
+          ELSE 'world' END AS base_basis
 WITH k, gd, cd,
      CASE WHEN own.share > base THEN CASE WHEN own.share > 1.0 THEN 1.0 ELSE own.share END
           ELSE base END AS c,
      CASE WHEN own.share > base THEN 'ownership' ELSE base_basis END AS c_basis,
-     CASE WHEN own.share > base THEN own.stage ELSE cd.st END AS c_stage
+     CASE WHEN own.share > base THEN own.stage ELSE cd.st END AS c_stage,
+     CASE WHEN own.share > base OR base_basis <> 'trade' THEN null ELSE trade_info END AS c_trade
 ORDER BY c DESC, cd.depth, cd.x.id
-WITH gd.imp AS imp, gd.g AS g, gd.year AS year, gd.basis AS basis, gd.total AS total, k,
+WITH gd.imp AS imp, gd.g AS g, gd.year AS year, gd.bases AS bases, gd.codes AS codes,
+     gd.caveat AS caveat, gd.total AS total, gd.known AS known, gd.has_total AS has_total, k,
      gd.s_k AS s_k,
      head(collect({c: c, basis: c_basis, stage: c_stage, input: cd.x.name, input_id: cd.x.id,
-                   depth: cd.depth})) AS best
-WITH imp, g, year, basis, total, k, s_k, best, s_k * best.c AS contribution
+                   depth: cd.depth, trade: c_trade})) AS best
+WITH imp, g, year, bases, codes, caveat, total, known, has_total, k, s_k, best,
+     s_k * best.c AS contribution
 ORDER BY contribution DESC, k.id
-WITH imp, g, year, basis, total,
+WITH imp, g, year, bases, codes, caveat, total, known, has_total,
      sum(CASE WHEN k.id = 'country:CHN' THEN s_k ELSE 0.0 END) AS direct,
      sum(contribution) AS lookthrough, count(k) AS suppliers,
      collect(CASE WHEN contribution > 0 THEN {
        supplier: k.name, supplier_iso3: substring(k.id, 8), supplier_share: s_k,
        input: best.input, input_id: best.input_id, depth: best.depth, stage: best.stage,
-       china_share: best.c, basis: best.basis, contribution: contribution} END) AS via
-RETURN g.name AS item, direct AS direct_share,
-       CASE WHEN lookthrough > 1.0 THEN 1.0 ELSE lookthrough END AS lookthrough_share, via,
-       CASE WHEN lookthrough > 1.0 THEN 1.0 - direct ELSE lookthrough - direct END AS hidden_share,
-       year, total AS import_value_usd, suppliers, basis AS flow_basis, g.id AS item_id,
-       imp.name AS importer
-ORDER BY lookthrough_share DESC, item
+       china_share: best.c, basis: best.basis, period: best.trade.period,
+       measure: best.trade.measure, hs_code: best.trade.hs_code,
+       confidence: best.trade.confidence, contribution: contribution} END) AS via
+RETURN g.name AS item,
+       CASE WHEN has_total THEN direct END AS direct_share,
+       CASE WHEN NOT has_total THEN null WHEN lookthrough > 1.0 THEN 1.0 ELSE lookthrough END
+         AS lookthrough_share, via,
+       CASE WHEN NOT has_total THEN null WHEN lookthrough > 1.0 THEN 1.0 - direct
+            ELSE lookthrough - direct END AS hidden_share,
+       year, total AS import_value_usd, suppliers,
+       reduce(s = null, b IN bases | CASE WHEN s IS NULL THEN b WHEN s = b THEN s ELSE s + '+' + b END)
+         AS flow_basis,
+       g.id AS item_id, imp.name AS importer,
+       CASE WHEN has_total THEN known / total END AS coverage,
+       CASE WHEN NOT has_total THEN null WHEN known >= total THEN 0.0 ELSE 1.0 - known / total END
+         AS unexplained_share,
+       CASE WHEN has_total THEN known END AS known_value_usd, codes AS hs_codes, caveat
+ORDER BY coalesce(lookthrough_share, -1.0) DESC, item

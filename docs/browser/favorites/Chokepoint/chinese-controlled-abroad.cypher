@@ -110,7 +110,7 @@ WITH a, chains, complete, unknown_links, strongest, low, high, co_owners, x, pa.
 OPTIONAL MATCH (a)-[pa:PRODUCES]->(x)
 WHERE pa.stage = stage AND pa.year = yr
 WITH a, chains, complete, unknown_links, strongest, low, high, co_owners, x, stage, yr, pa,
-     [(:Country)-[pc:PRODUCES]->(x) WHERE pc.stage = stage AND pc.year = yr
+     [(:Country)-[pc:PRODUCES {basis: 'output'}]->(x) WHERE pc.stage = stage AND pc.year = yr
       | {w: pc.world_quantity, q: pc.quantity}] AS national
 WITH a, chains, complete, unknown_links, strongest, low, high, co_owners, x, stage, yr, pa,
      reduce(w = 0.0, r IN national | CASE WHEN r.w > w THEN r.w ELSE w END) AS world,

@@ -23,7 +23,8 @@
 //   countries explain (at most 1); `reported_over_world` the country figures over the stated world
 //   total before that cap (above 1 when the world total is rounded down); `single_reporter` flags a
 //   share resting on one reporting country, and `coverage_note` explains both cases. Limits: only
-//   country-level PRODUCES counts (firm and facility output is never added in); withheld (W) or
+//   country-level PRODUCES counts (firm and facility output is never added in), output only (basis
+//   `output`: plant capacity is never presented as output); withheld (W) or
 //   unavailable figures are left out, so HHI is a lower bound where `share_covered` is well below
 //   1; undocumented (illegal) production is invisible.
 // param material: string = null
@@ -55,9 +56,9 @@ MATCH (:Country)-[pr:PRODUCES]->(holder)
 WHERE ($year IS NULL OR pr.year <= $year)
   AND (pr.quantity IS NOT NULL OR pr.share IS NOT NULL)
 WITH x, holder, rank, pr.stage AS stage,
-     max(CASE WHEN NOT toLower(coalesce(pr.basis, '')) CONTAINS 'capacity' THEN pr.year END)
+     max(CASE WHEN coalesce(pr.basis, 'output') <> 'capacity' THEN pr.year END)
        AS output_year,
-     max(CASE WHEN toLower(coalesce(pr.basis, '')) CONTAINS 'capacity' THEN pr.year END)
+     max(CASE WHEN coalesce(pr.basis, 'output') = 'capacity' THEN pr.year END)
        AS capacity_year
 WITH x, holder, rank, stage, coalesce(output_year, capacity_year) AS yr,
      CASE WHEN output_year IS NULL THEN 'capacity' ELSE 'output' END AS measure
@@ -66,7 +67,7 @@ WITH x, stage, head(collect({holder: holder, yr: yr, measure: measure})) AS pick
 WITH x, stage, pick.holder AS holder, pick.yr AS yr, pick.measure AS measure
 MATCH (c:Country)-[pr:PRODUCES]->(holder)
 WHERE pr.stage = stage AND pr.year = yr
-  AND (toLower(coalesce(pr.basis, '')) CONTAINS 'capacity') = (measure = 'capacity')
+  AND (coalesce(pr.basis, 'output') = 'capacity') = (measure = 'capacity')
 WITH x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,
      sum(pr.quantity) AS reported_total, collect({c: c, pr: pr}) AS rows
 WITH x, stage, yr, measure, holder, stated_world, reported_total, rows,

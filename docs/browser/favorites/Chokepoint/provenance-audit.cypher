@@ -14,7 +14,9 @@
 //   one stage - whose newest year is more than `max_age` years before the reference year, which is
 //   `as_of_year` or else the newest year of any figure in the graph); `superseded-figure` (older
 //   figures of a series that has a newer one: kept for history, not used by the default queries);
-//   `estimated-figure` (PRODUCES marked estimated); `undated-share` (ownership shares without a
+//   `estimated-figure` (PRODUCES marked estimated); `low-confidence` (sources graded L - aggregators,
+//   blogs, wiki mirrors - with `detail` Source, and facts graded L per relationship type: a weak
+//   source, conflicting sources or an unconfirmed item); `undated-share` (ownership shares without a
 //   year); `validity-ended` (measures whose suspension ended before `as_of`, default today, with
 //   no cited source newer than the end - publication year, else the year retrieved - so what
 //   applies now is unverified; export-control-impact reports them as lapsed-unverified);
@@ -84,6 +86,16 @@ CALL {
   RETURN 'estimated-figure' AS kind, 'PRODUCES' AS detail, count(r) AS count,
          head(collect(a.id + ' PRODUCES ' + b.id + ' ' + r.stage + ' ' + toString(r.year)))
            AS example, null AS cited
+  UNION ALL
+  MATCH (s:Source)
+  WHERE s.confidence = 'L'
+  RETURN 'low-confidence' AS kind, 'Source' AS detail, count(s) AS count,
+         head(collect(s.id)) AS example, null AS cited
+  UNION ALL
+  MATCH (a)-[r]->(b)
+  WHERE r.confidence = 'L'
+  RETURN 'low-confidence' AS kind, type(r) AS detail, count(r) AS count,
+         head(collect(a.id + ' ' + type(r) + ' ' + b.id)) AS example, null AS cited
   UNION ALL
   MATCH (n)
   WHERE n.suspended_until IS NOT NULL AND n.suspended_until < $as_of

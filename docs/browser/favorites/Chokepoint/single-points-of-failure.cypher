@@ -8,19 +8,26 @@
 // title: Single points of failure in bills of materials
 // description: Walks REQUIRES from a product (or from every product) through its bill of
 //   materials, up to 6 levels and never through the same item twice (cycles are not followed), and
-//   reports every input whose supply at some stage depends on one supplier. Three rules, each a
-//   row: `country` - one country's share of world output at that stage is at or above `threshold`
-//   (shares as in `concentration`: quantity over the world total, else the stated share; latest
-//   year, or the latest at or before `year`); `asset` - one facility or firm produces at or above
-//   `threshold` of world output; `sole-domestic-producer` - exactly one facility or firm in the
-//   `domestic` country (default USA) produces the input at that stage, the single-point-of-failure
-//   criterion of the USGS 2025 critical-minerals method (`share` is then that asset's share of
-//   world output, null where the world total is unknown). `path` is the shortest bill-of-materials
-//   path from the product to the input (names), `paths` how many distinct paths reach it, and
+//   reports every input whose supply depends on one supplier. Four rules, each a row, named in
+//   `rule`: `country` - one country's share of world output at a stage is at or above `threshold`
+//   (figures by the latest-figure rule shared with concentration, see docs/queries.md: latest year
+//   with a real figure, or the latest at or before `year`; output before capacity, `measure` says
+//   which; an element without figures of its own takes its group's, e.g. neodymium from the magnet
+//   rare earths: `basis` = group and `group` names it); `asset` - one facility or firm produces at
+//   or above `threshold` of world output (its quantity over the world total, else the share its
+//   source states; at a stage with no country figure only the stated share can count);
+//   `sole-domestic-producer` - exactly one facility or firm in the `domestic` country (default
+//   USA) produces the input at that stage, the single-point-of-failure criterion of the USGS 2025
+//   critical-minerals method (`share` is then that asset's share of world output, null where it
+//   is unknown); `sole-supplier` - a firm that makes the product has exactly one recorded supplier
+//   (SUPPLIES) of the input, e.g. a sole qualified supplier from your own data (`customer` names
+//   the firm; `stage` and `share` are null). `path` is the shortest bill-of-materials path from
+//   the product to the input (names), `paths` how many distinct paths reach it, and
 //   `required_stage` the stage the last REQUIRES link names. Limits: only inputs with production
-//   data can be judged; withheld figures (W) are left out, so a supplier can be dominant without
-//   showing; asset coverage in the graph is partial, so a sole domestic producer means the only one
-//   the graph knows; firm-level and facility-level output of the same asset would count as two.
+//   or supply data can be judged; withheld figures (W) are left out, so a supplier can be dominant
+//   without showing; asset and supplier coverage in the graph is partial, so a sole domestic
+//   producer or a sole supplier means the only one the graph knows; firm-level and
+//   facility-level output of the same asset would count as two.
 // param product: string = null
 // param threshold: float = 0.5
 // param year: int = null
@@ -54,9 +61,9 @@ CALL {
   WHERE ($year IS NULL OR pr.year <= $year)
     AND (pr.quantity IS NOT NULL OR pr.share IS NOT NULL)
   WITH x, holder, rank, pr.stage AS stage,
-       max(CASE WHEN NOT toLower(coalesce(pr.basis, '')) CONTAINS 'capacity' THEN pr.year END)
+       max(CASE WHEN coalesce(pr.basis, 'output') <> 'capacity' THEN pr.year END)
          AS output_year,
-       max(CASE WHEN toLower(coalesce(pr.basis, '')) CONTAINS 'capacity' THEN pr.year END)
+       max(CASE WHEN coalesce(pr.basis, 'output') = 'capacity' THEN pr.year END)
          AS capacity_year
   WITH x, holder, rank, stage, coalesce(output_year, capacity_year) AS yr,
        CASE WHEN output_year IS NULL THEN 'capacity' ELSE 'output' END AS measure
@@ -65,7 +72,7 @@ CALL {
   WITH x, stage, pick.holder AS holder, pick.yr AS yr, pick.measure AS measure
   MATCH (c:Country)-[pr:PRODUCES]->(holder)
   WHERE pr.stage = stage AND pr.year = yr
-    AND (toLower(coalesce(pr.basis, '')) CONTAINS 'capacity') = (measure = 'capacity')
+    AND (coalesce(pr.basis, 'output') = 'capacity') = (measure = 'capacity')
   WITH x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,
        sum(pr.quantity) AS reported_total, collect({c: c, pr: pr}) AS rows
   WITH x, stage, yr, measure, holder, stated_world, reported_total, rows,
@@ -114,6 +121,39 @@ CALL {
              share: r.share, y: r.y, stage: stage, basis: 'own', group: null, measure: 'output',
              customer: null}] AS found
   RETURN x, found
+  UNION ALL
+  // Stages with no country figure (own or group): facility and firm output is all there is, so
+  // an asset counts by the share its source states, and a sole domestic producer still shows.
+  MATCH (p:Product)-[:REQUIRES*1..6]->(x)
+  WHERE $product IS NULL OR p.id = $product OR p.id = 'product:' + $product
+        OR toLower(p.name) = toLower($product)
+  WITH DISTINCT x
+  OPTIONAL MATCH (grp:Material)
+  WHERE grp.id IN coalesce(x.member_of, [])
+  WITH x, [x] + collect(grp) AS holders
+  UNWIND holders AS holder
+  OPTIONAL MATCH (:Country)-[pc:PRODUCES]->(holder)
+  WHERE (pc.quantity IS NOT NULL OR pc.share IS NOT NULL) AND ($year IS NULL OR pc.year <= $year)
+  WITH x, collect(DISTINCT pc.stage) AS covered
+  MATCH (a)-[pa:PRODUCES]->(x)
+  WHERE (a:Facility OR a:Firm) AND ($year IS NULL OR pa.year <= $year) AND NOT pa.stage IN covered
+  WITH x, pa.stage AS stage, a, collect({y: pa.year, s: pa.share}) AS arows
+  WITH x, stage, a, reduce(b = {y: 0}, r IN arows | CASE WHEN r.y > b.y THEN r ELSE b END) AS ar,
+       head([(a)-[:LOCATED_IN]->(lc:Country) | lc.id]
+            + [(a)-[:HEADQUARTERED_IN]->(hc:Country) | hc.id]) AS aloc
+  WITH x, stage, collect({id: a.id, name: a.name,
+                          kind: CASE WHEN a:Facility THEN 'facility' ELSE 'firm' END,
+                          y: ar.y, loc: aloc, share: ar.s}) AS assets
+  WITH x, stage, assets,
+       [r IN assets WHERE r.loc = $domestic OR r.loc = 'country:' + $domestic] AS domestic
+  RETURN x,
+         [r IN assets WHERE r.share >= $threshold
+          | {rule: 'asset', kind: r.kind, id: r.id, name: r.name, share: r.share, y: r.y,
+             stage: stage, basis: 'own', group: null, measure: 'output', customer: null}]
+         + [r IN domestic WHERE size(domestic) = 1
+            | {rule: 'sole-domestic-producer', kind: r.kind, id: r.id, name: r.name,
+               share: r.share, y: r.y, stage: stage, basis: 'own', group: null,
+               measure: 'output', customer: null}] AS found
   UNION ALL
   // Firm-level single sourcing: a customer firm with exactly one recorded supplier of an item.
   MATCH (s)-[sp:SUPPLIES]->(cu:Firm)

@@ -1,0 +1,257 @@
+"""Attacks on the staged write path: after each one the graph is the old one or the new one, saved,
+and the message says which (docs/guarantees.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from kg import api
+from kg.config import Settings
+from kg.errors import StoreError
+from kg.store import embedded, open_store
+from kg.store.base import WriteStatement
+
+from .conftest import write_jsonl
+from .test_faults import SMALL, big_file, fingerprint
+
+CLIENT = """
+import os, signal, sys, time
+from kg.store.staging import StagedWrite
+phase, victim, home = sys.argv[1], sys.argv[2], sys.argv[3]
+
+def hit(name):
+    if name != phase:
+        return
+    if victim == "client":
+        os.kill(os.getpid(), signal.SIGKILL)
+    pid = int(__import__("json").load(open(os.path.join(home, "server.json")))["pid"])
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(0.5)
+
+StagedWrite.on_phase = hit
+sys.argv = ["kg", "import", sys.argv[4]]
+from kg.cli import main
+main()
+"""
+
+
+@pytest.fixture
+def home(tmp_path):
+    h = tmp_path / "home"
+    yield h
+    try:
+        embedded.stop(h, force=True)
+    except Exception:
+        pass
+
+
+def _reopen(home: Path, *, save: bool):
+    """Stop the server (saving or not) and open the store again: what is on disk."""
+    embedded.stop(home, force=not save)
+    return open_store(Settings(home=home))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("victim, phase, outcome", [
+    ("client", "staged", "old"), ("client", "written", "old"), ("client", "swapped", "new"),
+    ("client", "saved", "new"),
+    ("server", "staged", "old"), ("server", "written", "old"), ("server", "swapped", "old"),
+])
+def test_kill_9_at_each_phase(home, tmp_path, victim, phase, outcome):
+    store = open_store(Settings(home=home))
+    api.import_records(store, [SMALL])
+    before = fingerprint(store)
+    path = big_file(tmp_path / "big.jsonl", 2000)
+    store.close()
+    env = {**os.environ, "KG_HOME": str(home), "KG_STORE": "embedded"}
+    r = subprocess.run([sys.executable, "-c", CLIENT, phase, victim, str(home), str(path)],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert "Traceback" not in r.stderr
+    if victim == "client":
+        assert r.returncode == -signal.SIGKILL
+    else:
+        assert r.returncode == 1
+        said = ("graph left unchanged" if phase != "swapped"
+                else "restarts from its last save, without this load")
+        assert said in r.stderr, r.stderr
+    # a client killed after the swap leaves the new graph live; the next save makes it durable.
+    # A client killed after the save: durable even if the server then stops without saving.
+    store = _reopen(home, save=(victim, phase) == ("client", "swapped"))
+    after = fingerprint(store)
+    if outcome == "old":
+        assert after == before
+    else:
+        assert after != before and after[0]["nodes"]["Material"] == 2 + 2000
+    # the next run succeeds and leaves no stage behind
+    api.import_records(store, [SMALL])
+    assert "kg__stage" not in store.db.list_graphs()
+    store.close()
+
+
+def test_poisoned_last_batch_changes_nothing_and_restarts_nothing(home):
+    """A batch the server refuses, at the very end: the stage is dropped, the server keeps running."""
+    store = open_store(Settings(home=home))
+    api.import_records(store, [SMALL])
+    before = fingerprint(store)
+    pid = store.info.pid
+    ok = WriteStatement("UNWIND $rows AS row CREATE (n:Country {id: row.id, name: 'Partial'})",
+                        [[{"id": "country:AUS"}]] * 3, "Country", "node")
+    bad = WriteStatement("UNWIND $rows AS row CREATE (n:Country {id: row.id, name: 1 / 0})",
+                         [[{"id": "country:NOR"}]], "Country", "node")
+    with pytest.raises(StoreError, match="graph left unchanged: the store refused a batch of Country"):
+        store.write([ok, bad])
+    assert fingerprint(store) == before
+    assert store.info.pid == pid and embedded.status(home).pid == pid
+    assert "kg__stage" not in store.db.list_graphs()
+    store.close()
+
+
+def test_poisoned_last_row_is_refused_before_anything_is_written(home, tmp_path):
+    store = open_store(Settings(home=home))
+    api.import_records(store, [SMALL])
+    before = fingerprint(store)
+    path = big_file(tmp_path / "poison.jsonl", 3000)
+    with path.open("a") as fh:
+        fh.write(json.dumps({"type": "Material", "id": "material:poison", "name": "bad\u0000name",
+                             "source_ids": ["source:usgs-mcs-2025"]}) + "\n")
+    r = subprocess.run([sys.executable, "-m", "kg", "import", str(path)], capture_output=True,
+                       text=True, env={**os.environ, "KG_HOME": str(home)}, timeout=300)
+    assert r.returncode == 1
+    assert f"{path}:6003: name: contains a NUL character" in r.stderr
+    assert fingerprint(store) == before
+    store.close()
+
+
+@pytest.mark.slow
+def test_long_load_with_concurrent_reader_and_stats(home, tmp_path):
+    """A load of more than 5 s: a reader sees only the old or the new graph, `kg stats` answers
+    while it runs, one server throughout, and the load exits 0 and is on disk."""
+    store = open_store(Settings(home=home))
+    api.import_records(store, [SMALL])
+    pid = store.info.pid
+    old_count = store.stats()["nodes"]["Material"]
+    n = 20000
+    path = big_file(tmp_path / "big.jsonl", n)
+    env = {**os.environ, "KG_HOME": str(home), "KG_STORE": "embedded"}
+    seen: set[int] = set()
+    slowest = [0.0]
+    stop = threading.Event()
+
+    def reader() -> None:
+        from kg.store.falkordb import FalkorDBStore
+        mine = FalkorDBStore(store.info, home)
+        while not stop.is_set():
+            t = time.monotonic()
+            rows = mine.read("MATCH (m:Material) RETURN count(m) AS n")
+            slowest[0] = max(slowest[0], time.monotonic() - t)
+            seen.add(rows[0]["n"])
+            time.sleep(0.01)
+        mine.close()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    started = time.monotonic()
+    load = subprocess.Popen([sys.executable, "-m", "kg", "import", str(path)], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    while "kg__stage" not in store.db.list_graphs():
+        assert load.poll() is None, load.communicate()
+        time.sleep(0.01)
+    stats = subprocess.run([sys.executable, "-m", "kg", "stats", "--format", "json"],
+                           capture_output=True, text=True, env=env, timeout=300)
+    stats_during = load.poll() is None
+    out, err = load.communicate(timeout=600)
+    took = time.monotonic() - started
+    stop.set()
+    thread.join()
+    assert load.returncode == 0, err
+    assert stats.returncode == 0, stats.stderr
+    assert json.loads(stats.stdout)["nodes"]["Material"] in (old_count, old_count + n)
+    assert stats_during, "kg stats finished only after the load"
+    assert took > 5, f"the load took {took:.1f}s: not the long write this test is about"
+    assert seen <= {old_count, old_count + n}, f"a reader saw a partial graph: {sorted(seen)}"
+    assert old_count in seen
+    assert json.loads((home / "server.json").read_text())["pid"] == pid
+    print(f"load {took:.1f}s; slowest concurrent read {slowest[0]:.2f}s")
+    store.close()
+    store = _reopen(home, save=False)          # the load was saved before `kg import` said so
+    assert store.stats()["nodes"]["Material"] == old_count + n
+    store.close()
+
+
+def _tmpfs(path: Path, size: str) -> None:
+    path.mkdir(parents=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs to fill ({r.stderr.strip()})")
+
+
+def _fill(path: Path) -> Path:
+    filler = path / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    return filler
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("needs root to mount a small tmpfs")
+    mnt = tmp_path / "disk"
+    _tmpfs(mnt, "4m")
+    yield mnt
+    try:
+        embedded.stop(mnt / "home", force=True)
+    except Exception:
+        pass
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_full_disk_at_start_is_one_line_and_leaves_no_server(small_disk):
+    home = small_disk / "home"
+    home.mkdir()
+    _fill(small_disk)
+    r = subprocess.run([sys.executable, "-m", "kg", "stats"], capture_output=True, text=True,
+                       env={**os.environ, "KG_HOME": str(home)}, timeout=120)
+    assert r.returncode == 1, r.stderr
+    assert "No space left on device" in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert not embedded.server_running(home)
+
+
+def test_full_disk_during_save_names_the_reason_and_keeps_the_load(small_disk, tmp_path):
+    home = small_disk / "home"
+    store = open_store(Settings(home=home))
+    api.import_records(store, [SMALL])
+    before = fingerprint(store)
+    filler = _fill(small_disk)
+    extra = write_jsonl(tmp_path / "extra.jsonl", [
+        {"type": "Country", "id": "country:AUS", "name": "Australia",
+         "source_ids": ["source:usgs-mcs-2025"]}])
+    with pytest.raises(StoreError) as err:
+        api.import_records(store, [extra])
+    msg = str(err.value)
+    assert "SAVE failed" in msg and "No space left on device" in msg, msg
+    assert "in memory only" in msg
+    assert store.stats()["nodes"]["Country"] == before[0]["nodes"]["Country"] + 1   # true: applied
+    filler.unlink()                                       # space again: stopping saves the load
+    store.close()
+    store = _reopen(home, save=True)
+    assert store.stats()["nodes"]["Country"] == before[0]["nodes"]["Country"] + 1
+    store.close()
