@@ -4,6 +4,10 @@ the one `UNWIND … CREATE` leaves, and a failure leaves the graph unchanged
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -102,3 +106,31 @@ def test_a_failed_bulk_load_leaves_the_graph_unchanged(embedded_store, tmp_path,
     embedded_store._after_batch = None
     report = api.import_records(embedded_store, [SMALL])     # the next run succeeds
     assert report.nodes_created == report.nodes > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("victim", ["client", "server"])
+def test_kill_9_during_a_bulk_load_leaves_an_empty_graph(tmp_path, victim):
+    from kg.config import Settings
+    from kg.store import embedded, open_store
+
+    from .test_faults import big_file
+    from .test_write_path import CLIENT
+    home = tmp_path / "home"
+    path = big_file(tmp_path / "big.jsonl", 2000)
+    env = {**os.environ, "KG_HOME": str(home), "KG_STORE": "embedded"}
+    try:
+        r = subprocess.run([sys.executable, "-c", CLIENT, "written", victim, str(home), str(path)],
+                           capture_output=True, text=True, env=env, timeout=300)
+        assert "Traceback" not in r.stderr
+        assert r.returncode == (-signal.SIGKILL if victim == "client" else 1), r.stderr
+        if victim == "server":
+            assert "graph left unchanged" in r.stderr
+        embedded.stop(home, force=True)              # what is on disk
+        store = open_store(Settings(home=home))
+        assert store.stats()["nodes"] == {}
+        report = api.import_records(store, [path])    # the next run succeeds, no stage left
+        assert report.nodes_created == 2002 and "kg__stage" not in store.db.list_graphs()
+        store.close()
+    finally:
+        embedded.stop(home, force=True)
