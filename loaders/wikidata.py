@@ -232,8 +232,10 @@ def _produces(graph: _Graph, holder: tuple[str, str], material: str, stages: lis
     if stages:
         graph.materials.setdefault(material, set()).add(sid)
     for stage in stages:
+        # `basis` is what a figure measures (output or capacity; here no figure, so output): how
+        # the fact was inferred goes in `notes`.
         _edge(graph, ("PRODUCES", holder, material, stage, year), sid,
-              basis="Wikidata P1056 (product or material produced); stage inferred from the "
+              notes="Wikidata P1056 (product or material produced); stage inferred from the "
                     f"{inferred_from}; year = retrieval year")
 
 

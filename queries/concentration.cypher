@@ -8,14 +8,14 @@
 //   figures, with capacity used only where the stage has no output figure at all (`measure`
 //   says which); an element without figures of its own at a stage takes its group's (member_of,
 //   e.g. dysprosium from the magnet rare earths; `basis` = group and `group` names it). Shares are
-//   national output over the source's world total (USGS "World total" rows), else the share the
-//   source states. `china_share` is China's share (0 when it has no figure). HHI is the sum of squared
+//   national output over the source's world total (USGS "World total" rows), or over the sum of
+//   the country figures where that sum exceeds a rounded world total, else the share the source
+//   states. `china_share` is China's share (0 when it has no figure). HHI is the sum of squared
 //   percentage shares (0-10 000); by the US DOJ/FTC 2023 Merger Guidelines a market above 1 800
 //   is highly concentrated and 1 000-1 800 moderately concentrated; a single country at 50 % or
 //   more is flagged on its own. `share_covered` is the part of the world total the listed
-//   countries explain, capped at 1; `reported_over_world` the country figures over the stated
-//   world total before that cap (above 1 when the world total is rounded down, so shares can add
-//   up to slightly more than 1); `single_reporter` flags a
+//   countries explain (at most 1); `reported_over_world` the country figures over the stated world
+//   total before that cap (above 1 when the world total is rounded down); `single_reporter` flags a
 //   share resting on one reporting country, and `coverage_note` explains both cases. Limits: only
 //   country-level PRODUCES counts (firm and facility output is never added in), output only (basis
 //   `output`: plant capacity is never presented as output); withheld (W) or
@@ -65,7 +65,8 @@ WHERE pr.stage = stage AND pr.year = yr
 WITH x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,
      sum(pr.quantity) AS reported_total, collect({c: c, pr: pr}) AS rows
 WITH x, stage, yr, measure, holder, stated_world, reported_total, rows,
-     stated_world AS world
+     CASE WHEN stated_world IS NULL THEN null
+          WHEN reported_total > stated_world THEN reported_total ELSE stated_world END AS world
 WITH x, stage, yr, measure, holder, stated_world, reported_total, world,
      CASE WHEN holder = x THEN 'own' ELSE 'group' END AS basis,
      [r IN rows | {c: r.c, pr: r.pr, share: coalesce(
@@ -93,7 +94,7 @@ RETURN x.name AS material, stage, yr AS year,
             WHEN hhi >= 1000 THEN 'moderately concentrated'
             ELSE 'unconcentrated' END AS hhi_band,
        producers[0].share >= 0.5 AS single_country_majority,
-       CASE WHEN covered > 1.0 THEN 1.0 ELSE covered END AS share_covered, x.id AS material_id, producers[0].iso3 AS top_iso3,
+       covered AS share_covered, x.id AS material_id, producers[0].iso3 AS top_iso3,
        reduce(acc = [], s IN source_lists | acc + [sid IN s WHERE NOT sid IN acc]) AS sources,
        coalesce(head([pd IN producers WHERE pd.iso3 = 'CHN' | pd.share]), 0.0) AS china_share,
        basis, CASE WHEN basis = 'group' THEN holder.name END AS group, measure,
@@ -101,7 +102,7 @@ RETURN x.name AS material, stage, yr AS year,
        CASE WHEN stated_world > 0 THEN toFloat(reported_total) / stated_world END
          AS reported_over_world,
        CASE WHEN stated_world > 0 AND reported_total > stated_world
-              THEN 'country figures exceed the stated (rounded) world total: coverage capped at 1'
+              THEN 'country figures exceed the stated (rounded) world total: shares are over their sum'
             WHEN reporters = 1
               THEN 'one reporting country: no other producer is measured at this stage and year'
        END AS coverage_note

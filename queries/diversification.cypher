@@ -65,7 +65,8 @@ WHERE pr.stage = stage AND pr.year = yr
 WITH partner, partners, x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,
      sum(pr.quantity) AS reported_total, collect({c: c, pr: pr}) AS rows
 WITH partner, partners, x, stage, yr, measure, holder, stated_world, reported_total, rows,
-     stated_world AS world
+     CASE WHEN stated_world IS NULL THEN null
+          WHEN reported_total > stated_world THEN reported_total ELSE stated_world END AS world
 WITH partner, partners, x, stage, yr, measure, holder, stated_world, reported_total, world,
      CASE WHEN holder = x THEN 'own' ELSE 'group' END AS basis,
      [r IN rows | {c: r.c, pr: r.pr, share: coalesce(

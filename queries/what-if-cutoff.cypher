@@ -101,7 +101,8 @@ WHERE pr.stage = stage AND pr.year = yr
 WITH cid, owned, x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,
      sum(pr.quantity) AS reported_total, collect({c: c, pr: pr}) AS rows
 WITH cid, owned, x, stage, yr, measure, holder, stated_world, reported_total, rows,
-     stated_world AS world
+     CASE WHEN stated_world IS NULL THEN null
+          WHEN reported_total > stated_world THEN reported_total ELSE stated_world END AS world
 WITH cid, owned, x, stage, yr, measure, holder, stated_world, reported_total, world,
      CASE WHEN holder = x THEN 'own' ELSE 'group' END AS basis,
      [r IN rows | {c: r.c, pr: r.pr, share: coalesce(

@@ -153,10 +153,13 @@ def test_wikidata_and_gleif_merge_into_one_firm(embedded_store, tmp_path):
     assert sum(1 for k in nodes if k.startswith("firm:")) == len(wd_firms | gl_firms)
     stakes = [r for r in embedded_store.iter_relationships()
               if r["type"] == "OWNS" and r["from"] == f(S) and r["to"] == f(A)]
-    assert len(stakes) == 1
-    stake = stakes[0]
-    assert stake["share"] == 0.51                                     # Wikidata P1107
-    assert set(stake["source_ids"]) == {"source:wikidata-ownership", "source:gleif-golden-copy-rr"}
+    # a stake's year is part of its identity (dated stakes coexist): GLEIF's relationship record is
+    # dated 2024, Wikidata's statement is undated, so the pair holds two facts, each with its source
+    by_year = {r.get("year"): r for r in stakes}
+    assert len(stakes) == 2 and set(by_year) == {2024, None}
+    assert by_year[None]["share"] == 0.51                             # Wikidata P1107
+    assert by_year[None]["source_ids"] == ["source:wikidata-ownership"]
+    assert by_year[2024]["source_ids"] == ["source:gleif-golden-copy-rr"]
 
 
 # --------------------------------------------------------------------------- fetch

@@ -1,6 +1,6 @@
 """RDF export, SHACL validation and RDF import (issue 6).
 
-The planted graph (`fixtures/rdf/planted.jsonl`) has 19 nodes and 28 relationships, with hostile
+The planted graph (`fixtures/rdf/planted.jsonl`) has 19 nodes and 31 relationships, with hostile
 strings (quotes, newlines, CR, tabs, backslashes, `;`, non-ASCII, an emoji). Expected counts below
 are worked out by hand from that file (the arithmetic is in the comments) and cross-checked by a
 plain reading of the file, never taken from the exporter's output.
@@ -43,15 +43,17 @@ RDFLIB_FORMAT = {"turtle": "turtle", "nt": "nt", "jsonld": "json-ld", "trig": "t
 # -- hand-computed expectations for planted.jsonl ------------------------------------------------
 NODES = {"Source": 3, "Country": 4, "Material": 3, "Product": 2, "HSCode": 2, "Firm": 2,
          "Facility": 1, "Agreement": 1, "ExportControl": 1}                           # 19 nodes
-RELATIONSHIPS = {"PRODUCES": 6, "HOLDS_RESERVES": 1, "REQUIRES": 2, "EXPORTS_TO": 2,
+RELATIONSHIPS = {"PRODUCES": 6, "HOLDS_RESERVES": 1, "REQUIRES": 2, "EXPORTS_TO": 3, "IMPORTS": 2,
                  "IMPORT_RELIANCE": 2, "OWNS": 1, "STATE_OWNED_BY": 1, "OPERATES": 1,
                  "LOCATED_IN": 1, "HEADQUARTERED_IN": 2, "SUPPLIES": 1, "PARTY_TO": 2,
-                 "COVERS": 1, "IMPOSES": 1, "RESTRICTS": 2, "TARGETS": 1, "CLASSIFIED_AS": 1}  # 28
-# observations: 6 PRODUCES + 1 HOLDS_RESERVES + 2 REQUIRES + 2 EXPORTS_TO + 2 IMPORT_RELIANCE
-#               + 1 OWNS + 1 STATE_OWNED_BY = 15; the other 13 relationships are plain statements
-OBSERVATIONS = 15
-# direct edges: 28 relationships, but CHN PRODUCES gallium twice (refining 2023 and 2024) -> 27
-DIRECT_EDGES = 27
+                 "COVERS": 1, "IMPOSES": 1, "RESTRICTS": 2, "TARGETS": 1, "CLASSIFIED_AS": 1}  # 31
+# observations: 6 PRODUCES + 1 HOLDS_RESERVES + 2 REQUIRES + 3 EXPORTS_TO + 2 IMPORTS
+#               + 2 IMPORT_RELIANCE + 1 OWNS + 1 STATE_OWNED_BY = 18; the other 13 relationships
+#               are plain statements
+OBSERVATIONS = 18
+# direct edges: 31 relationships, but CHN PRODUCES gallium twice (refining 2023 and 2024) and CHN
+# EXPORTS_TO JPN twice (2023 exports, 2024 stated share) -> 29
+DIRECT_EDGES = 29
 # owl:sameAs: CHN Q148, USA Q30, gallium Q861, China Northern Rare Earth Q10875123
 SAME_AS = {"country:CHN": "Q148", "country:USA": "Q30", "material:gallium": "Q861",
            "firm:china-northern-rare-earth": "Q10875123"}
@@ -173,7 +175,7 @@ def test_every_statement_and_node_is_derived_from_a_source(turtle):
                   for s in turtle.subjects(RDF.type, URIRef(cls))}
     nodes = {s for label, cls in vocab.CLASSES.items() if label != "Source"
              for s in turtle.subjects(RDF.type, URIRef(cls))}
-    assert len(statements) == 28 and len(nodes) == 16
+    assert len(statements) == 31 and len(nodes) == 16
     for subject in statements | nodes:
         sources = list(turtle.objects(subject, derived))
         assert sources, f"{subject} has no prov:wasDerivedFrom"
@@ -396,7 +398,7 @@ def test_cli_export_writes_the_file_atomically(planted, tmp_path, monkeypatch, f
     assert result.exit_code == 0, result.output
     assert out.is_file() and not list(tmp_path.glob(".*.part"))
     if fmt == "jsonl":
-        assert len(out.read_text(encoding="utf-8").splitlines()) == 19 + 28
+        assert len(out.read_text(encoding="utf-8").splitlines()) == 19 + 31
     else:
         assert len(parse(out.read_bytes(), fmt)) > 300
     to_stdout = CliRunner().invoke(cli_module.cli, ["export", "--format", fmt])
@@ -437,7 +439,7 @@ def test_round_trip_reproduces_the_graph(planted, fresh_store, tmp_path, fmt):
     path = tmp_path / f"export{SUFFIX[fmt]}"
     path.write_bytes(export_bytes(planted, fmt))
     report = api.import_records(fresh_store, [path])
-    assert report.nodes == 19 and report.relationships == 28
+    assert report.nodes == 19 and report.relationships == 31
     assert fresh_store.stats() == planted.stats()
     assert fresh_store.stats() == {"nodes": dict(sorted(NODES.items())),
                                    "relationships": dict(sorted(RELATIONSHIPS.items()))}

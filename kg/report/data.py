@@ -252,7 +252,9 @@ def spof_section(store: GraphStore, spof: list[dict[str, Any]],
 
 def exposure_section(store: GraphStore, importer: str = "USA") -> Section:
     _, rows = run_query(store, "china-exposure", {"importer": importer})
-    rows = [r for r in rows if r["direct_share"] is not None]   # no import total: no shares
+    # an item with an import total but no partner flows has no shares to draw
+    rows = [r for r in rows if r.get("direct_share") is not None
+            and r.get("lookthrough_share") is not None]
     ids = [r["item_id"] for r in rows]
     codes: dict[str, list[str]] = defaultdict(list)
     hs_names: dict[str, str] = {}

@@ -208,10 +208,9 @@ Every query that reads national production (`concentration`, `single-points-of-f
    (`member_of`; where several groups have figures, the smallest one, e.g. the magnet rare earths
    before all rare earths): `basis` = `group`, `group` names it. Figures of its own (e.g. a cited
    dysprosium separation share) take precedence, stage by stage: `basis` = `own`.
-4. **Shares as the source states them.** A share is the quantity over the stated world total, else
-   the stated share, else the quantity over the sum of the quantities. Where the country figures
-   add up to more than a rounded world total, `concentration` caps its coverage at 1 and says so
-   (`reported_over_world`, `coverage_note`); what-if caps a lost share at 1.
+4. **Shares never add up past 1.** A share is the quantity over the stated world total, or over the
+   sum of the country figures where that sum exceeds a rounded world total; else the stated share;
+   else the quantity over the sum of the quantities.
 
 *Why a shared fragment rather than a property set at load:* the rule depends on the query's
 `year` parameter (the latest figure at or before a year), which a value computed at load time

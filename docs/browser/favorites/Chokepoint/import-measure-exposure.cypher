@@ -48,6 +48,11 @@
 //   targets, depth, path, instrument, effective, ended, scope, rate, measure_id, input_id
 // table: product, input, measure, status, stage, excluded_share, excluded_share_max
 // Superseded stakes: every OWNS fact but the latest of its owner-asset pair.
+// Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
+// :param product => 'li-ion-battery';
+// :param importer => 'USA';
+// :param as_of => null;
+// :param include_inactive => false;
 OPTIONAL MATCH (sf:Firm)-[st:OWNS]->(sa)
 WITH sf, sa, collect(st) AS stakes, max(coalesce(st.year, 0)) AS latest
 WITH collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) AS older
@@ -87,7 +92,7 @@ WHERE status = 'in-force' OR $include_inactive
 WITH superseded, as_of_year, hqs, states, p, i, r, m, rs, status,
      coalesce(m.applies_by, 'origin') AS by,
      [(m)-[:TARGETS]->(tc:Country) | tc.id] AS tcs, [(m)-[:TARGETS]->(tf:Firm) | tf.id] AS tfs,
-     [(:Country)-[pp:PRODUCES]->(i) WHERE as_of_year IS NULL OR pp.year <= as_of_year | pp.stage]
+     [(:Country)-[pp:PRODUCES {basis: 'output'}]->(i) WHERE as_of_year IS NULL OR pp.year <= as_of_year | pp.stage]
        AS avail
 // Root firms: headquartered in a targeted country or named by the measure (factor 1), or owned
 // by a targeted state (factor = the state share).
@@ -104,7 +109,7 @@ UNWIND CASE WHEN size(stages) = 0 THEN [null] ELSE stages END AS stage
 // The targeted countries' share of world output at that stage (latest year).
 WITH superseded, as_of_year, p, i, r, m, rs, status, by, tcs, tfs, hq_ids, state_roots, root_ids,
      stage,
-     [(c:Country)-[pc:PRODUCES]->(i)
+     [(c:Country)-[pc:PRODUCES {basis: 'output'}]->(i)
       WHERE pc.stage = stage AND (as_of_year IS NULL OR pc.year <= as_of_year)
       | {k: c.id, y: pc.year, q: pc.quantity, w: pc.world_quantity, s: pc.share}] AS figs
 WITH superseded, as_of_year, p, i, r, m, rs, status, by, tcs, tfs, hq_ids, state_roots, root_ids,

@@ -34,14 +34,14 @@
 //   lost_owned_abroad_share, year, path, depth, required_stage, country, product_id, input_id,
 //   basis, group, measure
 // table: product, input, stage, lost_share, remaining_share, basis
+// Superseded stakes: every OWNS fact but the latest of its owner-asset pair (older stakes stay in
+// the graph for history; an undated stake counts as older than any dated one).
 // Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
 // :param country => 'CHN';
 // :param threshold => 0.5;
 // :param product => null;
 // :param year => null;
 // :param include_owned_abroad => false;
-// Superseded stakes: every OWNS fact but the latest of its owner-asset pair (older stakes stay in
-// the graph for history; an undated stake counts as older than any dated one).
 OPTIONAL MATCH (sf:Firm)-[st:OWNS]->(sa)
 WITH sf, sa, collect(st) AS stakes, max(coalesce(st.year, 0)) AS latest
 WITH collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) AS older
@@ -109,7 +109,8 @@ WHERE pr.stage = stage AND pr.year = yr
 WITH cid, owned, x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,
      sum(pr.quantity) AS reported_total, collect({c: c, pr: pr}) AS rows
 WITH cid, owned, x, stage, yr, measure, holder, stated_world, reported_total, rows,
-     stated_world AS world
+     CASE WHEN stated_world IS NULL THEN null
+          WHEN reported_total > stated_world THEN reported_total ELSE stated_world END AS world
 WITH cid, owned, x, stage, yr, measure, holder, stated_world, reported_total, world,
      CASE WHEN holder = x THEN 'own' ELSE 'group' END AS basis,
      [r IN rows | {c: r.c, pr: r.pr, share: coalesce(
