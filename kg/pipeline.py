@@ -246,6 +246,7 @@ class _Loader:
                 cypher = (relationship_create_statement if empty else relationship_statement)(
                     *statement[1:])
             label = statement[1] if statement[0] == "node" else f"{statement[1]} ({statement[2]}->{statement[3]})"
+            bulk = (kind, statement[1]) if empty else None
             replaced = merged.get(statement, {})
             texts: list[str] = []
             for ident, rest in self.spill.lines(statement):
@@ -253,12 +254,12 @@ class _Loader:
                     continue
                 texts.append(rest.split("\t", 2)[2])
                 if len(texts) >= batch:
-                    yield WriteStatement(cypher, [EncodedRows(texts)], label, kind)
+                    yield WriteStatement(cypher, [EncodedRows(texts)], label, kind, bulk)
                     texts = []
             texts += [json.dumps(row, ensure_ascii=False, separators=(",", ":"))
                       for row in replaced.values()]
             for i in range(0, len(texts), batch):
-                yield WriteStatement(cypher, [EncodedRows(texts[i:i + batch])], label, kind)
+                yield WriteStatement(cypher, [EncodedRows(texts[i:i + batch])], label, kind, bulk)
 
 
 def _share_of(props: dict[str, Any]) -> float | None:

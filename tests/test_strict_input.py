@@ -168,3 +168,75 @@ def test_nan_query_parameter_is_a_usage_error(kg):
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "threshold" in r.stderr and "finite number" in r.stderr
 
+
+
+# 17 significant digits each; FalkorDB replies with 15 (docs/guarantees.md, "Inputs").
+LONG_SHARE, LONG_QUANTITY, LONG_SOURCE_SHARE = 0.12345678901234568, 1234567.8901234567, 0.30000000000000004
+
+
+def fifteen_digits(value: float) -> float:
+    """Round to 15 significant digits from the float's exact binary value, half to even."""
+    import decimal
+    return float(decimal.Context(prec=15, rounding=decimal.ROUND_HALF_EVEN).create_decimal(value))
+
+
+def test_fifteen_digits_agrees_with_hand_rounding():
+    assert fifteen_digits(LONG_SHARE) == 0.123456789012346
+    assert fifteen_digits(LONG_QUANTITY) == 1234567.89012346
+    assert fifteen_digits(LONG_SOURCE_SHARE) == 0.3
+
+
+def export_text(store) -> str:
+    import io
+    out = io.StringIO()
+    api.export_jsonl(store, out)
+    return out.getvalue()
+
+
+def test_floats_round_trip_exactly_through_the_store(embedded_store, kg_home, tmp_path):
+    from kg.store.falkordb import FalkorDBStore
+    usa = {"type": "Country", "id": "country:USA", "name": "United States", "source_ids": SID}
+    reliance = {"type": "IMPORT_RELIANCE", "from": "country:USA", "to": "material:gallium", "year": 2024,
+                "net_import_reliance": 1, "sources": ["CHN", "AUS"],
+                "source_shares": [LONG_SOURCE_SHARE, 0.5], "source_ids": SID}
+    original = write_jsonl(tmp_path / "original.jsonl", [
+        SOURCE, CHN, AUS, usa, GA, reliance,
+        produces("country:CHN", LONG_SHARE, quantity=LONG_QUANTITY, unit="t")])
+    first = api.import_records(embedded_store, [original])
+    assert first.nodes_created == 5 and first.relationships_created == 2
+
+    # what is stored is what is read back: the value read matches itself in the store
+    rows = embedded_store.read("MATCH ()-[r:PRODUCES]->() RETURN r.share AS s, r.quantity AS q")
+    assert rows == [{"s": fifteen_digits(LONG_SHARE), "q": fifteen_digits(LONG_QUANTITY)}]
+    same = embedded_store.read("MATCH ()-[r:PRODUCES]->() WHERE r.share = $s AND r.quantity = $q "
+                               "RETURN count(r) AS n", {"s": rows[0]["s"], "q": rows[0]["q"]})
+    assert same == [{"n": 1}]
+    shares = embedded_store.read("MATCH ()-[r:IMPORT_RELIANCE]->() RETURN r.source_shares AS s")
+    assert shares == [{"s": [fifteen_digits(LONG_SOURCE_SHARE), 0.5]}]
+
+    # export -> import into a fresh graph -> export: byte-identical, holding the rounded values
+    exported = export_text(embedded_store)
+    (tmp_path / "export.jsonl").write_text(exported, encoding="utf-8")
+    produced = [json.loads(x) for x in exported.splitlines() if '"PRODUCES"' in x]
+    assert produced[0]["share"] == fifteen_digits(LONG_SHARE) != LONG_SHARE
+    assert produced[0]["quantity"] == fifteen_digits(LONG_QUANTITY) != LONG_QUANTITY
+    fresh = FalkorDBStore(embedded_store.info, kg_home, graph=embedded_store.graph_name + "_b")
+    try:
+        api.import_records(fresh, [tmp_path / "export.jsonl"])
+        assert export_text(fresh) == exported
+        # the two graphs hold equal values: the exported share finds its fact in both
+        for store in (embedded_store, fresh):
+            n = store.read("MATCH ()-[r:PRODUCES]->() WHERE r.share = $s RETURN count(r) AS n",
+                           {"s": produced[0]["share"]})
+            assert n == [{"n": 1}]
+    finally:
+        if fresh._exists():
+            fresh.graph.delete()
+        fresh.close()
+
+    # loading the original again, or the export, changes nothing
+    for path in (original, tmp_path / "export.jsonl"):
+        again = api.import_records(embedded_store, [path])
+        assert (again.nodes_created, again.relationships_created) == (0, 0)
+        assert (again.nodes, again.relationships) == (5, 2)
+        assert export_text(embedded_store) == exported

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as _dt
+import functools
+import typing
 from typing import Annotated, Any, ClassVar
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .ids import ID_PATTERN
 
@@ -21,6 +23,23 @@ QUALIFIERS = ("W", "NA", "E", "Large", ">", "<", "XX")
 'Large' reserves, lower/upper bounds, not applicable."""
 
 MIN_YEAR, MAX_YEAR = 1900, 2100
+
+FLOAT_DIGITS = 15
+"""Significant digits a float keeps. The graph store (FalkorDB) replies with every double
+formatted to 15 significant digits, so a value needing 16 or 17 would read back, and export,
+as a different number than the one loaded (docs/guarantees.md, "Inputs")."""
+
+
+_FLOAT_FORMAT = f"%.{FLOAT_DIGITS}g"
+
+
+def stored_float(value: float) -> float:
+    """The float the store reads back for `value`: rounded to `FLOAT_DIGITS` significant digits.
+
+    Rounding is monotonic and every bound the models use has fewer digits, so a value within
+    its bounds stays within them."""
+    return float(_FLOAT_FORMAT % value)
+
 SOURCE_ID = ID_PATTERN["Source"]
 
 # User-assigned ISO codes that public sources use; pycountry does not list them.
@@ -60,6 +79,14 @@ def _one_of(value: str, allowed: tuple[str, ...], what: str) -> str:
     return value
 
 
+@functools.cache
+def _float_fields(cls: type[BaseModel]) -> tuple[str, ...]:
+    """Names of the fields of `cls` that hold a float or a list of floats."""
+    def holds_float(annotation: Any) -> bool:
+        return annotation is float or any(holds_float(a) for a in typing.get_args(annotation))
+    return tuple(name for name, f in cls.model_fields.items() if holds_float(f.annotation))
+
+
 class Record(BaseModel):
     """Every record is frozen, rejects unknown fields, and carries its provenance."""
 
@@ -81,6 +108,18 @@ class Record(BaseModel):
             if not SOURCE_ID.match(sid):
                 raise ValueError(f"{sid!r} is not a Source id (source:<slug>)")
         return value
+
+    @model_validator(mode="after")
+    def _floats_as_stored(self) -> Record:
+        # The one place floats are normalised: what is stored is exactly what is read back, so
+        # export -> import -> export is byte-identical and a reload changes nothing.
+        for name in _float_fields(type(self)):
+            value = getattr(self, name)
+            if type(value) is float:
+                object.__setattr__(self, name, stored_float(value))   # frozen model
+            elif type(value) is tuple:
+                object.__setattr__(self, name, tuple(stored_float(v) for v in value))
+        return self
 
     def properties(self) -> dict[str, Any]:
         """Graph properties: every set field but the record type and endpoints, lists as lists."""

@@ -1,9 +1,10 @@
 """Turn a raw mapping (a JSON line, a CSV row) into a validated record.
 
 Validation is strict about what the graph store would refuse or silently change: a boolean is
-not a number (`share: true` is not 1.0), a number is not text, floats are finite, and text holds
-no NUL character and no lone surrogate (neither can be stored). Every error of a record is
-reported, not only the first.
+not a number (`share: true` is not 1.0), a number is not text, floats are finite (and the model
+rounds them to the 15 significant digits the store reads back: `Record._floats_as_stored`), and
+text holds no NUL character and no lone surrogate (neither can be stored). Every error of a
+record is reported, not only the first.
 """
 
 from __future__ import annotations

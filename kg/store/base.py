@@ -41,6 +41,9 @@ class WriteStatement:
     batches: list[list[dict[str, Any]]] | list[EncodedRows]
     label: str                          # what the batches are, for progress and errors
     kind: str = "node"                  # "node" or "relationship", for the counts
+    bulk: tuple[str, str] | None = None
+    """("node", label) or ("relationship", type) when the statement only creates entities from
+    `row.props` (and `row.from`/`row.to`): the embedded store may then write it with GRAPH.BULK."""
 
 
 @dataclass

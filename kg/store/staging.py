@@ -5,6 +5,8 @@ live graph. What each phase leaves after a failure or a crash is in docs/guarant
    is empty, else `GRAPH.COPY` of the live graph. The copy runs in a forked child of the server;
    that child has been seen to hang (about once in 800 copies), so the copy has a deadline after
    which the child is killed and the copy retried. Readers are not blocked by the copy.
+   A load into an empty stage is written with GRAPH.BULK instead (kg.store.falkordb_bulk), which
+   creates the stage with its first batch; the id indexes are built after it.
 2. Write: every batch is one short `GRAPH.QUERY` on the stage, a few in flight at once so the
    server writes while the client encodes the next batch. Readers keep reading the live graph.
 3. Swap: `RENAME stage live`, atomic. A reply lost here is resolved by looking whether the stage
@@ -20,6 +22,7 @@ explicit timeout, and a timeout before the swap only abandons the stage.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -42,6 +45,7 @@ from .base import (
     statements_of,
 )
 from .embedded import ServerInfo, log_tail, server_running
+from .falkordb_bulk import BulkEncoder
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,8 @@ IN_FLIGHT = 3
 COPY_TIMEOUT_BASE, COPY_TIMEOUT_PER_MILLION = 60.0, 60.0
 """Deadline of one GRAPH.COPY: base plus this much per million nodes and relationships."""
 COPY_TRIES = 3
+BULK = True
+"""Write a load into an empty stage with GRAPH.BULK (kg.store.falkordb_bulk); False: `UNWIND … CREATE`."""
 
 
 def _client(info: ServerInfo, timeout: float | None) -> Any:
@@ -145,8 +151,10 @@ def _stat(reply: Any, name: str) -> int:
     return 0
 
 
-def _prepared(statements: Any, depth: int = 4) -> Any:
-    """(statement, rows, params header) per batch, prepared one step ahead in a thread.
+def _prepared(statements: Any, encode: Any, depth: int = 4) -> Any:
+    """(statement, rows, command, created) per batch, prepared one step ahead in a thread;
+    `encode(st, rows)` gives the command (None: nothing to send) and the entities it creates
+    when known in advance (else None: read from the reply).
 
     Reading the spilled rows and encoding the next batch is Python work; sending a batch is
     mostly waiting for the server. Overlapping the two uses both cores during a load.
@@ -171,9 +179,7 @@ def _prepared(statements: Any, depth: int = 4) -> Any:
         try:
             for st in statements:
                 for rows in st.batches:
-                    header = (encoded_header(rows) if isinstance(rows, EncodedRows)
-                              else fast_params_header({"rows": rows}))
-                    if not put((st, rows, header)):
+                    if not put((st, rows, *encode(st, rows))):
                         return
             put(done)
         except BaseException as exc:  # surfaced in the consuming thread
@@ -225,12 +231,25 @@ class StagedWrite:
             self.drop_stage()                # a stage left by a client that died
             live = self.name in self._graphs()
             empty = not live or not self._query(self.name, ANY_NODE)[1]
-            if replace or not live or not self._query(self.name, "MATCH (n) RETURN 1 LIMIT 1")[1]:
-                self._fresh_stage()
+            fresh = replace or not live or not self._query(self.name, "MATCH (n) RETURN 1 LIMIT 1")[1]
+            todo = iter(statements_of(statements, empty or replace))
+            first = next(todo, None)
+            todo = itertools.chain([first] if first else [], todo)
+            if fresh and BULK and first is not None and first.bulk is not None:
+                self._phase("staged")        # GRAPH.BULK creates the stage with its first call
+                encoder = BulkEncoder()
+                self._write_batches(todo, summary, progress, self._bulk_command(encoder))
+                if not encoder.started:
+                    self._fresh_stage()
+                else:
+                    self._index_stage()
             else:
-                self._copy_live()
-            self._phase("staged")
-            self._write_batches(statements_of(statements, empty or replace), summary, progress)
+                if fresh:
+                    self._fresh_stage()
+                else:
+                    self._copy_live()
+                self._phase("staged")
+                self._write_batches(todo, summary, progress, self._query_command)
             self._phase("written")
         except BaseException as exc:
             with contextlib.suppress(Exception):
@@ -262,8 +281,35 @@ class StagedWrite:
 
     def _fresh_stage(self) -> None:
         self._query(self.stage, "CREATE (:_Init) WITH 1 AS x MATCH (n:_Init) DELETE n")
+        self._index_stage()
+
+    def _index_stage(self) -> None:
+        """One `id` index per label; on a filled stage (after GRAPH.BULK) the server builds them
+        in the background, so they are waited for: the swapped-in graph answers at full speed."""
         for label in LABELS:
             self._query(self.stage, f"CREATE INDEX FOR (n:{label}) ON (n.id)")
+        deadline = time.monotonic() + BATCH_TIMEOUT
+        while any(row[7] != b"OPERATIONAL" and row[7] != "OPERATIONAL"
+                  for row in self.client.execute_command("GRAPH.RO_QUERY", self.stage,
+                                                         "CALL db.indexes()")[1]):
+            if time.monotonic() > deadline:
+                raise StoreError(f"write failed, graph left unchanged: the id indexes were not "
+                                 f"built within {BATCH_TIMEOUT:.0f}s")
+            time.sleep(0.05)
+
+    def _query_command(self, st: Any, rows: Any) -> tuple[tuple[Any, ...], int | None]:
+        from falkordb.helpers import stringify_param_value
+        header = (encoded_header(rows) if isinstance(rows, EncodedRows)
+                  else fast_params_header({"rows": rows}))
+        if header is None:    # rare: strings the fast encoder leaves to the client's
+            header = "CYPHER rows=" + stringify_param_value(batch_rows(rows))
+        return ("GRAPH.QUERY", self.stage, f"{header} {st.cypher}", "--compact"), None
+
+    def _bulk_command(self, encoder: BulkEncoder) -> Any:
+        def encode(st: Any, rows: Any) -> tuple[tuple[Any, ...] | None, int | None]:
+            args, created = encoder.args(st, rows)
+            return (None if args is None else ("GRAPH.BULK", self.stage, *args)), created
+        return encode
 
     def _copy_live(self) -> None:
         import redis
@@ -288,16 +334,16 @@ class StagedWrite:
                          f"not finish within {deadline:.0f}s in {COPY_TRIES} tries")
 
     def _write_batches(self, statements: Any, summary: WriteSummary,
-                       progress: Progress | None) -> None:
-        from falkordb.helpers import stringify_param_value
+                       progress: Progress | None, encode: Any) -> None:
         conn = self.client.connection_pool.get_connection()
-        pending: deque[tuple[Any, list[dict[str, Any]]]] = deque()
+        pending: deque[tuple[Any, Any, int | None]] = deque()
         try:
-            for st, rows, header in _prepared(statements):
-                if header is None:    # rare: strings the fast encoder leaves to the client's
-                    header = "CYPHER rows=" + stringify_param_value(batch_rows(rows))
-                conn.send_command("GRAPH.QUERY", self.stage, f"{header} {st.cypher}", "--compact")
-                pending.append((st, rows))
+            for st, rows, command, created in _prepared(statements, encode):
+                if command is None:           # a batch that creates nothing
+                    summary.count(st, len(rows), 0, progress)
+                    continue
+                conn.send_command(*command)
+                pending.append((st, rows, created))
                 if len(pending) >= IN_FLIGHT:
                     self._reply(conn, *pending.popleft(), summary, progress)
             while pending:
@@ -308,8 +354,8 @@ class StagedWrite:
         finally:
             self.client.connection_pool.release(conn)
 
-    def _reply(self, conn: Any, st: Any, rows: list[dict[str, Any]], summary: WriteSummary,
-               progress: Progress | None) -> None:
+    def _reply(self, conn: Any, st: Any, rows: list[dict[str, Any]], known: int | None,
+               summary: WriteSummary, progress: Progress | None) -> None:
         import redis
         try:
             reply = conn.read_response()
@@ -318,7 +364,8 @@ class StagedWrite:
         if isinstance(reply, Exception):
             raise StoreError(f"write failed, graph left unchanged: the store refused a batch of "
                              f"{st.label}: {reply}")
-        created = _stat(reply, "Nodes created" if st.kind == "node" else "Relationships created")
+        created = known if known is not None else _stat(
+            reply, "Nodes created" if st.kind == "node" else "Relationships created")
         summary.count(st, len(rows), created, progress)
         if self.after_batch is not None:
             self.after_batch(st, rows)
