@@ -74,20 +74,27 @@ def test_quirks_zero_missing_negative_and_tbd(parsed) -> None:
     assert licycle.stages == ("refining",)                               # only recycling has a stage
     tbd = facility(parsed, "facility:advanced-nano-products-site-tbd")
     assert tbd.latitude is None and tbd.longitude is None and tbd.region is None   # 0,0 and TBD
-    big_rapids = facility(parsed, "facility:gotion-big-rapids-michigan")
+    # Gotion's Big Rapids plant is a curated facility: the row adds its place and figures to it and
+    # leaves the curated name and type alone (facility_type absent, so the merge keeps the curated one)
+    big_rapids = facility(parsed, "facility:gotion-big-rapids")
+    assert big_rapids.name.startswith("Gotion battery-component plant, Big Rapids")
     assert (big_rapids.locality, big_rapids.region) == ("Big Rapids", "Michigan")
     assert (big_rapids.latitude, big_rapids.longitude) == (43.74, -85.53)
-    assert big_rapids.investment_usd == 2364e6 and big_rapids.facility_type == "battery plant (cells)"
+    assert big_rapids.investment_usd == 2364e6 and big_rapids.facility_type is None
 
 
 def test_places_and_owners(parsed) -> None:
     records = parsed[0]["_all"]
     located = edges(records, "LOCATED_IN")
     assert located[("facility:ecopro-cam-canada-becancour-quebec", "country:CAN")]
-    assert located[("facility:gotion-big-rapids-michigan", "country:USA")]
+    assert located[("facility:gotion-fremont-california", "country:USA")]
     owns, operates = edges(records, "OWNS"), edges(records, "OPERATES")
-    assert owns[("firm:gotion", "facility:gotion-big-rapids-michigan")].share is None   # not stated
-    assert ("firm:envision-aesc", "facility:envision-aesc-bowling-green-kentucky") in operates
+    assert owns[("firm:gotion", "facility:gotion-fremont-california")].share is None   # not stated
+    # the curated Big Rapids plant keeps its own cited links: the row adds none
+    assert ("facility:gotion-big-rapids", "country:USA") not in located
+    # Envision AESC's Bowling Green plant is the curated one: same place, same operator, one facility
+    assert "facility:aesc-bowling-green" in parsed[0]
+    assert not any(fid.startswith("facility:envision-aesc-bowling") for fid in parsed[0])
     # "PowerCo / Volkswagen": two joint investors, both operate and own.
     for firm in ("firm:powerco", "firm:volkswagen"):
         assert (firm, "facility:powerco-volkswagen-st-thomas-ontario") in operates
@@ -134,7 +141,8 @@ def test_firm_matches_are_reported_never_merged(parsed) -> None:
     _, report = parsed
     got = {(m.name, m.status, m.candidates, m.firm_id) for m in report}
     assert got == {("Panasonic", "possible", ("firm:panasonic-energy",), "firm:panasonic"),
-                   ("POSCO", "possible", ("firm:posco-future-m",), "firm:posco")}
+                   ("POSCO", "possible", ("firm:posco-future-m",), "firm:posco"),
+                   ("Ford", "possible", ("firm:ford-motor",), "firm:ford")}
     index = FirmIndex.from_files()
     hunan = index.resolve("Hunan Gold Corp.")            # two curated firms share the key
     assert hunan.status == "ambiguous"
@@ -216,13 +224,13 @@ def test_bundled_chinese_controlled_us_plants(snapshot_store) -> None:
     rows = api.run_query(snapshot_store, "chinese-controlled-abroad")
     plants = {r["entity_id"]: r for r in rows if r["country_iso3"] == "USA"
               and r["entity_kind"] == "facility"}
-    for fid in ("facility:gotion-big-rapids-michigan", "facility:gotion-manteno-illinois",
+    # Big Rapids and Manteno are the curated plants (one facility each); Fremont comes from the file
+    for fid in ("facility:gotion-big-rapids", "facility:gotion-manteno",
                 "facility:gotion-fremont-california"):
         assert plants[fid]["owner_chain"][:2] == ["Gotion High-tech Co., Ltd. (Guoxuan High-Tech)",
                                                  "Gotion Inc."]
         assert plants[fid]["ownership_share"] == 1.0 and plants[fid]["share_complete"] is False
-    for fid in ("facility:envision-aesc-bowling-green-kentucky",
-                "facility:envision-aesc-florence-south-carolina"):
+    for fid in ("facility:aesc-bowling-green", "facility:aesc-florence"):     # the curated plants
         assert plants[fid]["owner_chain"][0] == "Envision Group"
         assert plants[fid]["ownership_share"] == pytest.approx(0.8)
 
