@@ -82,7 +82,7 @@ WITH a, interest, x, pa.stage AS stage, max(pa.year) AS ay
 OPTIONAL MATCH (a)-[pa:PRODUCES]->(x)
 WHERE pa.stage = stage AND pa.year = ay
 WITH collect(CASE WHEN pa IS NULL THEN null ELSE {
-       k: head([(a)-[:LOCATED_IN]->(c:Country) | c.id] + [(a)-[:HEADQUARTERED_IN]->(c:Country) | c.id]),
+       k: head([(a)-[:LOCATED_IN]->(c) WHERE c:Country | c.id] + [(a)-[:HEADQUARTERED_IN]->(c) WHERE c:Country | c.id]),
        x: x.id, stage: stage,
        q: pa.quantity * CASE WHEN interest > 1.0 THEN 1.0 ELSE interest END} END) AS owned
 // The importer's inflows, read once: (code, year, basis) -> flows; annual figures with a value.
@@ -180,8 +180,8 @@ WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes,
 WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat, x, depth, st,
      [(c:Country)-[pp:PRODUCES {basis: 'output'}]->(x) WHERE pp.stage = st AND ($year IS NULL OR pp.year <= $year)
       | {c: c.id, y: pp.year, q: pp.quantity, s: pp.share, w: pp.world_quantity}] AS own_prod,
-     [(c2:Country)-[pp2:PRODUCES {basis: 'output'}]->(grp:Material)
-      WHERE grp.id IN coalesce(x.member_of, []) AND pp2.stage = st
+     [(grp:Material)<-[pp2:PRODUCES {basis: 'output'}]-(c2)
+      WHERE c2:Country AND grp.id IN coalesce(x.member_of, []) AND pp2.stage = st
         AND ($year IS NULL OR pp2.year <= $year)
       | {c: c2.id, y: pp2.year, q: pp2.quantity, s: pp2.share, w: pp2.world_quantity,
          grp: grp.id}] AS grp_prod
