@@ -95,12 +95,15 @@ WITH collect(CASE WHEN pa IS NULL THEN null ELSE {
 // The importer's inflows, read once: (code, year, basis) -> flows; annual figures with a value.
 MATCH (imp:Country)
 WHERE imp.id = $importer OR imp.id = 'country:' + $importer
-OPTIONAL MATCH (k:Country)-[e:EXPORTS_TO]->(imp)
-WHERE e.value_usd IS NOT NULL AND coalesce(e.month, 0) = 0 AND ($year IS NULL OR e.year <= $year)
-WITH owned, imp, e.hs_code AS code,
-     collect({k: k, y: e.year, h: e.hs_code, basis: e.flow_basis, v: e.value_usd}) AS flows
-WITH owned, imp, collect(CASE WHEN code IS NULL THEN null ELSE {code: code, flows: flows} END)
-     AS inflows
+// (In a subquery that imports only the importer, so `owned` is not a grouping key of every flow.)
+CALL {
+  WITH imp
+  OPTIONAL MATCH (k:Country)-[e:EXPORTS_TO]->(imp)
+  WHERE e.value_usd IS NOT NULL AND coalesce(e.month, 0) = 0 AND ($year IS NULL OR e.year <= $year)
+  WITH imp, e.hs_code AS code,
+       collect({k: k, y: e.year, h: e.hs_code, basis: e.flow_basis, v: e.value_usd}) AS flows
+  RETURN collect(CASE WHEN code IS NULL THEN null ELSE {code: code, flows: flows} END) AS inflows
+}
 // ... and its annual import totals (the denominators), also read once.
 WITH owned, imp, inflows,
      [(imp)-[t:IMPORTS]->(ht) WHERE t.value_usd IS NOT NULL AND coalesce(t.month, 0) = 0
@@ -115,16 +118,16 @@ WITH owned, imp, inflows, itotals,
        AS classes
 WITH owned, imp, inflows, itotals, classes,
      reduce(acc = [], c IN classes | CASE WHEN c.g IN acc THEN acc ELSE acc + [c.g] END) AS all_goods
-UNWIND all_goods AS g
-WITH owned, imp, inflows, itotals, classes, g
-WHERE $item IS NULL OR g.id = $item OR g.id = 'product:' + $item OR g.id = 'material:' + $item
-   OR toLower(g.name) = toLower($item)
-WITH owned, imp, inflows, itotals, classes, g, [c IN classes WHERE c.g = g | c.code] AS codes
-WITH owned, imp, inflows, itotals, g, codes,
-     reduce(acc = [], c IN classes | CASE WHEN c.g <> g AND c.code IN codes AND NOT c.g.name IN acc
-                                          THEN acc + [c.g.name] ELSE acc END) AS sharers
-WITH owned, imp, itotals, g, codes, sharers,
-     [b IN inflows WHERE any(c IN codes WHERE b.code STARTS WITH c)] AS gin
+// (Filtered and paired with their codes before the UNWIND, and the per-good lists built in one
+// projection: every projection of a row copies the big lists it carries.)
+UNWIND [g IN all_goods
+        WHERE $item IS NULL OR g.id = $item OR g.id = 'product:' + $item OR g.id = 'material:' + $item
+           OR toLower(g.name) = toLower($item)
+        | {g: g, codes: [c IN classes WHERE c.g = g | c.code]}] AS gc
+WITH owned, imp, itotals, gc.g AS g, gc.codes AS codes,
+     reduce(acc = [], c IN classes | CASE WHEN c.g <> gc.g AND c.code IN gc.codes AND NOT c.g.name IN acc
+                                          THEN acc + [c.g.name] ELSE acc END) AS sharers,
+     [b IN inflows WHERE any(c IN gc.codes WHERE b.code STARTS WITH c)] AS gin
 WHERE size(gin) > 0
 // The importer's totals of the good's codes: the latest year that has one, per code the best basis.
 WITH owned, imp, g, codes, sharers, gin,
