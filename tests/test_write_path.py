@@ -140,7 +140,7 @@ def test_long_load_with_concurrent_reader_and_stats(home, tmp_path):
     api.import_records(store, [SMALL])
     pid = store.info.pid
     old_count = store.stats()["nodes"]["Material"]
-    n = 20000
+    n = 60000                  # long enough to pass 5 s on an idle 2-core machine (4.5 s at 20,000)
     path = big_file(tmp_path / "big.jsonl", n)
     env = {**os.environ, "KG_HOME": str(home), "KG_STORE": "embedded"}
     seen: set[int] = set()
