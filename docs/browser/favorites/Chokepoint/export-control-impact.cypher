@@ -48,10 +48,11 @@
 // :param as_of => toString(date());
 // :param importer => 'USA';
 // :param include_inactive => false;
-// The importer's imports, read once (not per row: that scan made the query slow): per HS code,
-// the flows of its latest year at or before the as_of year, the only year that can be a row's latest.
 OPTIONAL MATCH (imp:Country)
 WHERE imp.id = $importer OR imp.id = 'country:' + $importer
+// The importer's imports, read once (not per row: that scan made the query slow): per HS code,
+// the flows of its latest year at or before the as_of year (the only year that can be the
+// latest of a row).
 OPTIONAL MATCH (j:Country)-[e:EXPORTS_TO]->(imp)
 WHERE e.value_usd IS NOT NULL AND ($as_of IS NULL OR e.year <= toInteger(left($as_of, 4)))
 WITH imp, e.hs_code AS h, e.year AS y,
