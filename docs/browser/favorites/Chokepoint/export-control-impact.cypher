@@ -48,14 +48,27 @@
 // :param as_of => toString(date());
 // :param importer => 'USA';
 // :param include_inactive => false;
+OPTIONAL MATCH (imp:Country)
+WHERE imp.id = $importer OR imp.id = 'country:' + $importer
+// The importer's imports, read once (not per row: that scan made the query slow): per HS code,
+// the flows of its latest year at or before the as_of year (the only year that can be the
+// latest of a row).
+OPTIONAL MATCH (j:Country)-[e:EXPORTS_TO]->(imp)
+WHERE e.value_usd IS NOT NULL AND ($as_of IS NULL OR e.year <= toInteger(left($as_of, 4)))
+WITH imp, e.hs_code AS h, e.year AS y,
+     collect(CASE WHEN e IS NULL THEN null ELSE {j: j.id, v: e.value_usd,
+       b: CASE e.flow_basis WHEN 'imports' THEN 1 WHEN 'mirror' THEN 2 ELSE 3 END} END) AS fs
+WITH imp, h, collect(CASE WHEN y IS NULL THEN null ELSE {y: y, fs: fs} END) AS years
+WITH imp, h, reduce(l = null, x IN years | CASE WHEN l IS NULL OR x.y > l.y THEN x ELSE l END) AS l
+WITH imp, collect(CASE WHEN h IS NULL OR l IS NULL THEN null ELSE {h: h, y: l.y, fs: l.fs} END) AS trade
 MATCH (ctl:ExportControl)
 // The newest source the measure cites (publication year, else the year retrieved): does anything
 // in the graph postdate the end of its suspension?
 OPTIONAL MATCH (src:Source)
 WHERE src.id IN coalesce(ctl.source_ids, [])
-WITH ctl, max(coalesce(src.year, toInteger(left(src.retrieved, 4)))) AS last_source
-WITH ctl, last_source, coalesce(ctl.effective, ctl.announced) AS eff
-WITH ctl, last_source, eff, CASE
+WITH imp, trade, ctl, max(coalesce(src.year, toInteger(left(src.retrieved, 4)))) AS last_source
+WITH imp, trade, ctl, last_source, coalesce(ctl.effective, ctl.announced) AS eff
+WITH imp, trade, ctl, last_source, eff, CASE
        WHEN $as_of IS NULL THEN coalesce(ctl.status, 'in-force')
        WHEN ctl.status = 'revoked' OR ctl.status = 'proposed' THEN ctl.status
        WHEN eff IS NULL OR eff > $as_of THEN 'announced'
@@ -67,22 +80,20 @@ WITH ctl, last_source, eff, CASE
          THEN 'lapsed-unverified'
        ELSE 'in-force' END AS status
 WHERE status = 'in-force' OR $include_inactive
-OPTIONAL MATCH (imp:Country)
-WHERE imp.id = $importer OR imp.id = 'country:' + $importer
-WITH ctl, last_source, eff, status, imp, [(ctl)-[:TARGETS]->(tc:Country) | tc] AS targets
+WITH ctl, last_source, eff, status, imp, trade, [(ctl)-[:TARGETS]->(tc:Country) | tc] AS targets
 WHERE size(targets) = 0 OR imp IS NULL OR imp IN targets
 OPTIONAL MATCH (imposer:Country)-[:IMPOSES]->(ctl)
-WITH ctl, last_source, eff, status, imp, targets, head(collect(imposer)) AS imposer
+WITH ctl, last_source, eff, status, imp, trade, targets, head(collect(imposer)) AS imposer
 // Restricted items: materials and products named, or classified under a restricted HS code.
 MATCH (ctl)-[rs:RESTRICTS]->(t)
 OPTIONAL MATCH (m)-[:CLASSIFIED_AS]->(hc:HSCode)
 WHERE t:HSCode AND hc.code STARTS WITH t.code AND (m:Material OR m:Product)
-WITH ctl, last_source, eff, status, imp, targets, imposer, coalesce(m, t) AS m,
+WITH ctl, last_source, eff, status, imp, trade, targets, imposer, coalesce(m, t) AS m,
      collect(DISTINCT CASE WHEN rs.scope STARTS WITH 'technology:' THEN 'technology'
                       WHEN t:HSCode THEN 'HS ' + t.code WHEN t:Product THEN 'product'
                       ELSE 'material' END) AS restricted_as,
      collect(DISTINCT rs.scope) AS scopes
-WITH ctl, last_source, eff, status, imp, targets, imposer, restricted_as, scopes, m,
+WITH ctl, last_source, eff, status, imp, trade, targets, imposer, restricted_as, scopes, m,
      [{p: CASE WHEN m:Product AND restricted_as <> ['technology'] THEN m END, depth: 0,
        names: [m.name]}]
      + CASE WHEN restricted_as = ['technology'] THEN [] ELSE
@@ -90,28 +101,22 @@ WITH ctl, last_source, eff, status, imp, targets, imposer, restricted_as, scopes
           WHERE all(n IN nodes(path) WHERE single(o IN nodes(path) WHERE o = n))
           | {p: p, depth: length(path), names: [n IN nodes(path) | n.name]}] END AS reach
 UNWIND reach AS r
-WITH ctl, last_source, eff, status, imp, targets, imposer, restricted_as, scopes, m, r
+WITH ctl, last_source, eff, status, imp, trade, targets, imposer, restricted_as, scopes, m, r
 ORDER BY r.depth, size(r.names)
-WITH ctl, last_source, eff, status, imp, targets, imposer, restricted_as, scopes, m, r.p AS p, head(collect(r)) AS r
-// The importer's imports of the row's good: latest year at or before the as_of year.
-WITH ctl, last_source, eff, status, imp, targets, imposer, restricted_as, scopes, m, p, r, coalesce(p, m) AS good
-WITH ctl, last_source, eff, status, imp, targets, imposer, restricted_as, scopes, m, p, r, good,
+WITH ctl, last_source, eff, status, imp, trade, targets, imposer, restricted_as, scopes, m, r.p AS p, head(collect(r)) AS r
+// The importer's imports of the row's good: the codes under its HS codes, their latest year.
+WITH ctl, last_source, eff, status, imp, trade, targets, imposer, restricted_as, scopes, m, p, r, coalesce(p, m) AS good
+WITH ctl, last_source, eff, status, imp, trade, targets, imposer, restricted_as, scopes, m, p, r, good,
      [(good)-[:CLASSIFIED_AS]->(gh:HSCode) | gh.code] AS codes
-WITH ctl, last_source, eff, status, imp, targets, imposer, restricted_as, scopes, m, p, r, codes,
-     CASE WHEN imp IS NULL OR size(codes) = 0 THEN [] ELSE
-       [f IN [(j:Country)-[e:EXPORTS_TO]->(imp)
-              WHERE e.value_usd IS NOT NULL
-                AND ($as_of IS NULL OR e.year <= toInteger(left($as_of, 4)))
-              | {j: j, y: e.year, v: e.value_usd, h: e.hs_code,
-                 b: CASE e.flow_basis WHEN 'imports' THEN 1 WHEN 'mirror' THEN 2 ELSE 3 END}]
-        WHERE any(c IN codes WHERE f.h STARTS WITH c)] END AS flows
-WITH ctl, last_source, eff, status, imp, targets, imposer, restricted_as, scopes, m, p, r, flows,
-     reduce(y = 0, f IN flows | CASE WHEN f.y > y THEN f.y ELSE y END) AS ty
-WITH ctl, last_source, eff, status, imp, targets, imposer, restricted_as, scopes, m, p, r, ty,
-     [f IN flows WHERE f.y = ty] AS flows
-WITH ctl, last_source, eff, status, imp, targets, imposer, restricted_as, scopes, m, p, r, ty, flows,
+WITH ctl, last_source, eff, status, targets, imposer, restricted_as, scopes, m, p, r,
+     [g IN trade WHERE any(c IN codes WHERE g.h STARTS WITH c)] AS groups
+WITH ctl, last_source, eff, status, targets, imposer, restricted_as, scopes, m, p, r, groups,
+     reduce(y = 0, g IN groups | CASE WHEN g.y > y THEN g.y ELSE y END) AS ty
+WITH ctl, last_source, eff, status, targets, imposer, restricted_as, scopes, m, p, r, ty,
+     reduce(l = [], g IN groups | l + CASE WHEN g.y = ty THEN g.fs ELSE [] END) AS flows
+WITH ctl, last_source, eff, status, targets, imposer, restricted_as, scopes, m, p, r, ty, flows,
      reduce(b = 9, f IN flows | CASE WHEN f.b < b THEN f.b ELSE b END) AS tb
-WITH ctl, last_source, eff, status, imp, targets, imposer, restricted_as, scopes, m, p, r, ty,
+WITH ctl, last_source, eff, status, targets, imposer, restricted_as, scopes, m, p, r, ty,
      [f IN flows WHERE f.b = tb] AS flows
 RETURN ctl.name AS control, m.name AS material, p.name AS product, status,
        ctl.instrument AS instrument, imposer.name AS imposed_by, eff AS effective,
@@ -121,7 +126,7 @@ RETURN ctl.name AS control, m.name AS material, p.name AS product, status,
        CASE WHEN size(flows) = 0 THEN null ELSE reduce(s = 0.0, f IN flows | s + f.v) END
          AS import_value_usd,
        CASE WHEN size(flows) = 0 THEN null
-            ELSE reduce(s = 0.0, f IN [f IN flows WHERE f.j = imposer] | s + f.v) END
+            ELSE reduce(s = 0.0, f IN [f IN flows WHERE f.j = imposer.id] | s + f.v) END
          AS import_value_from_imposer,
        CASE WHEN size(flows) = 0 THEN null ELSE ty END AS trade_year,
        CASE WHEN size(targets) = 0 THEN ['all destinations'] ELSE [c IN targets | c.name] END
