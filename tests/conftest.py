@@ -7,6 +7,7 @@ with the reason and how to enable it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -170,3 +171,14 @@ def store(request: pytest.FixtureRequest) -> Any:
 def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Iterator[Path]:
+    """A data folder of its own for a test that starts and kills embedded servers; whatever server
+    the test left running there is stopped."""
+    from kg.store import embedded
+    h = tmp_path / "home"
+    yield h
+    with contextlib.suppress(Exception):
+        embedded.stop(h, force=True)

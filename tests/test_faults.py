@@ -48,16 +48,6 @@ def kg_proc(home: Path, *args: str, **kw) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
 
 
-@pytest.fixture
-def home(tmp_path):
-    h = tmp_path / "home"
-    yield h
-    try:
-        embedded.stop(h, force=True)
-    except Exception:
-        pass
-
-
 def test_server_killed_mid_load(home, tmp_path):
     store = open_store(Settings(home=home))
     api.import_records(store, [SMALL])

@@ -45,16 +45,6 @@ main()
 """
 
 
-@pytest.fixture
-def home(tmp_path):
-    h = tmp_path / "home"
-    yield h
-    try:
-        embedded.stop(h, force=True)
-    except Exception:
-        pass
-
-
 def _reopen(home: Path, *, save: bool):
     """Stop the server (saving or not) and open the store again: what is on disk."""
     embedded.stop(home, force=not save)
