@@ -66,14 +66,15 @@ ISODate = Annotated[str, AfterValidator(_check_iso_date)]
 Year = Annotated[int, Field(ge=MIN_YEAR, le=MAX_YEAR)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 ISO3 = Annotated[str, AfterValidator(check_iso3)]
-Stage = Annotated[str, AfterValidator(lambda s: _one_of(s, STAGES, "stage"))]
-Unit = Annotated[str, AfterValidator(lambda s: _one_of(s, UNITS, "unit"))]
-Qualifier = Annotated[str, AfterValidator(lambda s: _one_of(s, QUALIFIERS, "qualifier"))]
-Confidence = Annotated[str, AfterValidator(lambda s: _one_of(s, ("H", "M", "L"), "confidence"))]
+Stage = Annotated[str, AfterValidator(lambda s: one_of(s, STAGES, "stage"))]
+Unit = Annotated[str, AfterValidator(lambda s: one_of(s, UNITS, "unit"))]
+Qualifier = Annotated[str, AfterValidator(lambda s: one_of(s, QUALIFIERS, "qualifier"))]
+Confidence = Annotated[str, AfterValidator(lambda s: one_of(s, ("H", "M", "L"), "confidence"))]
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 
-def _one_of(value: str, allowed: tuple[str, ...], what: str) -> str:
+def one_of(value: str, allowed: tuple[str, ...], what: str) -> str:
+    """`value` if it is one of `allowed`, else the one message every choice field gives."""
     if value not in allowed:
         raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(allowed)}")
     return value

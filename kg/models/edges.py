@@ -6,7 +6,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import ISO3, Confidence, NonEmpty, Qualifier, Record, Share, Stage, Unit, Year, check_iso3
+from .base import ISO3, Confidence, NonEmpty, Qualifier, Record, Share, Stage, Unit, Year, check_iso3, one_of
 from .ids import ID_PATTERN, label_of
 
 
@@ -73,9 +73,7 @@ class Produces(Relationship):
     @field_validator("basis")
     @classmethod
     def _basis(cls, value: str) -> str:
-        if value not in PRODUCTION_BASES:
-            raise ValueError(f"unknown basis {value!r}; expected one of {', '.join(PRODUCTION_BASES)}")
-        return value
+        return one_of(value, PRODUCTION_BASES, "basis")
 
     @model_validator(mode="after")
     def _quantity_has_unit(self) -> Produces:
@@ -141,9 +139,7 @@ class ExportsTo(Relationship):
     @field_validator("flow_basis")
     @classmethod
     def _basis(cls, value: str) -> str:
-        if value not in FLOW_BASES:
-            raise ValueError(f"unknown flow_basis {value!r}; expected one of {', '.join(FLOW_BASES)}")
-        return value
+        return one_of(value, FLOW_BASES, "flow_basis")
 
     @model_validator(mode="after")
     def _share_has_basis(self) -> ExportsTo:
@@ -173,9 +169,7 @@ class Imports(Relationship):
     @field_validator("flow_basis")
     @classmethod
     def _basis(cls, value: str) -> str:
-        if value not in FLOW_BASES:
-            raise ValueError(f"unknown flow_basis {value!r}; expected one of {', '.join(FLOW_BASES)}")
-        return value
+        return one_of(value, FLOW_BASES, "flow_basis")
 
     @model_validator(mode="after")
     def _a_total(self) -> Imports:

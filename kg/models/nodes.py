@@ -6,7 +6,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import ISO3, Confidence, ISODate, NonEmpty, Record, Stage, Year, check_iso3
+from .base import ISO3, Confidence, ISODate, NonEmpty, Record, Stage, Year, check_iso3, one_of
 from .ids import ID_PATTERN
 
 MATERIAL_KINDS = ("element", "element-group", "compound", "mineral", "alloy", "intermediate",
@@ -107,19 +107,12 @@ class Material(Node):
     @field_validator("kind")
     @classmethod
     def _kind(cls, value: str | None) -> str | None:
-        if value is not None and value not in MATERIAL_KINDS:
-            raise ValueError(f"unknown material kind {value!r}; expected one of "
-                             f"{', '.join(MATERIAL_KINDS)}")
-        return value
+        return None if value is None else one_of(value, MATERIAL_KINDS, "material kind")
 
     @field_validator("critical_lists")
     @classmethod
     def _lists(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for item in value:
-            if item not in CRITICAL_LISTS:
-                raise ValueError(f"unknown critical list {item!r}; expected one of "
-                                 f"{', '.join(CRITICAL_LISTS)}")
-        return value
+        return tuple(one_of(item, CRITICAL_LISTS, "critical list") for item in value)
 
 
 class Product(Node):
@@ -158,11 +151,7 @@ class Facility(Node):
     @field_validator("ira_timeline")
     @classmethod
     def _timeline(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for item in value:
-            if item not in IRA_TIMELINES:
-                raise ValueError(f"unknown ira_timeline {item!r}; expected one of "
-                                 f"{', '.join(IRA_TIMELINES)}")
-        return value
+        return tuple(one_of(item, IRA_TIMELINES, "ira_timeline") for item in value)
 
 
 class Agreement(Node):
@@ -187,10 +176,7 @@ class _Measure(Node):
     @field_validator("status")
     @classmethod
     def _status(cls, value: str | None) -> str | None:
-        if value is not None and value not in CONTROL_STATUSES:
-            raise ValueError(f"unknown control status {value!r}; expected one of "
-                             f"{', '.join(CONTROL_STATUSES)}")
-        return value
+        return None if value is None else one_of(value, CONTROL_STATUSES, "control status")
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> _Measure:
@@ -226,17 +212,12 @@ class ImportMeasure(_Measure):
     @field_validator("kind")
     @classmethod
     def _kind(cls, value: str) -> str:
-        if value not in IMPORT_MEASURE_KINDS:
-            raise ValueError(f"unknown import measure kind {value!r}; expected one of "
-                             f"{', '.join(IMPORT_MEASURE_KINDS)}")
-        return value
+        return one_of(value, IMPORT_MEASURE_KINDS, "import measure kind")
 
     @field_validator("applies_by")
     @classmethod
     def _applies_by(cls, value: str) -> str:
-        if value not in APPLIES_BY:
-            raise ValueError(f"unknown applies_by {value!r}; expected one of {', '.join(APPLIES_BY)}")
-        return value
+        return one_of(value, APPLIES_BY, "applies_by")
 
 
 class HSCode(Node):
