@@ -13,6 +13,7 @@ import uuid
 import pytest
 
 from kg import api
+from kg.store.base import WriteSummary
 from kg.errors import StoreError
 from kg.store import staging
 from kg.store.falkordb import FalkorDBStore
@@ -92,18 +93,21 @@ def test_a_failed_bulk_load_leaves_the_graph_unchanged(embedded_store, tmp_path,
     assert not embedded_store.read("MATCH (n) RETURN n LIMIT 1")
     calls = {"n": 0}
 
-    def fail(st, rows):
+    real_count = WriteSummary.count
+
+    def fail(summary, st, rows, created, progress):
+        real_count(summary, st, rows, created, progress)
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("injected")
 
-    embedded_store._after_batch = fail
+    monkeypatch.setattr(WriteSummary, "count", fail)
     with pytest.raises(StoreError, match="graph left unchanged: injected"):
         api.import_records(embedded_store, [SMALL])
     assert calls["n"] == 3 and len(sent) >= 3      # the bulk path was taken, and failed mid-way
     assert fingerprint(embedded_store) == before
     assert embedded_store.graph_name + staging.STAGE_SUFFIX not in embedded_store.db.list_graphs()
-    embedded_store._after_batch = None
+    monkeypatch.setattr(WriteSummary, "count", real_count)
     report = api.import_records(embedded_store, [SMALL])     # the next run succeeds
     assert report.nodes_created == report.nodes > 0
 

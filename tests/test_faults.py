@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from kg import api
+from kg.store.base import WriteSummary
 from kg.config import Settings
 from kg.errors import DataError, StoreError
 from kg.store import embedded, open_store
@@ -48,16 +49,19 @@ def kg_proc(home: Path, *args: str, **kw) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
 
 
-def test_server_killed_mid_load(home, tmp_path):
+def test_server_killed_mid_load(home, tmp_path, monkeypatch):
     store = open_store(Settings(home=home))
     api.import_records(store, [SMALL])
     before = fingerprint(store)
 
-    def kill(statement, rows):
+    real = WriteSummary.count
+
+    def kill(summary, statement, rows, created, progress):
         os.kill(store.info.pid, signal.SIGKILL)
-    store._after_batch = kill
+    monkeypatch.setattr(WriteSummary, "count", kill)
     with pytest.raises(StoreError):
         api.import_records(store, [big_file(tmp_path / "big.jsonl", 3000)])
+    monkeypatch.setattr(WriteSummary, "count", real)
     store.close()
     store = open_store(Settings(home=home))        # restarts the server from the last save
     assert fingerprint(store) == before
@@ -189,11 +193,14 @@ def test_neo4j_transient_error_is_retried(neo4j_store, monkeypatch):
     from neo4j.exceptions import TransientError
     calls = {"n": 0}
 
-    def flaky(statement, rows):
+    real = WriteSummary.count
+
+    def flaky(summary, statement, rows, created, progress):
         calls["n"] += 1
         if calls["n"] == 1:
             raise TransientError("injected deadlock")
-    neo4j_store._after_batch = flaky
+        real(summary, statement, rows, created, progress)
+    monkeypatch.setattr(WriteSummary, "count", flaky)
     api.import_records(neo4j_store, [SMALL])
     assert calls["n"] > 1
     assert neo4j_store.stats()["nodes"]["Country"] == 3

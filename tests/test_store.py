@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from kg import api
+from kg.store.base import WriteSummary
 from kg.errors import DataError, StoreError, ValidationErrors
 from kg.records_io import read_paths
 
@@ -43,7 +44,7 @@ def test_second_load_changes_no_counts(store):
     assert report.nodes_created == 0 and report.relationships_created == 0
 
 
-def test_failure_mid_write_leaves_graph_unchanged(store, tmp_path):
+def test_failure_mid_write_leaves_graph_unchanged(store, tmp_path, monkeypatch):
     api.import_records(store, [SMALL])
     before = store.stats()
     before_records = sorted(json.dumps(r, sort_keys=True) for r in api.export_records(store))
@@ -54,14 +55,17 @@ def test_failure_mid_write_leaves_graph_unchanged(store, tmp_path):
     ])
     calls = {"n": 0}
 
-    def boom(statement, rows):
+    real = WriteSummary.count
+
+    def boom(summary, statement, rows, created, progress):
+        real(summary, statement, rows, created, progress)
         calls["n"] += 1
         if calls["n"] == 2:          # after the node batch landed in the stage, before the edges
             raise RuntimeError("injected failure")
-    store._after_batch = boom
+    monkeypatch.setattr(WriteSummary, "count", boom)
     with pytest.raises(StoreError, match="injected failure"):
         api.import_records(store, [extra])
-    store._after_batch = None
+    monkeypatch.setattr(WriteSummary, "count", real)
     assert calls["n"] == 2
     assert store.stats() == before
     after_records = sorted(json.dumps(r, sort_keys=True) for r in api.export_records(store))

@@ -68,8 +68,6 @@ class FalkorDBStore:
         self.db = FalkorDB(host="127.0.0.1", port=info.port, password=info.password,
                            socket_timeout=READ_TIMEOUT, socket_connect_timeout=30)
         self.graph = self.db.select_graph(graph)
-        # Hook for fault-injection tests: called after each batch is written into the stage.
-        self._after_batch: Any = None
 
     # -- reads ---------------------------------------------------------------------------------
     def _exists(self) -> bool:
@@ -134,7 +132,7 @@ class FalkorDBStore:
         summary = WriteSummary()
         started = time.perf_counter()
         with file_lock(self.home / "write.lock"):
-            writer = StagedWrite(self.info, self.home, self.graph_name, self._after_batch)
+            writer = StagedWrite(self.info, self.home, self.graph_name)
             try:
                 writer.run(statements, replace=replace, summary=summary, progress=progress)
             finally:

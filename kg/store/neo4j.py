@@ -56,7 +56,6 @@ class Neo4jStore:
             self.driver.verify_connectivity()
         except Exception as exc:
             raise StoreError(f"cannot connect to Neo4j at {uri}: {exc}") from exc
-        self._after_batch: Any = None
         self._constraints()
 
     def _session(self, read: bool = False) -> Any:
@@ -115,8 +114,6 @@ class Neo4jStore:
                 for rows in st.batches:
                     counters = tx.run(st.cypher, {"rows": batch_rows(rows)}).consume().counters
                     created = counters.nodes_created if st.kind == "node" else counters.relationships_created
-                    if self._after_batch is not None:
-                        self._after_batch(st, rows)
                     summary.count(st, len(rows), created, progress)
         try:
             with self._session() as session:

@@ -205,13 +205,9 @@ def _prepared(statements: Any, encode: Any, depth: int = 4) -> Any:
 class StagedWrite:
     """One all-or-nothing write into the graph `name` (the caller holds the write lock)."""
 
-    on_phase: Any = None
-    """Fault-injection hook for tests: called with "staged", "written", "swapped", "saved"."""
-
-    def __init__(self, info: ServerInfo, home: Path, name: str, after_batch: Any = None) -> None:
+    def __init__(self, info: ServerInfo, home: Path, name: str) -> None:
         self.info, self.home, self.name = info, home, name
         self.stage = f"{name}{STAGE_SUFFIX}"
-        self.after_batch = after_batch
         self.client = _client(info, BATCH_TIMEOUT)
 
     def close(self) -> None:
@@ -272,8 +268,8 @@ class StagedWrite:
         self._phase("saved")
 
     def _phase(self, name: str) -> None:
-        if StagedWrite.on_phase is not None:
-            StagedWrite.on_phase(name)
+        """Each phase of docs/guarantees.md ("staged", "written", "swapped", "saved"), in the log."""
+        log.debug("write of %s: %s", self.name, name)
 
     def drop_stage(self) -> None:
         if self.stage in self._graphs():
@@ -367,8 +363,6 @@ class StagedWrite:
         created = known if known is not None else _stat(
             reply, "Nodes created" if st.kind == "node" else "Relationships created")
         summary.count(st, len(rows), created, progress)
-        if self.after_batch is not None:
-            self.after_batch(st, rows)
 
     def _swap(self) -> None:
         import redis
