@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .errors import DataError, collecting, record_error
-from .models import Node, Record, Relationship, label_of
+from .models import Node, Record, Relationship, label_of, record_types
 from .records_io import Located
 from .scratch import scratch_dir
 from .store import GraphStore
@@ -49,6 +49,10 @@ def _identity(rec: Record) -> tuple[Any, ...]:
     return ("node", rec.id) if isinstance(rec, Node) else rec.key()  # type: ignore[attr-defined]
 
 
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+"""A row as compact JSON text (one encoder: `json.dumps` with options builds one per call)."""
+
+
 class _Spill:
     """Rows per write statement in temporary files, each encoded once: `k f l json` per line
     (identity hash, file index, line, then the row as JSON, which is what is sent to the store)."""
@@ -65,9 +69,7 @@ class _Spill:
             path = self.directory / f"{len(self.paths)}.rows"
             self.paths[statement] = path
             fh = self.files[statement] = path.open("w", encoding="utf-8")
-        fh.write(f"{ident}\t{fid}\t{line}\t")
-        fh.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
-        fh.write("\n")
+        fh.write(f"{ident}\t{fid}\t{line}\t{_encode(row)}\n")
 
     def close(self) -> None:
         for fh in self.files.values():
@@ -110,6 +112,7 @@ class _Loader:
     def take(self, rec: Record, file: str, line: int) -> None:
         self.records += 1
         ident = hash(_identity(rec))
+        row = None
         if ident in self.seen:
             self.repeats.setdefault(ident, []).append((rec, file, line))
         else:
@@ -117,7 +120,8 @@ class _Loader:
             fid = self.files.setdefault(file, len(self.files))
             if fid == len(self.file_names):
                 self.file_names.append(file)
-            self.spill.add(self.statement_of(rec), ident, fid, line, self.row_of(rec))
+            row = self.row_of(rec)
+            self.spill.add(self.statement_of(rec), ident, fid, line, row)
         if isinstance(rec, Node):
             self.node_ids.add(rec.id)
             self.wanted_nodes.pop(rec.id, None)
@@ -133,7 +137,7 @@ class _Loader:
                     self.wanted_nodes[nid] = (file, line, end)
             if (rec.type_name == "PRODUCES" and rec.from_id.startswith("country:")
                     and ident not in self.repeats):
-                share = _share_of(rec.properties())
+                share = _share_of(row["props"] if row is not None else rec.properties())
                 if share is not None:
                     # capacity shares are a group of their own, never added to output
                     group = (rec.to_id, rec.stage, rec.year, rec.basis)  # type: ignore[attr-defined]
@@ -248,18 +252,27 @@ class _Loader:
             label = statement[1] if statement[0] == "node" else f"{statement[1]} ({statement[2]}->{statement[3]})"
             bulk = (kind, statement[1]) if empty else None
             replaced = merged.get(statement, {})
+            keys = _row_keys(statement)
             texts: list[str] = []
             for ident, rest in self.spill.lines(statement):
                 if ident in replaced:
                     continue
                 texts.append(rest.split("\t", 2)[2])
                 if len(texts) >= batch:
-                    yield WriteStatement(cypher, [EncodedRows(texts)], label, kind, bulk)
+                    yield WriteStatement(cypher, [EncodedRows(texts, keys)], label, kind, bulk)
                     texts = []
-            texts += [json.dumps(row, ensure_ascii=False, separators=(",", ":"))
-                      for row in replaced.values()]
+            texts += [_encode(row) for row in replaced.values()]
             for i in range(0, len(texts), batch):
-                yield WriteStatement(cypher, [EncodedRows(texts[i:i + batch])], label, kind, bulk)
+                yield WriteStatement(cypher, [EncodedRows(texts[i:i + batch], keys)], label, kind,
+                                     bulk)
+
+
+def _row_keys(statement: tuple[str, ...]) -> tuple[str, ...]:
+    """Every key a spilled row of this statement may hold: the row's own (`_Loader.row_of`) and
+    the fields of its record type (property names)."""
+    fields = tuple(record_types()[statement[1]].model_fields)
+    own = ("id", "props") if statement[0] == "node" else ("from", "to", "key", "props")
+    return tuple(dict.fromkeys((*own, *fields)))
 
 
 def _share_of(props: dict[str, Any]) -> float | None:

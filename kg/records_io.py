@@ -48,11 +48,13 @@ def _text_lines(path: Path) -> Iterator[tuple[int, str]]:
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {key!r} in one object")
-        out[key] = value
+    out = dict(pairs)
+    if len(out) != len(pairs):        # the rare case: find the key that repeats, for the message
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate key {key!r} in one object")
+            seen.add(key)
     return out
 
 
@@ -60,9 +62,15 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number (JSON has no NaN or Infinity)")
 
 
+_STRICT = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
+"""One decoder for every line: `json.loads` with these options builds a new one per call."""
+
+
 def parse_json_line(line: str) -> Any:
     """One JSON value, strictly: no duplicate keys, no NaN/Infinity; floats parse exactly."""
-    return json.loads(line, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
+    if line.startswith("\ufeff"):     # as json.loads: a byte-order mark inside the file
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", line, 0)
+    return _STRICT.decode(line)
 
 
 def read_jsonl(path: Path) -> Iterator[Located]:

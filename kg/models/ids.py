@@ -28,8 +28,10 @@ ID_PATTERN = {
 
 def label_of(node_id: str) -> str | None:
     """The label an id belongs to, from its prefix (None if unknown)."""
-    prefix = node_id.split(":", 1)[0] + ":"
-    return PREFIX_LABEL.get(prefix)
+    return _KIND_LABEL.get(node_id.partition(":")[0])
+
+
+_KIND_LABEL = {prefix[:-1]: label for prefix, label in PREFIX_LABEL.items()}
 
 
 def slugify(text: str) -> str:

@@ -78,11 +78,22 @@ def text_problem(value: str) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=4096)
-def _kinds(cls: type[Record], name: str) -> tuple[str, str] | None:
-    """(kind, item kind) of a field, computed once per record type and field."""
-    annotation = _annotation(cls, name)
-    return None if annotation is None else (kind_of(annotation), item_kind(annotation))
+@functools.cache
+def _kinds_of(cls: type[Record]) -> dict[str, tuple[str, str]]:
+    """Field name or alias -> (kind, item kind), computed once per record type (a name wins
+    over an alias, as in `_annotation`)."""
+    out: dict[str, tuple[str, str]] = {}
+    for name, info in reversed(cls.model_fields.items()):
+        if info.alias:
+            out[info.alias] = (kind_of(info.annotation), item_kind(info.annotation))
+    for name, info in cls.model_fields.items():
+        out[name] = (kind_of(info.annotation), item_kind(info.annotation))
+    return out
+
+
+def _plain_text(value: str) -> bool:
+    """True for text the store holds as it is (the common case of `text_problem`, fast)."""
+    return "\x00" not in value and (value.isascii() or text_problem(value) is None)
 
 
 def _type_problem(kind: str, items: str, value: Any) -> str | None:
@@ -137,9 +148,24 @@ def parse_record(data: dict[str, Any], *, file: str | None = None,
         raise DataError(f"unknown record type {type_name!r}; expected one of {known}",
                         file=file, line=line, field="type")
     errors: list[DataError] = []
+    table = _kinds_of(cls)
     for name, value in data.items():
-        kinds = _kinds(cls, name)
-        problem = _type_problem(*kinds, value) if kinds else None
+        kinds = table.get(name)
+        if kinds is None or value is None:
+            continue                    # unknown fields are pydantic's to report
+        kind = kinds[0]
+        # fast paths for the values of almost every record; anything else takes _type_problem
+        vtype = type(value)
+        if vtype is str:
+            if kind == "str" and _plain_text(value):
+                continue
+        elif vtype is float or vtype is int:
+            if (kind == "float" and (vtype is int or math.isfinite(value))) or (kind == "int" and vtype is int):
+                continue
+        elif vtype is list and kind == "list" and kinds[1] == "str":
+            if all(type(v) is str and _plain_text(v) for v in value):
+                continue
+        problem = _type_problem(*kinds, value)
         if problem:
             errors.append(DataError(problem, file=file, line=line, field=name))
     if not errors:

@@ -131,13 +131,21 @@ _JSON_KEY = re.compile(r'([{,])"([A-Za-z_][A-Za-z0-9_]*)":')
 def encoded_header(rows: EncodedRows) -> str | None:
     """The `CYPHER rows=…` header for rows spilled as JSON text, without decoding them.
 
-    Map keys become backticked identifiers by one pattern over the text: in JSON from
-    `json.dumps` a quote right after `{` or `,` and followed by `name":` opens an object key
-    (a quote inside a string value is escaped, an array element is never followed by `:`).
+    Map keys become backticked identifiers. In JSON from `json.dumps` an object key is a quote,
+    the name and `":`; a quote inside a string value is escaped, and a string value is never
+    followed by `:`, so `"name":` for a name that is an identifier is always that key. With the
+    rows' keys known (`EncodedRows.keys`) that is one plain replace per key; anything left that
+    looks like a key (or no keys given) takes one pattern over the whole text.
     Text with a `\\u` escape is left to the client's encoder (FalkorDB does not decode them)."""
     text = rows.json()
     if "\\u" in text:
         return None
+    if rows.keys:
+        out = text
+        for key in rows.keys:
+            out = out.replace(f'"{key}":', f"`{key}`:")
+        if '":' not in out:
+            return "CYPHER rows=" + out
     return "CYPHER rows=" + _JSON_KEY.sub(r"\1`\2`:", text)
 
 
