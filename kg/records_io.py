@@ -75,8 +75,9 @@ def parse_json_line(line: str) -> Any:
 
 def read_jsonl(path: Path) -> Iterator[Located]:
     seen = False
+    name = str(path)
     for lineno, line in _text_lines(path):
-        if not line.strip():
+        if not line or line.isspace():
             continue
         seen = True
         try:
@@ -93,9 +94,11 @@ def read_jsonl(path: Path) -> Iterator[Located]:
                                    file=str(path), line=lineno))
             continue
         try:
-            yield parse_record(data, file=str(path), line=lineno), str(path), lineno
+            record = parse_record(data, file=name, line=lineno, plain_text="\\u" not in line)
         except DataError as exc:
             record_error(exc)
+            continue
+        yield record, name, lineno
     if not seen:
         raise DataError("the file holds no records", file=str(path))
 

@@ -122,12 +122,13 @@ class Record(BaseModel):
     def _floats_as_stored(self) -> Record:
         # The one place floats are normalised: what is stored is exactly what is read back, so
         # export -> import -> export is byte-identical and a reload changes nothing.
+        fields = self.__dict__          # frozen model: written in place, as object.__setattr__ does
         for name in _float_fields(type(self)):
-            value = getattr(self, name)
+            value = fields[name]
             if type(value) is float:
-                object.__setattr__(self, name, stored_float(value))   # frozen model
+                fields[name] = float(_FLOAT_FORMAT % value)        # stored_float, inlined
             elif type(value) is tuple:
-                object.__setattr__(self, name, tuple(stored_float(v) for v in value))
+                fields[name] = tuple(stored_float(v) for v in value)
         return self
 
     def properties(self) -> dict[str, Any]:
@@ -135,8 +136,16 @@ class Record(BaseModel):
         # Read from the validated fields directly: every field holds a str, number, bool or a
         # tuple of them (no nested models), so this is what `model_dump` gives, several times
         # faster. Empty lists are absence, as in CSV: the graph holds no empty-list properties.
-        return {k: list(v) if type(v) is tuple else v for k, v in self.__dict__.items()
-                if v is not None and v != () and k not in _NOT_PROPERTIES}
+        out: dict[str, Any] = {}
+        for k, v in self.__dict__.items():
+            if v is None or k in _NOT_PROPERTIES:
+                continue
+            if type(v) is tuple:
+                if not v:
+                    continue
+                v = list(v)
+            out[k] = v
+        return out
 
     def to_json(self) -> dict[str, Any]:
         """The records-format (JSON Lines) form of this record."""

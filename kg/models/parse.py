@@ -136,13 +136,21 @@ def _json_type(value: Any) -> str:
     return type(value).__name__
 
 
+_TYPES = record_types()
+
+
 def parse_record(data: dict[str, Any], *, file: str | None = None,
-                 line: int | None = None) -> Record:
-    """Validate one record; errors name file, line and field (all bad fields at once)."""
+                 line: int | None = None, plain_text: bool = False) -> Record:
+    """Validate one record; errors name file, line and field (all bad fields at once).
+
+    `plain_text`: the caller knows that no string in `data` holds a NUL character or a lone
+    surrogate (a JSON line decoded from UTF-8 without any `\\u` escape: the strict decoder
+    refuses raw control characters and the UTF-8 decoder encoded surrogates), so the check of
+    `text_problem` is already done."""
     if not isinstance(data, dict):
         raise DataError("a record must be a JSON object", file=file, line=line)
     type_name = data.get("type")
-    cls = record_types().get(type_name) if isinstance(type_name, str) else None
+    cls = _TYPES.get(type_name) if isinstance(type_name, str) else None
     if cls is None:
         known = ", ".join(sorted(record_types()))
         raise DataError(f"unknown record type {type_name!r}; expected one of {known}",
@@ -157,13 +165,13 @@ def parse_record(data: dict[str, Any], *, file: str | None = None,
         # fast paths for the values of almost every record; anything else takes _type_problem
         vtype = type(value)
         if vtype is str:
-            if kind == "str" and _plain_text(value):
+            if kind == "str" and (plain_text or _plain_text(value)):
                 continue
         elif vtype is float or vtype is int:
             if (kind == "float" and (vtype is int or math.isfinite(value))) or (kind == "int" and vtype is int):
                 continue
         elif vtype is list and kind == "list" and kinds[1] == "str":
-            if all(type(v) is str and _plain_text(v) for v in value):
+            if all(type(v) is str and (plain_text or _plain_text(v)) for v in value):
                 continue
         problem = _type_problem(*kinds, value)
         if problem:
