@@ -45,10 +45,6 @@ class LoadReport(WriteSummary):
     records: int = 0
 
 
-def _identity(rec: Record) -> tuple[Any, ...]:
-    return ("node", rec.id) if isinstance(rec, Node) else rec.key()  # type: ignore[attr-defined]
-
-
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 """A row as compact JSON text (one encoder: `json.dumps` with options builds one per call)."""
 
@@ -110,37 +106,54 @@ class _Loader:
 
     # -- pass over the input -------------------------------------------------------------------
     def take(self, rec: Record, file: str, line: int) -> None:
+        # The hot loop of a load: the identity, row and statement of a record are built from its
+        # fields directly, once (the values of statement_of and row_of; the identity is a node's id
+        # or a relationship's key()).
         self.records += 1
-        ident = hash(_identity(rec))
-        row = None
+        fields = rec.__dict__
+        props = rec.properties()
+        if rec.record_kind == "node":
+            nid = fields["id"]
+            ident = hash(("node", nid))
+            statement: tuple[str, ...] = ("node", rec.type_name)
+            row: dict[str, Any] = {"id": nid, "props": props}
+        else:
+            keys = rec.KEYS                                  # type: ignore[attr-defined]
+            key = {k: fields[k] for k in keys}
+            from_id, to_id = fields["from_id"], fields["to_id"]
+            ident = hash((rec.type_name, from_id, to_id, *key.values()))
+            statement = ("rel", rec.type_name, label_of(from_id) or "", label_of(to_id) or "")
+            row = {"from": from_id, "to": to_id, "key": key, "props": props}
         if ident in self.seen:
             self.repeats.setdefault(ident, []).append((rec, file, line))
         else:
             self.seen.add(ident)
-            fid = self.files.setdefault(file, len(self.files))
-            if fid == len(self.file_names):
+            fid = self.files.get(file)
+            if fid is None:
+                fid = self.files[file] = len(self.file_names)
                 self.file_names.append(file)
-            row = self.row_of(rec)
-            self.spill.add(self.statement_of(rec), ident, fid, line, row)
-        if isinstance(rec, Node):
-            self.node_ids.add(rec.id)
-            self.wanted_nodes.pop(rec.id, None)
+            self.spill.add(statement, ident, fid, line, row)
+        if statement[0] == "node":
+            self.node_ids.add(nid)
+            if self.wanted_nodes:
+                self.wanted_nodes.pop(nid, None)
             if rec.type_name == "Source":
-                self.source_ids.add(rec.id)
-                self.wanted_sources.pop(rec.id, None)
-        for sid in rec.source_ids:
+                self.source_ids.add(nid)
+                self.wanted_sources.pop(nid, None)
+        for sid in fields["source_ids"]:
             if sid not in self.source_ids and sid not in self.wanted_sources:
                 self.wanted_sources[sid] = (file, line)
-        if isinstance(rec, Relationship):
-            for end, nid in (("from", rec.from_id), ("to", rec.to_id)):
-                if nid not in self.node_ids and nid not in self.wanted_nodes:
-                    self.wanted_nodes[nid] = (file, line, end)
-            if (rec.type_name == "PRODUCES" and rec.from_id.startswith("country:")
+        if statement[0] == "rel":
+            if from_id not in self.node_ids and from_id not in self.wanted_nodes:
+                self.wanted_nodes[from_id] = (file, line, "from")
+            if to_id not in self.node_ids and to_id not in self.wanted_nodes:
+                self.wanted_nodes[to_id] = (file, line, "to")
+            if (rec.type_name == "PRODUCES" and from_id.startswith("country:")
                     and ident not in self.repeats):
-                share = _share_of(row["props"] if row is not None else rec.properties())
+                share = _share_of(props)
                 if share is not None:
                     # capacity shares are a group of their own, never added to output
-                    group = (rec.to_id, rec.stage, rec.year, rec.basis)  # type: ignore[attr-defined]
+                    group = (to_id, fields["stage"], fields["year"], fields["basis"])
                     self.share_totals[group] = self.share_totals.get(group, 0.0) + share
                     self.share_first.setdefault(group, (file, line))
 

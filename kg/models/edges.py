@@ -9,6 +9,11 @@ from pydantic import Field, field_validator, model_validator
 from .base import ISO3, Confidence, NonEmpty, Qualifier, Record, Share, Stage, Unit, Year, check_iso3, one_of
 from .ids import ID_PATTERN, label_of
 
+_WELL_FORMED: set[str] = set()
+"""Endpoint ids already checked against their label's pattern (and ISO list): a load names the
+same nodes again and again. Whether the label may stand at that end is checked every time."""
+_WELL_FORMED_MAX = 100_000
+
 
 class Relationship(Record):
     record_kind: ClassVar[str] = "relationship"
@@ -28,10 +33,15 @@ class Relationship(Record):
             if label not in allowed:
                 raise ValueError(f"{end} {value!r}: a {self.type_name} goes "
                                  f"{'/'.join(self.FROM)} -> {'/'.join(self.TO)}")
+            if value in _WELL_FORMED:
+                continue
             if not ID_PATTERN[label].match(value):
                 raise ValueError(f"{end} {value!r} does not match the {label} id pattern")
             if label == "Country":
                 check_iso3(value.split(":", 1)[1])
+            if len(_WELL_FORMED) >= _WELL_FORMED_MAX:
+                _WELL_FORMED.clear()
+            _WELL_FORMED.add(value)
         return self
 
     @property

@@ -83,7 +83,7 @@ def _kinds_of(cls: type[Record]) -> dict[str, tuple[str, str]]:
     """Field name or alias -> (kind, item kind), computed once per record type (a name wins
     over an alias, as in `_annotation`)."""
     out: dict[str, tuple[str, str]] = {}
-    for name, info in reversed(cls.model_fields.items()):
+    for info in reversed(cls.model_fields.values()):
         if info.alias:
             out[info.alias] = (kind_of(info.annotation), item_kind(info.annotation))
     for name, info in cls.model_fields.items():
@@ -168,11 +168,12 @@ def parse_record(data: dict[str, Any], *, file: str | None = None,
             if kind == "str" and (plain_text or _plain_text(value)):
                 continue
         elif vtype is float or vtype is int:
-            if (kind == "float" and (vtype is int or math.isfinite(value))) or (kind == "int" and vtype is int):
+            if ((kind == "float" and (vtype is int or math.isfinite(value)))
+                    or (kind == "int" and vtype is int)):
                 continue
-        elif vtype is list and kind == "list" and kinds[1] == "str":
-            if all(type(v) is str and (plain_text or _plain_text(v)) for v in value):
-                continue
+        elif (vtype is list and kind == "list" and kinds[1] == "str"
+              and all(type(v) is str and (plain_text or _plain_text(v)) for v in value)):
+            continue
         problem = _type_problem(*kinds, value)
         if problem:
             errors.append(DataError(problem, file=file, line=line, field=name))

@@ -30,6 +30,8 @@ _DOUBLE = struct.Struct("=Bd").pack
 _LONG = struct.Struct("=Bq").pack
 _ENDPOINTS = struct.Struct("=QQ").pack
 _COUNT = struct.Struct("=I").pack
+_MEMO = 50_000
+"""Strings whose encoding a bulk load remembers at most (then it starts again)."""
 
 
 def encode_value(value: Any) -> bytes:
@@ -63,6 +65,22 @@ class BulkEncoder:
     def __init__(self) -> None:
         self.numbers: dict[str, int] = {}
         self.started = False
+        self._strings: dict[str, bytes] = {}
+
+    def _value(self, value: Any) -> bytes:
+        """`encode_value`, remembering the encoding of strings: a load repeats the same ids,
+        codes and source lists on most rows."""
+        kind = type(value)
+        if kind is str:
+            out = self._strings.get(value)
+            if out is None:
+                if len(self._strings) >= _MEMO:
+                    self._strings.clear()
+                out = self._strings[value] = b"\x03" + value.encode("utf-8") + b"\x00"
+            return out
+        if kind is list:
+            return _LONG(5, len(value)) + b"".join([self._value(v) for v in value])
+        return encode_value(value)
 
     def args(self, st: WriteStatement, rows: list[dict[str, Any]] | EncodedRows
              ) -> tuple[list[Any] | None, int]:
@@ -75,18 +93,21 @@ class BulkEncoder:
         decoded = batch_rows(rows)
         keys = sorted({k for row in decoded for k in row["props"]})
         entities: list[bytes] = []
+        value = self._value
         if kind == "node":
+            numbers = self.numbers
             for row in decoded:
                 props = row["props"]
-                self.numbers[props["id"]] = len(self.numbers)
-                entities.append(b"".join(encode_value(props.get(k)) for k in keys))
+                numbers[props["id"]] = len(numbers)
+                entities.append(b"".join([value(props.get(k)) for k in keys]))
         else:
+            number = self.numbers.get
             for row in decoded:
-                a, b = self.numbers.get(row["from"]), self.numbers.get(row["to"])
+                a, b = number(row["from"]), number(row["to"])
                 if a is None or b is None:
                     continue       # as `MATCH` in the create statement: no endpoint, no edge
                 props = row["props"]
-                entities.append(_ENDPOINTS(a, b) + b"".join(encode_value(props.get(k)) for k in keys))
+                entities.append(_ENDPOINTS(a, b) + b"".join([value(props.get(k)) for k in keys]))
         if not entities:
             return None, 0
         counts = [len(entities), 0, 1, 0] if kind == "node" else [0, len(entities), 0, 1]
