@@ -45,8 +45,9 @@ class LoadReport(WriteSummary):
     records: int = 0
 
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-"""A row as compact JSON text (one encoder: `json.dumps` with options builds one per call)."""
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+"""A row as compact JSON text (one encoder: `json.dumps` with options builds one per call; rows
+are plain values built here, never circular)."""
 
 
 class _Spill:

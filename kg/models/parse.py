@@ -179,7 +179,8 @@ def parse_record(data: dict[str, Any], *, file: str | None = None,
             errors.append(DataError(problem, file=file, line=line, field=name))
     if not errors:
         try:
-            return cls.model_validate(data)
+            record: Record = cls.__pydantic_validator__.validate_python(data)  # model_validate's core
+            return record
         except ValidationError as exc:
             for err in exc.errors():
                 field = ".".join(str(p) for p in err["loc"]) or None
