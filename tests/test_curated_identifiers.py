@@ -107,6 +107,13 @@ def test_weda_bay_chain_matches_the_stakes_eramet_states(rels) -> None:
     assert "firm:antam" in state
     ptfi = {k[0]: v for k, v in owns.items() if k[1] == "firm:pt-freeport-indonesia"}
     assert ptfi == {"firm:freeport-mcmoran": pytest.approx(0.488), "firm:mind-id": pytest.approx(0.512)}
+    # A later stake sits beside the earlier one (Freeport in Cerro Verde: 53.56% in 2020, 55.1% in 2024).
+    cerro = sorted((r.year, r.share) for r in rels["OWNS"]
+                   if (r.from_id, r.to_id) == ("firm:freeport-mcmoran", "facility:cerro-verde"))
+    assert cerro == [(2020, pytest.approx(0.5356)), (2024, pytest.approx(0.551))]
+    us_stake = [r for r in rels["STATE_OWNED_BY"] if r.from_id == "firm:korea-zinc"]
+    assert [(r.to_id, r.share) for r in us_stake] == [("country:USA", pytest.approx(0.10))]
+    assert us_stake[0].basis.startswith("agreed")
 
 
 def test_output_figures_converted_from_the_printed_units(rels) -> None:
