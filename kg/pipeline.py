@@ -175,7 +175,7 @@ class _Loader:
 
     # -- checks after the pass -------------------------------------------------------------------
     def check(self, known_in_store: Callable[[list[str]], set[str]],
-              shares_in_store: Callable[[list[tuple[str, str, int, str]]], list[dict[str, Any]]] | None
+              shares_in_store: Callable[[list[tuple[str, str, int, str]]], Iterable[dict[str, Any]]] | None
               ) -> list[DataError]:
         """Errors only visible once every record is read: share sums (with the figures the graph
         already holds for the same material, stage and year) and references to nodes."""
@@ -313,21 +313,21 @@ SHARES_IN_GRAPH = (
 """Country figures the graph holds for (material or product, stage, year) groups of a load."""
 
 
-def _shares_in(store: GraphStore) -> Callable[[list[tuple[str, str, int, str]]], list[dict[str, Any]]]:
-    def shares(groups: list[tuple[str, str, int, str]]) -> list[dict[str, Any]]:
+def _shares_in(store: GraphStore) -> Callable[[list[tuple[str, str, int, str]]], Iterable[dict[str, Any]]]:
+    def shares(groups: list[tuple[str, str, int, str]]) -> Iterator[dict[str, Any]]:
+        # A generator, one read of 500 groups at a time: the graph may hold hundreds of thousands
+        # of country figures for a large load's groups, which are summed, never kept.
         if not store.read("MATCH ()-[r:PRODUCES]->() RETURN 1 AS found LIMIT 1"):
-            return []                      # nothing to add up with (e.g. a first load)
+            return                         # nothing to add up with (e.g. a first load)
         by_label: dict[str, list[dict[str, Any]]] = {}
         for m, stage, year, basis in groups:
             label = label_of(m)
             if label is not None:
                 by_label.setdefault(label, []).append({"m": m, "stage": stage, "year": year,
                                                        "basis": basis})
-        rows: list[dict[str, Any]] = []
         for label, wanted in sorted(by_label.items()):
-            for i in range(0, len(wanted), 2000):
-                rows += store.read(SHARES_IN_GRAPH.format(label=label), {"groups": wanted[i:i + 2000]})
-        return rows
+            for i in range(0, len(wanted), 500):
+                yield from store.read(SHARES_IN_GRAPH.format(label=label), {"groups": wanted[i:i + 500]})
     return shares
 
 
