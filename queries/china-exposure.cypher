@@ -50,41 +50,132 @@
 // :param year => null;
 // :param max_depth => 4;
 
-// Superseded stakes: every OWNS fact but the latest of its owner-asset pair (older stakes stay in
-// the graph for history; an undated stake counts as older than any dated one).
-OPTIONAL MATCH (sf:Firm)-[st:OWNS]->(sa)
-WITH sf, sa, collect(st) AS stakes, max(coalesce(st.year, 0)) AS latest
-WITH collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) AS older
-WITH reduce(acc = [], g IN older | acc + g) AS superseded
-// Chinese firms: headquartered in China, or owned by the Chinese state (root factor = state share).
-OPTIONAL MATCH (cf:Firm)
-WHERE (cf)-[:HEADQUARTERED_IN]->(:Country {id: 'country:CHN'})
-   OR (cf)-[:STATE_OWNED_BY]->(:Country {id: 'country:CHN'})
-WITH collect(CASE WHEN cf IS NULL THEN null ELSE {id: cf.id, f: CASE
-       WHEN size([(cf)-[:HEADQUARTERED_IN]->(hc:Country {id: 'country:CHN'}) | hc]) > 0 THEN 1.0
-       ELSE coalesce(head([(cf)-[so:STATE_OWNED_BY]->(:Country {id: 'country:CHN'}) | so.share]), 1.0)
-     END} END) AS cn_roots, superseded
-WITH cn_roots, superseded, [r IN cn_roots | r.id] AS cn_ids
-// Chinese interest in each asset: the sum over ownership chains that start at a Chinese firm and
-// pass no other Chinese firm of the product of the shares (unknown = 1), capped at 1; a foreign
-// firm the Chinese state owns is itself an asset (chain of length 0, interest = the state share).
-OPTIONAL MATCH chain = (o:Firm)-[:OWNS*0..5]->(a)
-WHERE o.id IN cn_ids AND (a:Facility OR a:Firm) AND (length(chain) = 0 OR NOT a.id IN cn_ids)
-  AND none(n IN nodes(chain)[1..-1] WHERE n.id IN cn_ids)
-  AND all(n IN nodes(chain) WHERE single(m IN nodes(chain) WHERE m = n))
-  AND none(r IN relationships(chain) WHERE r IN superseded)
-WITH cn_roots, cn_ids, a,
-     sum(head([r IN cn_roots WHERE r.id = o.id | r.f])
-         * reduce(s = 1.0, r IN relationships(chain) | s * coalesce(r.share, 1.0))) AS interest
-OPTIONAL MATCH (a)-[pa:PRODUCES]->(x)
-WHERE ($year IS NULL OR pa.year <= $year) AND pa.quantity IS NOT NULL
-WITH a, interest, x, pa.stage AS stage, max(pa.year) AS ay
-OPTIONAL MATCH (a)-[pa:PRODUCES]->(x)
-WHERE pa.stage = stage AND pa.year = ay
-WITH collect(CASE WHEN pa IS NULL THEN null ELSE {
-       k: head([(a)-[:LOCATED_IN]->(c) WHERE c:Country | c.id] + [(a)-[:HEADQUARTERED_IN]->(c) WHERE c:Country | c.id]),
-       x: x.id, stage: stage,
-       q: pa.quantity * CASE WHEN interest > 1.0 THEN 1.0 ELSE interest END} END) AS owned
+// The importer's inflows, read once: (code, year, basis) -> flows; annual figures with a value.
+MATCH (imp:Country)
+WHERE imp.id = $importer OR imp.id = 'country:' + $importer
+CALL {
+  WITH imp
+  OPTIONAL MATCH (k:Country)-[e:EXPORTS_TO]->(imp)
+  WHERE e.value_usd IS NOT NULL AND coalesce(e.month, 0) = 0 AND ($year IS NULL OR e.year <= $year)
+  WITH imp, e.hs_code AS code,
+       collect({k: k, y: e.year, h: e.hs_code, basis: e.flow_basis, v: e.value_usd}) AS flows
+  RETURN collect(CASE WHEN code IS NULL THEN null ELSE {code: code, flows: flows} END) AS inflows
+}
+// The USGS import sources of each material (IMPORT_RELIANCE: the ranked sources with their shares
+// and the "Other countries" remainder, over a period such as 2021-2024), from the latest edition
+// that gives shares: the denominator where the graph has no import total for the good's codes.
+CALL {
+  WITH imp
+  OPTIONAL MATCH (imp)-[ir:IMPORT_RELIANCE]->(um:Material)
+  WHERE size(coalesce(ir.source_shares, [])) > 0 AND ($year IS NULL OR ir.year <= $year)
+  WITH imp, um, max(ir.year) AS uy
+  OPTIONAL MATCH (imp)-[ir:IMPORT_RELIANCE]->(um)
+  WHERE ir.year = uy
+  UNWIND CASE WHEN ir IS NULL THEN [null] ELSE range(0, size(ir.sources) - 1) END AS i
+  OPTIONAL MATCH (src:Country)
+  WHERE src.id = 'country:' + ir.sources[i]
+  WITH um, ir, reduce(s = 0.0, v IN coalesce(ir.source_shares, []) | s + v) AS named_sum,
+       collect(CASE WHEN src IS NULL THEN null ELSE {k: src, v: toFloat(ir.source_shares[i])} END)
+         AS named
+  RETURN collect(CASE WHEN ir IS NULL THEN null ELSE {
+           m: um, named: named, period: coalesce(ir.sources_period, toString(ir.year)),
+           year: CASE WHEN ir.sources_period IS NULL THEN ir.year
+                      ELSE toInteger(right(ir.sources_period, 4)) END,
+           other: coalesce(ir.other_share, CASE WHEN named_sum < 1.0 THEN 1.0 - named_sum ELSE 0.0 END),
+           cn: coalesce(head([n IN named WHERE n.k.id = 'country:CHN' | n.v]), 0.0)} END) AS usgs
+}
+// ... and its annual import totals (the denominators), also read once.
+WITH imp, inflows, usgs,
+     [(imp)-[t:IMPORTS]->(ht) WHERE t.value_usd IS NOT NULL AND coalesce(t.month, 0) = 0
+        AND ($year IS NULL OR t.year <= $year)
+      | {code: ht.code, y: t.year, basis: t.flow_basis, v: t.value_usd,
+         notes: CASE WHEN t.hs_version IS NOT NULL AND t.hs_version <> 'HS2022' THEN t.notes END,
+         b: CASE t.flow_basis WHEN 'imports' THEN 1 WHEN 'mirror' THEN 2 ELSE 3 END}] AS itotals
+// The goods: every product or material with HS codes or USGS import sources (one list, no
+// regrouping of the big lists carried along), and the other items classified under the same codes
+// (their trade is shared).
+WITH imp, inflows, usgs, itotals,
+     [(cg)-[:CLASSIFIED_AS]->(ch:HSCode) WHERE cg:Product OR cg:Material | {g: cg, code: ch.code}]
+       AS classes
+WITH imp, inflows, usgs, itotals, classes,
+     reduce(acc = [], g IN [c IN classes | c.g] + [u IN usgs | u.m]
+            | CASE WHEN g IN acc THEN acc ELSE acc + [g] END) AS all_goods
+// (Filtered and paired with their codes before the UNWIND, and the per-good lists built in one
+// projection: every projection of a row copies the big lists it carries.)
+UNWIND [g IN all_goods
+        WHERE $item IS NULL OR g.id = $item OR g.id = 'product:' + $item OR g.id = 'material:' + $item
+           OR toLower(g.name) = toLower($item)
+        | {g: g, codes: [c IN classes WHERE c.g = g | c.code], u: head([u IN usgs WHERE u.m = g])}]
+  AS gc
+WITH imp, itotals, gc.g AS g, gc.codes AS codes, gc.u AS usgs,
+     reduce(acc = [], c IN classes | CASE WHEN c.g <> gc.g AND c.code IN gc.codes AND NOT c.g.name IN acc
+                                          THEN acc + [c.g.name] ELSE acc END) AS sharers,
+     [b IN inflows WHERE any(c IN gc.codes WHERE b.code STARTS WITH c)] AS gin
+WHERE size(gin) > 0 OR usgs IS NOT NULL
+// The importer's totals of the good's codes: the latest year that has one, per code the best basis.
+WITH imp, g, codes, usgs, sharers, gin,
+     [t IN itotals WHERE any(c IN codes WHERE t.code STARTS WITH c)] AS totals
+WITH imp, g, codes, usgs, sharers, gin, totals,
+     reduce(y = null, t IN totals | CASE WHEN y IS NULL OR t.y > y THEN t.y ELSE y END) AS year
+WITH imp, g, codes, usgs, sharers, gin, year, [t IN totals WHERE t.y = year] AS ty
+WITH imp, g, codes, usgs, sharers, gin, year,
+     [t IN ty WHERE NOT any(u IN ty WHERE u.code = t.code AND u.b < t.b)] AS chosen
+WITH imp, g, codes, usgs, sharers, year, chosen,
+     reduce(s = 0.0, t IN chosen | s + t.v) AS total,
+     CASE WHEN year IS NULL THEN
+       reduce(y = 0, b IN gin | reduce(m = y, f IN b.flows | CASE WHEN f.y > m THEN f.y ELSE m END))
+     END AS flow_year,
+     [f IN reduce(acc = [], b IN gin | acc + b.flows)
+      WHERE f.y = year AND any(t IN chosen WHERE t.code = f.h AND t.basis = f.basis)
+      | {k: f.k, v: f.v}] AS flows
+// Without a trade total, the USGS import sources stand in: each named source's stated share of
+// the whole (total 1), the "Other countries" remainder unexplained.
+WITH imp, g, codes, usgs, sharers, year, chosen, total, flow_year, flows,
+     year IS NULL OR total <= 0 AS untraded
+WITH imp, g, codes, usgs, sharers, flow_year,
+     CASE WHEN untraded AND usgs IS NOT NULL THEN usgs END AS fb,
+     CASE WHEN untraded AND usgs IS NOT NULL THEN [] ELSE chosen END AS chosen,
+     CASE WHEN untraded AND usgs IS NOT NULL THEN 1.0 ELSE total END AS total,
+     CASE WHEN untraded AND usgs IS NOT NULL THEN usgs.year ELSE year END AS year,
+     CASE WHEN untraded AND usgs IS NOT NULL THEN usgs.named ELSE flows END AS flows
+WITH imp, g, codes, sharers, chosen, total, coalesce(year, flow_year) AS year,
+     year IS NOT NULL AND total > 0 AS has_total, flows, fb IS NOT NULL AS by_usgs,
+     CASE WHEN usgs IS NULL THEN null
+          ELSE {china: usgs.cn, period: usgs.period, other: usgs.other} END AS usrc
+UNWIND CASE WHEN size(flows) = 0 THEN [null] ELSE flows END AS f
+WITH imp, g, codes, sharers, chosen, total, year, has_total, by_usgs, usrc,
+     f.k AS k, sum(f.v) AS value
+WITH imp, g, codes, sharers, chosen, total, year, has_total, by_usgs, usrc,
+     collect(CASE WHEN k IS NULL THEN null ELSE {k: k, value: value} END) AS suppliers,
+     sum(coalesce(value, 0.0)) AS known
+WITH imp, g, year, has_total, by_usgs, usrc, suppliers,
+     CASE WHEN by_usgs THEN 1.0 - usrc.other ELSE known END AS known,
+     CASE WHEN has_total THEN total END AS total,
+     CASE WHEN by_usgs THEN ['usgs-import-sources ' + usrc.period] ELSE [c IN chosen | c.basis] END
+       AS bases,
+     [c IN chosen | c.code] AS used_codes,
+     CASE WHEN size(sharers) = 0 AND size([c IN chosen WHERE c.notes IS NOT NULL]) = 0 AND NOT by_usgs
+          THEN null
+          ELSE trim(CASE WHEN size(sharers) = 0 THEN ''
+                    ELSE 'HS ' + reduce(s = '', c IN codes | s + CASE WHEN s = '' THEN '' ELSE '/' END + c)
+                         + ' also covers ' + reduce(s = '', n IN sharers | s + CASE WHEN s = '' THEN ''
+                                                    ELSE ', ' END + n) + '. ' END
+                    + reduce(s = '', c IN chosen | s + coalesce(c.notes + ' ', ''))
+                    + CASE WHEN by_usgs THEN 'No import total in the graph: shares are the USGS import '
+                              + 'sources ' + usrc.period + ', the rest unnamed.' ELSE '' END) END
+       AS caveat
+// Candidate inputs: the good itself (ownership only) and every input it requires, each with the
+// HS codes its trade is read under (its own, else its group's).
+WITH imp, g, year, has_total, by_usgs, usrc, suppliers, known, total, bases, used_codes, caveat,
+     [{x: g, depth: 0, named: null}]
+     + [path = (g)-[:REQUIRES*1..4]->(x)
+        WHERE length(path) <= $max_depth
+          AND all(n IN nodes(path) WHERE single(m IN nodes(path) WHERE m = n))
+        | {x: x, depth: length(path), named: last(relationships(path)).stage}] AS cands
+WITH collect({g: g, imp: imp, year: year, has_total: has_total, by_usgs: by_usgs, usrc: usrc,
+              suppliers: suppliers, known: known, total: total, bases: bases, codes: used_codes,
+              caveat: caveat,
+              cands: cands}) AS goods
 // China's share of world output of every input at every stage, by the latest-figure rule every
 // query shares (docs/queries.md, "The latest figure"), read once.
 CALL {
@@ -133,167 +224,103 @@ CALL {
                   cn: coalesce(head([f IN figures WHERE f.c.id = 'country:CHN' AND f.share IS NOT NULL
                                      | f.share]), 0.0)}) AS supply
 }
-// The importer's inflows, read once: (code, year, basis) -> flows; annual figures with a value.
-MATCH (imp:Country)
-WHERE imp.id = $importer OR imp.id = 'country:' + $importer
-// (In a subquery that imports only the importer, so `owned` is not a grouping key of every flow.)
+// The stage each input comes from: REQUIRES.stage, else the most processed stage that has a
+// figure by the shared rule; China's share of world output there (an element without figures of
+// its own takes its group's, member_of). One candidate per input and stage, at its least depth.
+WITH [gd IN goods | {gd: gd, cands: [cd IN gd.cands | {cd: cd,
+       st: CASE WHEN cd.depth = 0 THEN null WHEN cd.named IS NOT NULL THEN cd.named
+               ELSE reduce(top = null, s IN [s IN supply WHERE s.x = cd.x.id | s.stage] | CASE
+                 WHEN top IS NULL
+                   OR CASE s WHEN 'mining' THEN 1 WHEN 'separation' THEN 2 WHEN 'refining' THEN 3
+                             WHEN 'manufacturing' THEN 4 ELSE 0 END
+                    > CASE top WHEN 'mining' THEN 1 WHEN 'separation' THEN 2 WHEN 'refining' THEN 3
+                               WHEN 'manufacturing' THEN 4 ELSE 0 END
+                 THEN s ELSE top END) END}]}] AS staged, supply
+WITH [s IN staged | {gd: s.gd, cands: reduce(acc = [], c IN s.cands | CASE
+        WHEN any(a IN acc WHERE a.cd.x = c.cd.x AND coalesce(a.st, '') = coalesce(c.st, ''))
+        THEN [a IN acc | CASE WHEN a.cd.x = c.cd.x AND coalesce(a.st, '') = coalesce(c.st, '')
+                                   AND c.cd.depth < a.cd.depth THEN c ELSE a END]
+        ELSE acc + [c] END)}] AS staged, supply
+WITH [s IN staged | {g: s.gd.g, imp: s.gd.imp, year: s.gd.year, has_total: s.gd.has_total,
+        by_usgs: s.gd.by_usgs, usrc: s.gd.usrc, suppliers: s.gd.suppliers, known: s.gd.known,
+        total: s.gd.total, bases: s.gd.bases, codes: s.gd.codes, caveat: s.gd.caveat,
+        cands: [c IN s.cands | {x: c.cd.x, depth: c.cd.depth, st: c.st,
+                                w: head([w IN supply WHERE w.x = c.cd.x.id AND w.stage = c.st])}]}]
+       AS goods
+// An element without HS codes of its own reads its trade under its group's codes.
+UNWIND CASE WHEN size(goods) = 0 THEN [null] ELSE goods END AS gd
+UNWIND CASE WHEN gd IS NULL THEN [null] ELSE gd.cands END AS cd
+WITH gd, cd, cd.x AS x
+WITH gd, cd, x, [(x)-[:CLASSIFIED_AS]->(hx:HSCode) | hx.code] AS own_codes
+WITH gd, collect(CASE WHEN cd IS NULL THEN null ELSE {x: x, depth: cd.depth, st: cd.st,
+       by_group: cd.w.basis = 'group', wyr: cd.w.yr, wmeasure: cd.w.measure,
+       world_cn: coalesce(cd.w.cn, 0.0),
+       codes: CASE WHEN cd.depth = 0 THEN [] WHEN size(own_codes) > 0 THEN own_codes
+                   ELSE [(grp:Material)-[:CLASSIFIED_AS]->(hg:HSCode)
+                         WHERE grp.id IN coalesce(x.member_of, []) | hg.code] END} END) AS cands
+WITH collect(CASE WHEN gd IS NULL THEN null ELSE {g: gd.g, imp: gd.imp, year: gd.year,
+       has_total: gd.has_total, by_usgs: gd.by_usgs, usrc: gd.usrc, suppliers: gd.suppliers,
+       known: gd.known, total: gd.total, bases: gd.bases, codes: gd.codes, caveat: gd.caveat,
+       cands: cands} END) AS goods
+// Chinese ownership of assets (read once): the output of facilities and firms that Chinese firms
+// or the Chinese state own, weighted by the Chinese interest in them.
 CALL {
-  WITH imp
-  OPTIONAL MATCH (k:Country)-[e:EXPORTS_TO]->(imp)
-  WHERE e.value_usd IS NOT NULL AND coalesce(e.month, 0) = 0 AND ($year IS NULL OR e.year <= $year)
-  WITH imp, e.hs_code AS code,
-       collect({k: k, y: e.year, h: e.hs_code, basis: e.flow_basis, v: e.value_usd}) AS flows
-  RETURN collect(CASE WHEN code IS NULL THEN null ELSE {code: code, flows: flows} END) AS inflows
+  // Superseded stakes: every OWNS fact but the latest of its owner-asset pair (older stakes stay
+  // in the graph for history; an undated stake counts as older than any dated one).
+  OPTIONAL MATCH (sf:Firm)-[st:OWNS]->(sa)
+  WITH sf, sa, collect(st) AS stakes, max(coalesce(st.year, 0)) AS latest
+  WITH collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) AS older
+  WITH reduce(acc = [], g IN older | acc + g) AS superseded
+  // Chinese firms, found from China's node: headquartered in China (factor 1), or owned by the
+  // Chinese state (factor = the state share).
+  MATCH (chn:Country {id: 'country:CHN'})
+  WITH superseded, reduce(acc = [], r IN
+         [(chn)<-[:HEADQUARTERED_IN]-(hf:Firm) | {id: hf.id, f: 1.0}]
+         + [(chn)<-[so:STATE_OWNED_BY]-(sof:Firm) | {id: sof.id, f: coalesce(so.share, 1.0)}]
+       | CASE WHEN r.id IN [a IN acc | a.id] THEN acc ELSE acc + [r] END) AS cn_roots
+  WITH superseded, cn_roots, [r IN cn_roots | r.id] AS cn_ids
+  // Chinese interest in each asset: the sum over ownership chains that start at a Chinese firm and
+  // pass no other Chinese firm of the product of the shares (unknown = 1), capped at 1; a foreign
+  // firm the Chinese state owns is itself an asset (chain of length 0, interest = the state share).
+  UNWIND cn_roots AS root
+  MATCH (o:Firm {id: root.id})
+  MATCH chain = (o)-[:OWNS*0..5]->(a)
+  WHERE (a:Facility OR a:Firm) AND (length(chain) = 0 OR NOT a.id IN cn_ids)
+    AND none(n IN nodes(chain)[1..-1] WHERE n.id IN cn_ids)
+    AND all(n IN nodes(chain) WHERE single(m IN nodes(chain) WHERE m = n))
+    AND none(r IN relationships(chain) WHERE r IN superseded)
+  WITH a, sum(root.f * reduce(s = 1.0, r IN relationships(chain) | s * coalesce(r.share, 1.0)))
+         AS interest
+  OPTIONAL MATCH (a)-[pa:PRODUCES]->(x)
+  WHERE ($year IS NULL OR pa.year <= $year) AND pa.quantity IS NOT NULL
+  WITH a, interest, x, pa.stage AS stage, max(pa.year) AS ay
+  OPTIONAL MATCH (a)-[pa:PRODUCES]->(x)
+  WHERE pa.stage = stage AND pa.year = ay
+  RETURN collect(CASE WHEN pa IS NULL THEN null ELSE {
+           k: head([(a)-[:LOCATED_IN]->(c) WHERE c:Country | c.id]
+                   + [(a)-[:HEADQUARTERED_IN]->(c) WHERE c:Country | c.id]),
+           x: x.id, stage: stage,
+           q: pa.quantity * CASE WHEN interest > 1.0 THEN 1.0 ELSE interest END} END) AS owned
 }
-// The USGS import sources of each material (IMPORT_RELIANCE: the ranked sources with their shares
-// and the "Other countries" remainder, over a period such as 2021-2024), from the latest edition
-// that gives shares: the denominator where the graph has no import total for the good's codes.
-CALL {
-  WITH imp
-  OPTIONAL MATCH (imp)-[ir:IMPORT_RELIANCE]->(um:Material)
-  WHERE size(coalesce(ir.source_shares, [])) > 0 AND ($year IS NULL OR ir.year <= $year)
-  WITH imp, um, max(ir.year) AS uy
-  OPTIONAL MATCH (imp)-[ir:IMPORT_RELIANCE]->(um)
-  WHERE ir.year = uy
-  UNWIND CASE WHEN ir IS NULL THEN [null] ELSE range(0, size(ir.sources) - 1) END AS i
-  OPTIONAL MATCH (src:Country)
-  WHERE src.id = 'country:' + ir.sources[i]
-  WITH um, ir, reduce(s = 0.0, v IN coalesce(ir.source_shares, []) | s + v) AS named_sum,
-       collect(CASE WHEN src IS NULL THEN null ELSE {k: src, v: toFloat(ir.source_shares[i])} END)
-         AS named
-  RETURN collect(CASE WHEN ir IS NULL THEN null ELSE {
-           m: um, named: named, period: coalesce(ir.sources_period, toString(ir.year)),
-           year: coalesce(toInteger(right(ir.sources_period, 4)), ir.year),
-           other: coalesce(ir.other_share, CASE WHEN named_sum < 1.0 THEN 1.0 - named_sum ELSE 0.0 END),
-           cn: coalesce(head([n IN named WHERE n.k.id = 'country:CHN' | n.v]), 0.0)} END) AS usgs
-}
-// ... and its annual import totals (the denominators), also read once.
-WITH owned, supply, imp, inflows, usgs,
-     [(imp)-[t:IMPORTS]->(ht) WHERE t.value_usd IS NOT NULL AND coalesce(t.month, 0) = 0
-        AND ($year IS NULL OR t.year <= $year)
-      | {code: ht.code, y: t.year, basis: t.flow_basis, v: t.value_usd,
-         notes: CASE WHEN t.hs_version IS NOT NULL AND t.hs_version <> 'HS2022' THEN t.notes END,
-         b: CASE t.flow_basis WHEN 'imports' THEN 1 WHEN 'mirror' THEN 2 ELSE 3 END}] AS itotals
-// The goods: every product or material with HS codes or USGS import sources (one list, no
-// regrouping of the big lists carried along), and the other items classified under the same codes
-// (their trade is shared).
-WITH owned, supply, imp, inflows, usgs, itotals,
-     [(cg)-[:CLASSIFIED_AS]->(ch:HSCode) WHERE cg:Product OR cg:Material | {g: cg, code: ch.code}]
-       AS classes
-WITH owned, supply, imp, inflows, usgs, itotals, classes,
-     reduce(acc = [], g IN [c IN classes | c.g] + [u IN usgs | u.m]
-            | CASE WHEN g IN acc THEN acc ELSE acc + [g] END) AS all_goods
-// (Filtered and paired with their codes before the UNWIND, and the per-good lists built in one
-// projection: every projection of a row copies the big lists it carries.)
-UNWIND [g IN all_goods
-        WHERE $item IS NULL OR g.id = $item OR g.id = 'product:' + $item OR g.id = 'material:' + $item
-           OR toLower(g.name) = toLower($item)
-        | {g: g, codes: [c IN classes WHERE c.g = g | c.code], u: head([u IN usgs WHERE u.m = g])}]
-  AS gc
-WITH owned, supply, imp, itotals, gc.g AS g, gc.codes AS codes, gc.u AS usgs,
-     reduce(acc = [], c IN classes | CASE WHEN c.g <> gc.g AND c.code IN gc.codes AND NOT c.g.name IN acc
-                                          THEN acc + [c.g.name] ELSE acc END) AS sharers,
-     [b IN inflows WHERE any(c IN gc.codes WHERE b.code STARTS WITH c)] AS gin
-WHERE size(gin) > 0 OR usgs IS NOT NULL
-// The importer's totals of the good's codes: the latest year that has one, per code the best basis.
-WITH owned, supply, imp, g, codes, usgs, sharers, gin,
-     [t IN itotals WHERE any(c IN codes WHERE t.code STARTS WITH c)] AS totals
-WITH owned, supply, imp, g, codes, usgs, sharers, gin, totals,
-     reduce(y = null, t IN totals | CASE WHEN y IS NULL OR t.y > y THEN t.y ELSE y END) AS year
-WITH owned, supply, imp, g, codes, usgs, sharers, gin, year, [t IN totals WHERE t.y = year] AS ty
-WITH owned, supply, imp, g, codes, usgs, sharers, gin, year,
-     [t IN ty WHERE NOT any(u IN ty WHERE u.code = t.code AND u.b < t.b)] AS chosen
-WITH owned, supply, imp, g, codes, usgs, sharers, year, chosen,
-     reduce(s = 0.0, t IN chosen | s + t.v) AS total,
-     CASE WHEN year IS NULL THEN
-       reduce(y = 0, b IN gin | reduce(m = y, f IN b.flows | CASE WHEN f.y > m THEN f.y ELSE m END))
-     END AS flow_year,
-     [f IN reduce(acc = [], b IN gin | acc + b.flows)
-      WHERE f.y = year AND any(t IN chosen WHERE t.code = f.h AND t.basis = f.basis)
-      | {k: f.k, v: f.v}] AS flows
-// Without a trade total, the USGS import sources stand in: each named source's stated share of
-// the whole (total 1), the "Other countries" remainder unexplained.
-WITH owned, supply, imp, g, codes, usgs, sharers, year, chosen, total, flow_year, flows,
-     year IS NULL OR total <= 0 AS untraded
-WITH owned, supply, imp, g, codes, usgs, sharers, flow_year,
-     CASE WHEN untraded AND usgs IS NOT NULL THEN usgs END AS fb,
-     CASE WHEN untraded AND usgs IS NOT NULL THEN [] ELSE chosen END AS chosen,
-     CASE WHEN untraded AND usgs IS NOT NULL THEN 1.0 ELSE total END AS total,
-     CASE WHEN untraded AND usgs IS NOT NULL THEN usgs.year ELSE year END AS year,
-     CASE WHEN untraded AND usgs IS NOT NULL THEN usgs.named ELSE flows END AS flows
-WITH owned, supply, imp, g, codes, sharers, chosen, total, coalesce(year, flow_year) AS year,
-     year IS NOT NULL AND total > 0 AS has_total, flows, fb IS NOT NULL AS by_usgs,
-     CASE WHEN usgs IS NULL THEN null
-          ELSE {china: usgs.cn, period: usgs.period, other: usgs.other} END AS usrc
-UNWIND CASE WHEN size(flows) = 0 THEN [null] ELSE flows END AS f
-WITH owned, supply, imp, g, codes, sharers, chosen, total, year, has_total, by_usgs, usrc,
-     f.k AS k, sum(f.v) AS value
-WITH owned, supply, imp, g, codes, sharers, chosen, total, year, has_total, by_usgs, usrc,
-     collect(CASE WHEN k IS NULL THEN null ELSE {k: k, value: value} END) AS suppliers,
-     sum(coalesce(value, 0.0)) AS known
-WITH owned, supply, imp, g, year, has_total, by_usgs, usrc, suppliers,
-     CASE WHEN by_usgs THEN 1.0 - usrc.other ELSE known END AS known,
-     CASE WHEN has_total THEN total END AS total,
-     CASE WHEN by_usgs THEN ['usgs-import-sources ' + usrc.period] ELSE [c IN chosen | c.basis] END
-       AS bases,
-     [c IN chosen | c.code] AS used_codes,
-     CASE WHEN size(sharers) = 0 AND size([c IN chosen WHERE c.notes IS NOT NULL]) = 0 AND NOT by_usgs
-          THEN null
-          ELSE trim(CASE WHEN size(sharers) = 0 THEN ''
-                    ELSE 'HS ' + reduce(s = '', c IN codes | s + CASE WHEN s = '' THEN '' ELSE '/' END + c)
-                         + ' also covers ' + reduce(s = '', n IN sharers | s + CASE WHEN s = '' THEN ''
-                                                    ELSE ', ' END + n) + '. ' END
-                    + reduce(s = '', c IN chosen | s + coalesce(c.notes + ' ', ''))
-                    + CASE WHEN by_usgs THEN 'No import total in the graph: shares are the USGS import '
-                              + 'sources ' + usrc.period + ', the rest unnamed.' ELSE '' END) END
-       AS caveat
-// Candidate inputs: the good itself (ownership only) and every input it requires; each with the
-// HS codes its trade is read under (its own, else its group's).
-WITH owned, supply, imp, g, year, has_total, by_usgs, usrc, suppliers, known, total, bases,
-     used_codes, caveat,
-     [{x: g, depth: 0, named: null}]
-     + [path = (g)-[:REQUIRES*1..4]->(x)
-        WHERE length(path) <= $max_depth
-          AND all(n IN nodes(path) WHERE single(m IN nodes(path) WHERE m = n))
-        | {x: x, depth: length(path), named: last(relationships(path)).stage}] AS cands
-UNWIND cands AS cd
-// The stage the input comes from: REQUIRES.stage, else the most processed stage that has a
-// figure by the shared rule.
-WITH owned, supply, imp, g, year, has_total, by_usgs, usrc, suppliers, known, total, bases,
-     used_codes, caveat, cd.x AS x, cd.depth AS depth,
-     CASE WHEN cd.depth = 0 THEN null WHEN cd.named IS NOT NULL THEN cd.named
-          ELSE reduce(top = null, s IN [s IN supply WHERE s.x = cd.x.id | s.stage] | CASE
-            WHEN top IS NULL
-              OR CASE s WHEN 'mining' THEN 1 WHEN 'separation' THEN 2 WHEN 'refining' THEN 3
-                        WHEN 'manufacturing' THEN 4 ELSE 0 END
-               > CASE top WHEN 'mining' THEN 1 WHEN 'separation' THEN 2 WHEN 'refining' THEN 3
-                          WHEN 'manufacturing' THEN 4 ELSE 0 END
-            THEN s ELSE top END) END AS st
-WITH owned, supply, imp, g, year, has_total, by_usgs, usrc, suppliers, known, total, bases,
-     used_codes, caveat, x, st, min(depth) AS depth
-// China's share of world output of the input at that stage: the shared rule's figure (an element
-// without figures of its own takes its group's, member_of).
-WITH owned, imp, g, year, has_total, by_usgs, usrc, suppliers, known, total, bases, used_codes,
-     caveat, x, depth, st, head([s IN supply WHERE s.x = x.id AND s.stage = st]) AS w,
-     [(x)-[:CLASSIFIED_AS]->(hx:HSCode) | hx.code] AS own_codes
-WITH owned, imp, g, year, has_total, by_usgs, usrc, suppliers, known, total, bases, used_codes,
-     caveat,
-     collect({x: x, depth: depth, st: st, by_group: w.basis = 'group', wyr: w.yr,
-              wmeasure: w.measure, world_cn: coalesce(w.cn, 0.0),
-              codes: CASE WHEN depth = 0 THEN []
-                          WHEN size(own_codes) > 0 THEN own_codes
-                          ELSE [(grp:Material)-[:CLASSIFIED_AS]->(hg:HSCode)
-                                WHERE grp.id IN coalesce(x.member_of, []) | hg.code] END})
-       AS cands
 // Each supplier k: China = 1; any other k, the China content of each candidate input. Per
 // supplier, its import totals, its imports from China and its Chinese-owned output are read once.
-UNWIND CASE WHEN has_total THEN suppliers ELSE [null] END AS sup
-WITH owned, sup.k AS k,
-     collect({g: g, imp: imp, year: year, has_total: has_total, bases: bases, codes: used_codes,
-              caveat: caveat, total: total, known: known, by_usgs: by_usgs, usrc: usrc,
-              s_k: CASE WHEN sup IS NULL THEN null ELSE toFloat(sup.value) / total END,
-              cands: cands}) AS goods
-WITH owned, k, goods, [r IN owned WHERE r.k = k.id] AS kowned,
+// (The suppliers listed once, null standing for the goods without a total.)
+WITH owned, goods,
+     reduce(acc = [], gd IN goods | reduce(a = acc, s IN CASE WHEN gd.has_total THEN gd.suppliers
+                                                         ELSE [] END
+                                           | CASE WHEN s.k IN a THEN a ELSE a + [s.k] END))
+     + CASE WHEN any(gd IN goods WHERE NOT gd.has_total) THEN [null] ELSE [] END AS ks
+UNWIND ks AS k
+WITH owned, k,
+     [gd IN goods WHERE CASE WHEN k IS NULL THEN NOT gd.has_total
+                             ELSE gd.has_total AND any(s IN gd.suppliers WHERE s.k = k) END
+      | {g: gd.g, imp: gd.imp, year: gd.year, has_total: gd.has_total, bases: gd.bases,
+         codes: gd.codes, caveat: gd.caveat, total: gd.total, known: gd.known,
+         by_usgs: gd.by_usgs, usrc: gd.usrc,
+         s_k: CASE WHEN k IS NULL THEN null
+                   ELSE toFloat(head([s IN gd.suppliers WHERE s.k = k | s.value])) / gd.total END,
+         cands: gd.cands}] AS goods
+WITH k, goods, [r IN owned WHERE r.k = k.id] AS kowned,
      CASE WHEN k IS NULL OR k.id = 'country:CHN' THEN [] ELSE
        reduce(acc = [], gd IN goods | acc + reduce(a = [], cd IN gd.cands | a + cd.codes)) END
        AS kcodes
