@@ -71,7 +71,7 @@ CALL {
   WITH imp, um, max(ir.year) AS uy
   OPTIONAL MATCH (imp)-[ir:IMPORT_RELIANCE]->(um)
   WHERE ir.year = uy
-  UNWIND CASE WHEN ir IS NULL THEN [null] ELSE range(0, size(ir.sources) - 1) END AS i
+  UNWIND range(0, size(coalesce(ir.sources, [])) - 1) AS i
   OPTIONAL MATCH (src:Country)
   WHERE src.id = 'country:' + ir.sources[i]
   WITH um, ir, reduce(s = 0.0, v IN coalesce(ir.source_shares, []) | s + v) AS named_sum,
@@ -253,7 +253,7 @@ UNWIND CASE WHEN gd IS NULL THEN [null] ELSE gd.cands END AS cd
 WITH gd, cd, cd.x AS x
 WITH gd, cd, x, [(x)-[:CLASSIFIED_AS]->(hx:HSCode) | hx.code] AS own_codes
 WITH gd, collect(CASE WHEN cd IS NULL THEN null ELSE {x: x, depth: cd.depth, st: cd.st,
-       by_group: cd.w.basis = 'group', wyr: cd.w.yr, wmeasure: cd.w.measure,
+       by_group: cd.w.basis = 'group',
        world_cn: coalesce(cd.w.cn, 0.0),
        codes: CASE WHEN cd.depth = 0 THEN [] WHEN size(own_codes) > 0 THEN own_codes
                    ELSE [(grp:Material)-[:CLASSIFIED_AS]->(hg:HSCode)
@@ -408,9 +408,7 @@ WITH k, gd, cd,
           ELSE base END AS c,
      CASE WHEN own.share > base THEN 'ownership' ELSE base_basis END AS c_basis,
      CASE WHEN own.share > base THEN own.stage ELSE cd.st END AS c_stage,
-     CASE WHEN own.share > base THEN null WHEN base_basis = 'trade' THEN trade_info
-          WHEN base_basis STARTS WITH 'world' THEN {period: toString(cd.wyr), measure: cd.wmeasure}
-     END AS c_trade
+     CASE WHEN own.share > base OR base_basis <> 'trade' THEN null ELSE trade_info END AS c_trade
 ORDER BY c DESC, cd.depth, cd.x.id
 WITH gd.imp AS imp, gd.g AS g, gd.year AS year, gd.bases AS bases, gd.codes AS codes,
      gd.caveat AS caveat, gd.total AS total, gd.known AS known, gd.has_total AS has_total,
