@@ -8,7 +8,16 @@
 //   Partner shares are never divided by the sum of the partners the graph happens to have:
 //   `coverage` = known partners' value over the total, `unexplained_share` = the part of the total
 //   no known partner explains (reported, not spread over the known partners). A good with partner
-//   flows but no total shows null shares. `lookthrough_share` = s_CHN + sum over other suppliers k
+//   flows but no total shows null shares, unless USGS states the importer's sources for it: a
+//   material without an import total for its codes (or without HS codes) takes the USGS import
+//   sources (IMPORT_RELIANCE of the latest edition that gives shares, at or before `year`): each
+//   named source's stated share of the importer's imports, `direct_share` China's stated share (0
+//   when China is not named), `coverage` = 1 - the "Other countries" remainder (or 1 - the named
+//   shares where the remainder is not given), `unexplained_share` = that remainder, `year` the
+//   last year of the period, `flow_basis` = `usgs-import-sources PERIOD` (e.g. 2021-2024), no
+//   values in US$; the look-through runs over the named sources as over trade partners. Trade
+//   stays primary where it has a total; `usgs_china_share` and `usgs_period` show China's USGS
+//   share beside it as a cross-check (null for goods USGS does not cover). `lookthrough_share` = s_CHN + sum over other suppliers k
 //   of s_k * c_k, capped at 1, where s_k is k's share of the total and c_k the China content of k
 //   for the good: the largest, over the inputs the good REQUIRES (transitively, up to `max_depth`
 //   levels, no cycles), of the Chinese share of that input's supply in k. That share is read from
@@ -18,11 +27,14 @@
 //   monthly, value before weight before a stated share; codes one level coarser than the input's
 //   count (a rare-earths basket for neodymium). Where k's imports are unknown it is China's share
 //   of world output at the stage the input comes from (REQUIRES.stage, or else the most processed
-//   stage the graph has for it: mining < separation < refining < manufacturing). Ownership counts:
+//   stage that has a figure: mining < separation < refining < manufacturing), by the latest-figure
+//   rule every query shares (docs/queries.md: a W/NA row never hides an older figure, output
+//   before capacity, an element without figures takes its group's: basis `world (group)`), so it
+//   equals `concentration`'s china_share for that input and stage. Ownership counts:
 //   output of a facility or firm in k that a Chinese firm or the Chinese state owns is Chinese,
 //   weighted by the ownership share multiplied along the chain (latest stake of each owner-asset
-//   pair; unknown shares count as 1), over
-//   k's national output of that input at that stage; the good's own output in k counts the same
+//   pair; unknown shares count as 1), over k's latest national output figure of that input at that
+//   stage; the good's own output in k counts the same
 //   way. An input's Chinese share is the larger of the trade-or-world figure and the ownership
 //   figure. `via` lists the paths behind the number (supplier, its share, the input that sets c_k,
 //   the stage, the Chinese share, its basis, the period, code and confidence of the trade figure,
@@ -241,32 +253,37 @@ WITH [s IN staged | {gd: s.gd, cands: reduce(acc = [], c IN s.cands | CASE
         THEN [a IN acc | CASE WHEN a.cd.x = c.cd.x AND coalesce(a.st, '') = coalesce(c.st, '')
                                    AND c.cd.depth < a.cd.depth THEN c ELSE a END]
         ELSE acc + [c] END)}] AS staged, supply
+// The HS codes each input's trade is read under: its own, else its group's (member_of); read once.
+CALL {
+  MATCH ()-[:REQUIRES]->(x)
+  WITH DISTINCT x
+  WITH x, [(x)-[:CLASSIFIED_AS]->(hx:HSCode) | hx.code] AS own
+  RETURN collect({x: x.id, codes: CASE WHEN size(own) > 0 OR size(coalesce(x.member_of, [])) = 0
+                                       THEN own
+                                       ELSE [(grp:Material)-[:CLASSIFIED_AS]->(hg:HSCode)
+                                             WHERE grp.id IN x.member_of | hg.code] END}) AS xcodes
+}
 WITH [s IN staged | {g: s.gd.g, imp: s.gd.imp, year: s.gd.year, has_total: s.gd.has_total,
         by_usgs: s.gd.by_usgs, usrc: s.gd.usrc, suppliers: s.gd.suppliers, known: s.gd.known,
         total: s.gd.total, bases: s.gd.bases, codes: s.gd.codes, caveat: s.gd.caveat,
         cands: [c IN s.cands | {x: c.cd.x, depth: c.cd.depth, st: c.st,
                                 w: head([w IN supply WHERE w.x = c.cd.x.id AND w.stage = c.st])}]}]
+       AS goods, xcodes
+WITH [gd IN goods | {g: gd.g, imp: gd.imp, year: gd.year, has_total: gd.has_total,
+        by_usgs: gd.by_usgs, usrc: gd.usrc, suppliers: gd.suppliers, known: gd.known,
+        total: gd.total, bases: gd.bases, codes: gd.codes, caveat: gd.caveat,
+        cands: [cd IN gd.cands | {x: cd.x, depth: cd.depth, st: cd.st,
+                                  by_group: cd.w.basis = 'group', world_cn: coalesce(cd.w.cn, 0.0),
+                                  codes: CASE WHEN cd.depth = 0 THEN []
+                                              ELSE coalesce(head([c IN xcodes WHERE c.x = cd.x.id
+                                                                  | c.codes]), []) END}]}]
        AS goods
-// An element without HS codes of its own reads its trade under its group's codes.
-UNWIND CASE WHEN size(goods) = 0 THEN [null] ELSE goods END AS gd
-UNWIND CASE WHEN gd IS NULL THEN [null] ELSE gd.cands END AS cd
-WITH gd, cd, cd.x AS x
-WITH gd, cd, x, [(x)-[:CLASSIFIED_AS]->(hx:HSCode) | hx.code] AS own_codes
-WITH gd, collect(CASE WHEN cd IS NULL THEN null ELSE {x: x, depth: cd.depth, st: cd.st,
-       by_group: cd.w.basis = 'group',
-       world_cn: coalesce(cd.w.cn, 0.0),
-       codes: CASE WHEN cd.depth = 0 THEN [] WHEN size(own_codes) > 0 THEN own_codes
-                   ELSE [(grp:Material)-[:CLASSIFIED_AS]->(hg:HSCode)
-                         WHERE grp.id IN coalesce(x.member_of, []) | hg.code] END} END) AS cands
-WITH collect(CASE WHEN gd IS NULL THEN null ELSE {g: gd.g, imp: gd.imp, year: gd.year,
-       has_total: gd.has_total, by_usgs: gd.by_usgs, usrc: gd.usrc, suppliers: gd.suppliers,
-       known: gd.known, total: gd.total, bases: gd.bases, codes: gd.codes, caveat: gd.caveat,
-       cands: cands} END) AS goods
 // Chinese ownership of assets (read once): the output of facilities and firms that Chinese firms
-// or the Chinese state own, weighted by the Chinese interest in them.
+// or the Chinese state own, weighted by the Chinese interest in them. First the superseded
+// stakes: every OWNS fact but the latest of its owner-asset pair (older stakes stay in the graph
+// for history; an undated stake counts as older than any dated one). (No comment may open the
+// subquery: FalkorDB's parser crashes on one there.)
 CALL {
-  // Superseded stakes: every OWNS fact but the latest of its owner-asset pair (older stakes stay
-  // in the graph for history; an undated stake counts as older than any dated one).
   OPTIONAL MATCH (sf:Firm)-[st:OWNS]->(sa)
   WITH sf, sa, collect(st) AS stakes, max(coalesce(st.year, 0)) AS latest
   WITH collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) AS older

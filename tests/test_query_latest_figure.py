@@ -19,6 +19,7 @@ import pytest
 
 from kg import query_fragments
 from kg.api import export_records, import_records
+from kg.errors import UsageError
 from kg.queries import list_queries, run_query
 
 from . import query_oracle as oracle
@@ -26,7 +27,7 @@ from . import query_oracle as oracle
 FIX = Path(__file__).parent / "fixtures" / "queries"
 ROOT = Path(__file__).resolve().parents[1]
 USERS = ("concentration", "single-points-of-failure", "what-if-cutoff", "diversification",
-         "china-exposure")
+         "china-exposure", "import-measure-exposure")
 approx = pytest.approx
 
 
@@ -62,6 +63,24 @@ def test_an_edited_block_is_detected_and_rewritten(tmp_path: Path) -> None:
         "// title: t\nMATCH (x)\n  // BEGIN fragment pick(a, b) -- generated\n"
         "  WITH a, b, x, 1 AS one\n  // END fragment pick\nRETURN one\n")
     assert query_fragments.stale(tmp_path) == []
+
+
+def test_a_block_can_bind_a_parameter_of_the_fragment(tmp_path: Path) -> None:
+    (tmp_path / "fragments").mkdir()
+    (tmp_path / "fragments" / "pick.cypher.in").write_text(
+        "WITH __CARRY__x WHERE $year IS NULL OR x.year <= $year AND $years = 1\n", encoding="utf-8")
+    query = tmp_path / "q.cypher"
+    query.write_text("// title: t\n// param years: int = 1\n"
+                     "MATCH (x)\n// BEGIN fragment pick(y; $year = y + 1) -- generated\n"
+                     "// END fragment pick\nRETURN x\n", encoding="utf-8")
+    assert query_fragments.main([str(tmp_path)]) == 0
+    # $year is bound (and only $year: $years is another parameter)
+    assert "WITH y, x WHERE y + 1 IS NULL OR x.year <= y + 1 AND $years = 1\n" in \
+        query.read_text(encoding="utf-8")
+    assert query_fragments.parse_arguments(" a, b ; $year = as_of_year ") == \
+        (["a", "b"], {"year": "as_of_year"})
+    with pytest.raises(UsageError, match="expected `\\$param = expression`"):
+        query_fragments.parse_arguments("a; year = 1")
 
 
 # -- the rule on planted figures ---------------------------------------------------------------------
@@ -234,10 +253,6 @@ def test_every_query_using_production_figures_declares_the_fragment() -> None:
     """A query that reads country PRODUCES figures must take them from the shared rule."""
     no_national_shares = {"exposure-trend", "chinese-controlled-abroad", "provenance-audit",
                           "classification-gaps", "import-reliance", "export-control-impact"}
-    # Still computing China's world share its own way (a W/NA row can hide an older figure there).
-    not_yet = {"import-measure-exposure"}
     for name, query in list_queries().items():
         uses = "latest-figure" in query_fragments.uses(query.cypher)
-        if name in not_yet:
-            continue
         assert uses or name in no_national_shares, name
