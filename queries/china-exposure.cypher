@@ -188,11 +188,15 @@ WITH collect({g: g, imp: imp, year: year, has_total: has_total, by_usgs: by_usgs
               suppliers: suppliers, known: known, total: total, bases: bases, codes: used_codes,
               caveat: caveat,
               cands: cands}) AS goods
-// China's share of world output of every input at every stage, by the latest-figure rule every
-// query shares (docs/queries.md, "The latest figure"), read once.
+// China's share of world output of every candidate input at every stage, by the latest-figure
+// rule every query shares (docs/queries.md, "The latest figure"), read once.
 CALL {
-  MATCH ()-[:REQUIRES]->(x)
-  WITH DISTINCT x
+  WITH goods
+  UNWIND goods AS gd
+  UNWIND gd.cands AS cd
+  WITH cd
+  WHERE cd.depth > 0
+  WITH DISTINCT cd.x AS x
   // BEGIN fragment latest-figure() -- generated from queries/fragments/latest-figure.cypher.in
   OPTIONAL MATCH (grp:Material)
   WHERE grp.id IN coalesce(x.member_of, [])
@@ -236,6 +240,20 @@ CALL {
                   cn: coalesce(head([f IN figures WHERE f.c.id = 'country:CHN' AND f.share IS NOT NULL
                                      | f.share]), 0.0)}) AS supply
 }
+// The HS codes each input's trade is read under: its own, else its group's (member_of); read once.
+CALL {
+  WITH goods
+  UNWIND goods AS gd
+  UNWIND gd.cands AS cd
+  WITH cd
+  WHERE cd.depth > 0
+  WITH DISTINCT cd.x AS x
+  WITH x, [(x)-[:CLASSIFIED_AS]->(hx:HSCode) | hx.code] AS own
+  RETURN collect({x: x.id, codes: CASE WHEN size(own) > 0 OR size(coalesce(x.member_of, [])) = 0
+                                       THEN own
+                                       ELSE [(grp:Material)-[:CLASSIFIED_AS]->(hg:HSCode)
+                                             WHERE grp.id IN x.member_of | hg.code] END}) AS xcodes
+}
 // The stage each input comes from: REQUIRES.stage, else the most processed stage that has a
 // figure by the shared rule; China's share of world output there (an element without figures of
 // its own takes its group's, member_of). One candidate per input and stage, at its least depth.
@@ -247,22 +265,12 @@ WITH [gd IN goods | {gd: gd, cands: [cd IN gd.cands | {cd: cd,
                              WHEN 'manufacturing' THEN 4 ELSE 0 END
                     > CASE top WHEN 'mining' THEN 1 WHEN 'separation' THEN 2 WHEN 'refining' THEN 3
                                WHEN 'manufacturing' THEN 4 ELSE 0 END
-                 THEN s ELSE top END) END}]}] AS staged, supply
+                 THEN s ELSE top END) END}]}] AS staged, supply, xcodes
 WITH [s IN staged | {gd: s.gd, cands: reduce(acc = [], c IN s.cands | CASE
         WHEN any(a IN acc WHERE a.cd.x = c.cd.x AND coalesce(a.st, '') = coalesce(c.st, ''))
         THEN [a IN acc | CASE WHEN a.cd.x = c.cd.x AND coalesce(a.st, '') = coalesce(c.st, '')
                                    AND c.cd.depth < a.cd.depth THEN c ELSE a END]
-        ELSE acc + [c] END)}] AS staged, supply
-// The HS codes each input's trade is read under: its own, else its group's (member_of); read once.
-CALL {
-  MATCH ()-[:REQUIRES]->(x)
-  WITH DISTINCT x
-  WITH x, [(x)-[:CLASSIFIED_AS]->(hx:HSCode) | hx.code] AS own
-  RETURN collect({x: x.id, codes: CASE WHEN size(own) > 0 OR size(coalesce(x.member_of, [])) = 0
-                                       THEN own
-                                       ELSE [(grp:Material)-[:CLASSIFIED_AS]->(hg:HSCode)
-                                             WHERE grp.id IN x.member_of | hg.code] END}) AS xcodes
-}
+        ELSE acc + [c] END)}] AS staged, supply, xcodes
 WITH [s IN staged | {g: s.gd.g, imp: s.gd.imp, year: s.gd.year, has_total: s.gd.has_total,
         by_usgs: s.gd.by_usgs, usrc: s.gd.usrc, suppliers: s.gd.suppliers, known: s.gd.known,
         total: s.gd.total, bases: s.gd.bases, codes: s.gd.codes, caveat: s.gd.caveat,
