@@ -22,10 +22,13 @@
 //   when China is not named), `coverage` = 1 - the "Other countries" remainder (or 1 - the named
 //   shares where the remainder is not given), `unexplained_share` = that remainder, `year` the
 //   last year of the period, `flow_basis` = `usgs-import-sources PERIOD` (e.g. 2021-2024), no
-//   values in US$; the look-through runs over the named sources as over trade partners. Trade
-//   stays primary where it has a total; `usgs_china_share` and `usgs_period` show China's USGS
-//   share beside it as a cross-check (null for goods USGS does not cover). `lookthrough_share` = s_CHN + sum over other suppliers k
-//   of s_k * c_k, capped at 1, where s_k is k's share of the total and c_k the China content of k
+//   values in US$; the look-through runs over the named sources as over trade partners. USGS
+//   shares span several years and are USGS's own measure of imports, so they are not one year's
+//   customs values: trade stays primary where it has a total, and `usgs_china_share` and
+//   `usgs_period` show China's USGS share beside it as a cross-check (null for goods USGS does
+//   not cover; 0 when USGS names other sources only). `lookthrough_share` = s_CHN + sum over
+//   other suppliers k of s_k * c_k, capped at 1, where s_k is k's share of the total and c_k the
+//   China content of k
 //   for the good: the largest, over the inputs the good REQUIRES (transitively, up to `max_depth`
 //   levels, no cycles), of the Chinese share of that input's supply in k. That share is read from
 //   k's own imports of the input where the graph has them (an element without HS codes uses its
@@ -41,8 +44,7 @@
 //   output of a facility or firm in k that a Chinese firm or the Chinese state owns is Chinese,
 //   weighted by the ownership share multiplied along the chain (latest stake of each owner-asset
 //   pair; unknown shares count as 1), over k's latest national output figure of that input at that
-//   stage; the good's own output in k counts the same
-//   way. An input's Chinese share is the larger of the trade-or-world figure and the ownership
+//   stage; the good's own output in k counts the same way. An input's Chinese share is the larger of the trade-or-world figure and the ownership
 //   figure. `via` lists the paths behind the number (supplier, its share, the input that sets c_k,
 //   the stage, the Chinese share, its basis, the period, code and confidence of the trade figure,
 //   and s_k*c_k), largest first; low-confidence (L) figures say so. `caveat` names other items that
@@ -51,7 +53,7 @@
 //   upper-bound measure (one input fully Chinese makes the whole supplier count as Chinese), not a
 //   value-added (Leontief) measure such as Baldwin, Freeman and Theodorakopoulos (2023); a wide
 //   gap between direct and look-through shows hidden dependence through third countries. Limits:
-//   only goods with HS codes and import flows appear; trade coarser than the good's code is not
+//   only goods with HS codes and import flows, or with USGS import sources, appear; trade coarser than the good's code is not
 //   counted in its direct share (see classification-gaps); Hong Kong (HKG) is a separate supplier;
 //   re-exports, stocks and unrecorded trade are invisible; an input with no production data and no
 //   trade counts as 0.
