@@ -105,27 +105,36 @@ WITH imp, inflows, usgs,
       | {code: ht.code, y: t.year, basis: t.flow_basis, v: t.value_usd,
          notes: CASE WHEN t.hs_version IS NOT NULL AND t.hs_version <> 'HS2022' THEN t.notes END,
          b: CASE t.flow_basis WHEN 'imports' THEN 1 WHEN 'mirror' THEN 2 ELSE 3 END}] AS itotals
-// The goods: every product or material with HS codes or USGS import sources (one list, no
-// regrouping of the big lists carried along), and the other items classified under the same codes
-// (their trade is shared).
-WITH imp, inflows, usgs, itotals,
-     [(cg)-[:CLASSIFIED_AS]->(ch:HSCode) WHERE cg:Product OR cg:Material | {g: cg, code: ch.code}]
-       AS classes
-WITH imp, inflows, usgs, itotals, classes,
-     reduce(acc = [], g IN [c IN classes | c.g] + [u IN usgs | u.m]
-            | CASE WHEN g IN acc THEN acc ELSE acc + [g] END) AS all_goods
-// (Filtered and paired with their codes before the UNWIND, and the per-good lists built in one
-// projection: every projection of a row copies the big lists it carries.)
-UNWIND [g IN all_goods
-        WHERE $item IS NULL OR g.id = $item OR g.id = 'product:' + $item OR g.id = 'material:' + $item
-           OR toLower(g.name) = toLower($item)
-        | {g: g, codes: [c IN classes WHERE c.g = g | c.code], u: head([u IN usgs WHERE u.m = g])}]
-  AS gc
-WITH imp, itotals, gc.g AS g, gc.codes AS codes, gc.u AS usgs,
-     reduce(acc = [], c IN classes | CASE WHEN c.g <> gc.g AND c.code IN gc.codes AND NOT c.g.name IN acc
-                                          THEN acc + [c.g.name] ELSE acc END) AS sharers,
-     [b IN inflows WHERE any(c IN gc.codes WHERE b.code STARTS WITH c)] AS gin
-WHERE size(gin) > 0 OR usgs IS NOT NULL
+// The goods: every product or material classified under an inflow's HS code or one of its parent
+// codes (each inflow code looked up with its prefixes by id, not every code against every good),
+// with the inflows it carries; and every material with USGS import sources.
+CALL {
+  WITH inflows
+  WITH [b IN inflows | b.code] AS icodes
+  UNWIND range(0, size(icodes) - 1) AS i
+  WITH i, icodes[i] AS code
+  UNWIND [n IN range(2, size(code)) | 'hs:' + left(code, n)] AS hid
+  MATCH (h:HSCode {id: hid})
+  // (from the code found, not from every product and material)
+  WITH i, h
+  MATCH (h)<-[:CLASSIFIED_AS]-(cg)
+  WHERE cg:Product OR cg:Material
+  WITH DISTINCT cg, i
+  WITH cg, collect(i) AS idx
+  RETURN collect({g: cg, idx: idx}) AS gins
+}
+// (Filtered before the UNWIND: every projection of a row copies the big lists it carries.)
+UNWIND [x IN gins + [u IN usgs WHERE NOT any(x IN gins WHERE x.g = u.m) | {g: u.m, idx: []}]
+        WHERE $item IS NULL OR x.g.id = $item OR x.g.id = 'product:' + $item
+           OR x.g.id = 'material:' + $item OR toLower(x.g.name) = toLower($item)] AS gc
+WITH imp, itotals, gc.g AS g, [i IN gc.idx | inflows[i]] AS gin,
+     head([u IN usgs WHERE u.m = gc.g]) AS usgs
+// The good's codes, and the other items classified under the same codes (their trade is shared).
+WITH imp, itotals, g, gin, usgs, [(g)-[:CLASSIFIED_AS]->(h:HSCode) | h.code] AS codes,
+     [(g)-[:CLASSIFIED_AS]->(:HSCode)<-[:CLASSIFIED_AS]-(o) WHERE o <> g AND (o:Product OR o:Material)
+      | o.name] AS others
+WITH imp, itotals, g, gin, usgs, codes,
+     reduce(acc = [], n IN others | CASE WHEN n IN acc THEN acc ELSE acc + [n] END) AS sharers
 // The importer's totals of the good's codes: the latest year that has one, per code the best basis.
 WITH imp, g, codes, usgs, sharers, gin,
      [t IN itotals WHERE any(c IN codes WHERE t.code STARTS WITH c)] AS totals
