@@ -206,6 +206,15 @@ def _china_shares(snapshot_store: Any) -> dict[str, dict[tuple[str, str], set[fl
         for v in r["via"]:
             if v["basis"] in ("world", "world (group)"):      # China's share of world output
                 seen["china-exposure"][(v["input_id"], v["stage"])].add(round(v["china_share"], 9))
+    # a measure targeting China alone excludes China's share of world output
+    measured = snapshot_store.read(
+        "MATCH (:ImportMeasure)-[:RESTRICTS]->()<-[:REQUIRES*0..6]-(p:Product) "
+        "RETURN DISTINCT p.id AS id")
+    for product in sorted(r["id"] for r in measured):
+        for r in q(snapshot_store, "import-measure-exposure", product=product, include_inactive=True):
+            if r["targets"] == ["country:CHN"] and r["year"] is not None:
+                seen["import-measure-exposure"][(r["input_id"], r["stage"])].add(
+                    round(r["origin_share"], 9))
     return seen
 
 
@@ -215,7 +224,7 @@ def test_the_chinese_share_of_an_input_is_the_same_in_every_query(snapshot_store
     world = oracle.World.of(export_records(snapshot_store))
     seen = _china_shares(snapshot_store)
     assert set(seen) == {"concentration", "single-points-of-failure", "what-if-cutoff",
-                         "diversification", "china-exposure"}
+                         "diversification", "china-exposure", "import-measure-exposure"}
     compared: dict[str, int] = defaultdict(int)
     for name, shares in seen.items():
         for (item, stage), values in shares.items():

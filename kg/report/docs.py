@@ -223,7 +223,8 @@ A query without a `year` parameter binds the fragment's to an expression of its 
 of `as_of`). `tests/test_query_latest_figure.py` fails while a copy differs from the fragment,
 and checks on the bundled graph that China's share of each input and stage is the same in every
 query that shows it (`concentration`, `single-points-of-failure`, `what-if-cutoff`,
-`diversification`, and `china-exposure`'s world-output legs) and equals the share an independent
+`diversification`, `china-exposure`'s world-output legs and `import-measure-exposure`'s origin
+share of measures that target China alone) and equals the share an independent
 Python implementation of the rule (`tests/query_oracle.py`) computes from the graph's records.
 
 ### Parameters
