@@ -12,9 +12,10 @@
 //   shows the rest with their status. The supply a measure excludes is picked by its `applies_by`:
 //   `origin` measures (tariffs, DFARS melted-or-produced rules) exclude the output of the countries
 //   the measure targets (TARGETS Country), at the stage the product takes the input from
-//   (REQUIRES.stage, else the most processed stage the graph has for it); `entity` measures (FEOC
-//   and prohibited-foreign-entity rules, named-firm bans) exclude, at every stage the graph has for
-//   the input (one row per stage: a mineral fails if it is mined or processed by a covered entity),
+//   (REQUIRES.stage, else the most processed stage that has a figure); `entity` measures (FEOC
+//   and prohibited-foreign-entity rules, named-firm bans) exclude, at every stage that has a figure
+//   for the input (its own or, for an element, its group's; one row per stage: a mineral fails if
+//   it is mined or processed by a covered entity),
 //   the targeted countries' output plus the output of assets outside them that their firms own: an
 //   asset's share of world output (its quantity over the world total of the country figures of the
 //   same stage and year) times the targeted interest in it, the sum over OWNS chains (up to 5 links,
