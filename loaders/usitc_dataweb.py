@@ -367,9 +367,9 @@ def _source(item: Input, params: dict[str, Any], sources: dict[str, dict[str, An
 SNAPSHOT_COPY = ("https://github.com/therealjameswilson/critical-minerals-records-stage-v3/blob/"
                  "a67e3d4286b3a06f62cf1d466cfb9bb6840a798d/data/raw/{name}")
 # Both exports are bundled. The US exports (USA -> partner, flow_basis "exports") are the US's own
-# report of what it ships: queries that read a partner's imports rank a partner's own report and
-# mirror data first and never divide by exporters' reports they have no total for (see
-# docs/trade.md, "US exports").
+# report of what it ships, never anyone's imports: exposure-trend and export-control-impact read an
+# importer's own report and mirror data only, china-exposure divides by IMPORTS totals of the
+# same basis (docs/trade.md, "US exports").
 SNAPSHOT_FILES = {
     "imports_for_consumption": ("usitc_dataweb_us_imports_for_consumption_hts4_1993-2026.xlsx",
                                 "us_imports_for_consumption_1993-2026.xlsx"),
