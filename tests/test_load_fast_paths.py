@@ -82,7 +82,7 @@ def test_an_endpoint_checked_once_is_still_checked_for_its_end():
     with pytest.raises(DataError, match="a LOCATED_IN goes"):
         parse_record(wrong_end)
     bad_code = {"type": "LOCATED_IN", "from": "facility:mine-a", "to": "country:XXZ", "source_ids": SID}
-    with pytest.raises(DataError, match="not an ISO 3166-1 alpha-3 code"):
+    with pytest.raises(DataError, match="ISO 3166-1 alpha-3 code"):
         parse_record(bad_code)
 
 
