@@ -38,7 +38,7 @@ CASES = {
                        3, None, "not UTF-8 text (byte 0xe5"),
     "unknown-country-code": ("records.jsonl",
                              (SRC + GA + produces(**{"from": "country:XYZ"})).encode(),
-                             3, None, "'XYZ' is not an ISO 3166-1 alpha-3 code"),
+                             3, None, "'XYZ' is neither an ISO 3166-1 alpha-3 code nor a country group"),
     "share-outside-0-1": ("records.jsonl", (SRC + CHN + GA + produces(share=1.5)).encode(),
                           4, "share", "less than or equal to 1"),
     "shares-sum-above-1": ("records.jsonl",
