@@ -33,6 +33,12 @@ from .store.cypher import (
     relationship_statement,
 )
 
+EMPTY_BATCH = 10_000
+"""Rows per batch into an empty graph (the embedded store sends them with GRAPH.BULK): the
+server's cost per call grows with the graph, so fewer, larger calls (1M relationships: 5.9 s of
+server CPU in 2,000-row calls, 3.5 s in 20,000-row calls); 10,000 keeps the batches in flight
+within the memory target."""
+
 SHARE_TOLERANCE = 0.05
 """How far country shares of one material, stage and year may sum above 1: sources round their
 world totals (USGS 'World total (rounded)'), so a small excess is rounding, a large one an error."""
@@ -256,6 +262,8 @@ class _Loader:
     def statements(self, merged: dict[tuple[str, ...], dict[int, dict[str, Any]]],
                    batch: int, empty: bool = False) -> Iterator[WriteStatement]:
         order = sorted(set(self.spill.paths) | set(merged), key=lambda s: (s[0] != "node", s))
+        if empty:
+            batch = max(batch, EMPTY_BATCH)
         for statement in order:
             kind = "node" if statement[0] == "node" else "relationship"
             if kind == "node":
