@@ -4,7 +4,9 @@
 //   imports of the good's HS codes, by value: the importer's IMPORTS totals (all partners; BACI
 //   sums, Census/Comtrade world rows, cited totals) for the good's codes in the latest year that
 //   has one (or the latest at or before `year`), the importer's own report preferred, then mirror
-//   data, then exporters' reports; the partner flows are those of the same codes, year and basis.
+//   data; the partner flows are those of the same codes, year and basis. Exporters' reports
+//   (flow_basis `exports`, such as US exports to each partner) are not read as the importer's
+//   inflows, so they add no good to its list.
 //   Partner shares are never divided by the sum of the partners the graph happens to have:
 //   `coverage` = known partners' value over the total, `unexplained_share` = the part of the total
 //   no known partner explains (reported, not spread over the known partners). A good with partner
@@ -65,12 +67,16 @@
 // :param max_depth => 4;
 
 // The importer's inflows, read once: (code, year, basis) -> flows; annual figures with a value.
+// Exporters' reports (flow_basis 'exports', e.g. US domestic exports to each partner) are not
+// inflows the importer reported, and no import total has that basis: they would only add goods
+// with null shares (as in exposure-trend and export-control-impact, docs/trade.md).
 MATCH (imp:Country)
 WHERE imp.id = $importer OR imp.id = 'country:' + $importer
 CALL {
   WITH imp
   OPTIONAL MATCH (k:Country)-[e:EXPORTS_TO]->(imp)
   WHERE e.value_usd IS NOT NULL AND coalesce(e.month, 0) = 0 AND ($year IS NULL OR e.year <= $year)
+    AND coalesce(e.flow_basis, '') <> 'exports'
   WITH imp, e.hs_code AS code,
        collect({k: k, y: e.year, h: e.hs_code, basis: e.flow_basis, v: e.value_usd}) AS flows
   RETURN collect(CASE WHEN code IS NULL THEN null ELSE {code: code, flows: flows} END) AS inflows

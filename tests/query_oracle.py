@@ -195,6 +195,7 @@ def _import_shares(world: World, importer: str, codes: list[str], year: int | No
     reporting basis; the partner flows of exactly those codes, that basis and year."""
     flows = [r for r in world.of_type("EXPORTS_TO") if r["to"] == importer
              and r.get("value_usd") is not None and r.get("month", 0) == 0
+             and r.get("flow_basis") != "exports"     # exporters' reports are not inflows
              and any(r["hs_code"].startswith(c) for c in codes)
              and (year is None or r["year"] <= year)]
     if not flows:

@@ -103,6 +103,12 @@ RECORDS: list[dict[str, Any]] = [
          quantity=40.0, unit="t"),
     _rel("PRODUCES", "country:KOR", "material:alloy", stage="refining", year=2024, quantity=100.0,
          unit="t"),
+    # Germany: its own 2024 imports of 850511 (total 50, China 20), and US exports to Germany
+    # (the exporter's report) of the same code and of tungsten, which Germany has no figure of
+    _total("country:DEU", "850511", 2024, value_usd=50.0),
+    _flow("country:CHN", "country:DEU", "850511", 2024, value_usd=20.0),
+    _flow("country:USA", "country:DEU", "850511", 2024, value_usd=15.0, flow_basis="exports"),
+    _flow("country:USA", "country:DEU", "810194", 2025, value_usd=5.0, flow_basis="exports"),
     _rel("IMPORT_RELIANCE", "country:USA", "material:gallium", year=2025, net_import_reliance=1.0,
          sources=["CAN", "JPN", "CHN"], source_shares=[0.28, 0.22, 0.18], other_share=0.32,
          sources_period="2021-2024"),
@@ -162,9 +168,23 @@ def test_the_year_parameter_and_another_importer(planted: Any) -> None:
     assert _rows(planted, importer="JPN") == {}      # Japan's inflows are inputs, not goods
 
 
-def test_matches_the_oracle(planted: Any) -> None:
-    expected = oracle.china_exposure(oracle.World.of(RECORDS))
-    rows = _rows(planted)
+def test_exporters_reports_are_not_the_importers_inflows(planted: Any) -> None:
+    # Germany's rows are the two goods of 850511 only: US exports of tungsten to Germany add no
+    # "Tungsten" row with null shares, and US exports of 850511 neither count as a partner flow
+    # nor take the share of the 30 the known partners leave unexplained
+    rows = _rows(planted, importer="DEU")
+    assert set(rows) == {"product:widget", "product:other-magnet"}
+    w = rows["product:widget"]
+    assert (w["year"], w["import_value_usd"], w["suppliers"]) == (2024, pytest.approx(50.0), 1)
+    assert w["direct_share"] == pytest.approx(20 / 50) and w["coverage"] == pytest.approx(20 / 50)
+    assert w["unexplained_share"] == pytest.approx(30 / 50)
+    assert w["lookthrough_share"] == pytest.approx(20 / 50)
+
+
+@pytest.mark.parametrize("importer", ["USA", "DEU"])
+def test_matches_the_oracle(planted: Any, importer: str) -> None:
+    expected = oracle.china_exposure(oracle.World.of(RECORDS), importer=f"country:{importer}")
+    rows = _rows(planted, importer=importer)
     assert set(rows) == set(expected)
     for item, exp in expected.items():
         if exp["direct"] is None:
