@@ -30,7 +30,12 @@
 //   group's codes, member_of): China's flows over k's IMPORTS total of the input's codes (by value,
 //   else by weight), or a share a source states; the latest year first, then annual before
 //   monthly, value before weight before a stated share; codes one level coarser than the input's
-//   count (a rare-earths basket for neodymium). Where k's imports are unknown it is China's share
+//   count (a rare-earths basket for neodymium). A supplier with neither an import total nor a
+//   stated share of its own for the input takes those of a country group it is a member of (the
+//   EU-27's, `country:EU27`, docs/trade.md "Country groups"), and `via` says so (`reported_by`:
+//   `country:EU27`); the EU's figures are its extra-EU imports only, so trade between members
+//   (a French import of Chinese metal through the Netherlands) is not in them. Where neither k's
+//   imports nor its group's are known it is China's share
 //   of world output at the stage the input comes from (REQUIRES.stage, or else the most processed
 //   stage that has a figure: mining < separation < refining < manufacturing), by the latest-figure
 //   rule every query shares (docs/queries.md: a W/NA row never hides an older figure, output
@@ -41,8 +46,8 @@
 //   pair; unknown shares count as 1), over k's latest national output figure of that input at that
 //   stage; the good's own output in k counts the same way. An input's Chinese share is the larger of the trade-or-world figure and the ownership
 //   figure. `via` lists the paths behind the number (supplier, its share, the input that sets c_k,
-//   the stage, the Chinese share, its basis, the period, code and confidence of the trade figure,
-//   and s_k*c_k), largest first; low-confidence (L) figures say so. `caveat` names other items that
+//   the stage, the Chinese share, its basis, the period, code, confidence and group reporter of
+//   the trade figure, and s_k*c_k), largest first; low-confidence (L) figures say so. `caveat` names other items that
 //   share the good's HS code (811292 is gallium, germanium, indium, niobium and vanadium at once)
 //   and the code's scope notes (HS 2017 vs HS 2022). Reading it: this is a weakest-link,
 //   upper-bound measure (one input fully Chinese makes the whole supplier count as Chinese), not a
@@ -366,40 +371,72 @@ WITH k, goods, [r IN owned WHERE r.k = k.id] AS kowned,
      CASE WHEN k IS NULL OR k.id = 'country:CHN' THEN [] ELSE
        reduce(acc = [], gd IN goods | acc + reduce(a = [], cd IN gd.cands | a + cd.codes)) END
        AS kcodes
+// The country groups k belongs to (the EU-27): their figures stand in for an input k has none of
+// its own for (read once per supplier, each entry tagged with the group that reported it). A
+// subquery, because FalkorDB cannot collect inside a list expression; no comment may open it.
+CALL {
+  WITH k, kcodes
+  OPTIONAL MATCH (grp:Country)
+  WHERE k IS NOT NULL AND size(kcodes) > 0 AND k.id IN coalesce(grp.members, [])
+  WITH grp, CASE WHEN grp IS NULL THEN [] ELSE
+         [(grp)-[gt:IMPORTS]->(gh) WHERE $year IS NULL OR gt.year <= $year
+          | {h: gh.code, y: gt.year, m: coalesce(gt.month, 0), basis: gt.flow_basis,
+             v: gt.value_usd, q: gt.quantity, conf: gt.confidence, via: grp.id}] END AS t1,
+       CASE WHEN grp IS NULL THEN [] ELSE
+         [(gcn:Country)-[gx:EXPORTS_TO]->(grp) WHERE gcn.id = 'country:CHN'
+            AND ($year IS NULL OR gx.year <= $year)
+          | {h: gx.hs_code, y: gx.year, m: coalesce(gx.month, 0), basis: gx.flow_basis,
+             v: gx.value_usd, q: gx.quantity, s: gx.share, conf: gx.confidence, via: grp.id}] END AS c1
+  RETURN collect(t1) AS gtl, collect(c1) AS gcl
+}
+WITH k, goods, kowned, kcodes, reduce(a = [], t IN gtl | a + t) AS gtot0,
+     reduce(a = [], t IN gcl | a + t) AS gcn0
 WITH k, goods, kowned,
+     [r IN gtot0 WHERE any(c IN kcodes WHERE r.h STARTS WITH c OR c STARTS WITH r.h)] AS gtot,
+     [r IN gcn0 WHERE any(c IN kcodes WHERE r.h STARTS WITH c OR c STARTS WITH r.h)] AS gcn,
      CASE WHEN size(kcodes) = 0 THEN [] ELSE
        [r IN [(k)-[kt:IMPORTS]->(kh) WHERE $year IS NULL OR kt.year <= $year
               | {h: kh.code, y: kt.year, m: coalesce(kt.month, 0), basis: kt.flow_basis,
-                 v: kt.value_usd, q: kt.quantity, conf: kt.confidence}]
+                 v: kt.value_usd, q: kt.quantity, conf: kt.confidence, via: null}]
         WHERE any(c IN kcodes WHERE r.h STARTS WITH c OR c STARTS WITH r.h)] END AS ktot,
      CASE WHEN size(kcodes) = 0 THEN [] ELSE
        [r IN [(cn:Country)-[ex:EXPORTS_TO]->(k) WHERE cn.id = 'country:CHN'
                 AND ($year IS NULL OR ex.year <= $year)
               | {h: ex.hs_code, y: ex.year, m: coalesce(ex.month, 0), basis: ex.flow_basis,
-                 v: ex.value_usd, q: ex.quantity, s: ex.share, conf: ex.confidence}]
+                 v: ex.value_usd, q: ex.quantity, s: ex.share, conf: ex.confidence, via: null}]
         WHERE any(c IN kcodes WHERE r.h STARTS WITH c OR c STARTS WITH r.h)] END AS kcn
 UNWIND goods AS gd
 UNWIND CASE WHEN k IS NULL OR k.id = 'country:CHN' THEN [null] ELSE gd.cands END AS cd
-WITH k, kowned, gd, cd,
+WITH k, kowned, gd, cd, gtot, gcn,
      CASE WHEN cd IS NULL OR cd.depth = 0 THEN [] ELSE
        [t IN ktot WHERE any(c IN cd.codes WHERE t.h STARTS WITH c OR c STARTS WITH t.h)] END AS xt,
      CASE WHEN cd IS NULL OR cd.depth = 0 THEN [] ELSE
-       [f IN kcn WHERE any(c IN cd.codes WHERE f.h STARTS WITH c OR c STARTS WITH f.h)] END AS xc
+       [f IN kcn WHERE any(c IN cd.codes WHERE f.h STARTS WITH c OR c STARTS WITH f.h)] END AS xc,
+     CASE WHEN cd IS NULL OR cd.depth = 0 THEN [] ELSE
+       [t IN gtot WHERE any(c IN cd.codes WHERE t.h STARTS WITH c OR c STARTS WITH t.h)] END AS gxt,
+     CASE WHEN cd IS NULL OR cd.depth = 0 THEN [] ELSE
+       [f IN gcn WHERE any(c IN cd.codes WHERE f.h STARTS WITH c OR c STARTS WITH f.h)] END AS gxc
+// k's own figures for the input first; its group's only where k has none (a total or a stated share).
+WITH k, kowned, gd, cd,
+     CASE WHEN size(xt) > 0 OR size([f IN xc WHERE f.s IS NOT NULL]) > 0 THEN xt ELSE gxt END AS xt,
+     CASE WHEN size(xt) > 0 OR size([f IN xc WHERE f.s IS NOT NULL]) > 0 THEN xc ELSE gxc END AS xc
 // The datasets k has for the input: totals by value (rank 1) or weight (2), stated shares (3).
 WITH k, kowned, gd, cd, xt, xc,
-     [t IN xt WHERE t.v IS NOT NULL | {y: t.y, m: t.m, r: 1, basis: t.basis}]
-     + [t IN xt WHERE t.v IS NULL AND t.q IS NOT NULL | {y: t.y, m: t.m, r: 2, basis: t.basis}]
-     + [f IN xc WHERE f.s IS NOT NULL | {y: f.y, m: f.m, r: 3, basis: f.basis}] AS sets
+     [t IN xt WHERE t.v IS NOT NULL | {y: t.y, m: t.m, r: 1, basis: t.basis, via: t.via}]
+     + [t IN xt WHERE t.v IS NULL AND t.q IS NOT NULL | {y: t.y, m: t.m, r: 2, basis: t.basis, via: t.via}]
+     + [f IN xc WHERE f.s IS NOT NULL | {y: f.y, m: f.m, r: 3, basis: f.basis, via: f.via}] AS sets
 WITH k, kowned, gd, cd, xt, xc,
      reduce(b = null, s IN sets | CASE WHEN b IS NULL OR s.y > b.y
        OR (s.y = b.y AND s.m < b.m) OR (s.y = b.y AND s.m = b.m AND s.r < b.r)
-       OR (s.y = b.y AND s.m = b.m AND s.r = b.r AND s.basis < b.basis) THEN s ELSE b END) AS pick
+       OR (s.y = b.y AND s.m = b.m AND s.r = b.r AND s.basis < b.basis)
+       OR (s.y = b.y AND s.m = b.m AND s.r = b.r AND s.basis = b.basis AND coalesce(s.via, '') < coalesce(b.via, ''))
+       THEN s ELSE b END) AS pick
 WITH k, kowned, gd, cd, pick,
      CASE WHEN pick IS NULL OR pick.r = 3 THEN [] ELSE
-       [t IN xt WHERE t.y = pick.y AND t.m = pick.m AND t.basis = pick.basis
+       [t IN xt WHERE t.y = pick.y AND t.m = pick.m AND t.basis = pick.basis AND coalesce(t.via, '') = coalesce(pick.via, '')
         AND ((pick.r = 1 AND t.v IS NOT NULL) OR (pick.r = 2 AND t.v IS NULL AND t.q IS NOT NULL))] END AS pt,
      CASE WHEN pick IS NULL THEN [] ELSE
-       [f IN xc WHERE f.y = pick.y AND f.m = pick.m AND f.basis = pick.basis] END AS pc
+       [f IN xc WHERE f.y = pick.y AND f.m = pick.m AND f.basis = pick.basis AND coalesce(f.via, '') = coalesce(pick.via, '')] END AS pc
 WITH k, kowned, gd, cd, pick, pt,
      [f IN pc WHERE pick.r = 3 OR any(t IN pt WHERE t.h = f.h)] AS pc
 WITH k, kowned, gd, cd, pick, pt, pc,
@@ -414,7 +451,7 @@ WITH k, kowned, gd, cd, pick, pt, pc,
        period: toString(pick.y) + CASE WHEN pick.m > 0 THEN '-' + CASE WHEN pick.m < 10 THEN '0' ELSE '' END
                                         + toString(pick.m) ELSE '' END,
        measure: CASE pick.r WHEN 1 THEN 'value' WHEN 2 THEN 'weight' ELSE 'stated share' END,
-       flow_basis: pick.basis,
+       flow_basis: pick.basis, reporter: pick.via,
        hs_code: head([t IN pt | t.h] + [f IN pc | f.h]),
        confidence: reduce(c = null, r IN [t IN pt | t.conf] + [f IN pc | f.conf] | CASE
          WHEN r = 'L' OR c = 'L' THEN 'L' WHEN r = 'M' OR c = 'M' THEN 'M'
@@ -469,7 +506,8 @@ WITH imp, g, year, bases, codes, caveat, total, known, has_total, by_usgs, usrc,
        input: best.input, input_id: best.input_id, depth: best.depth, stage: best.stage,
        china_share: best.c, basis: best.basis, period: best.trade.period,
        measure: best.trade.measure, hs_code: best.trade.hs_code,
-       confidence: best.trade.confidence, contribution: contribution} END) AS via
+       confidence: best.trade.confidence, reported_by: best.trade.reporter,
+       contribution: contribution} END) AS via
 RETURN g.name AS item,
        CASE WHEN has_total THEN direct END AS direct_share,
        CASE WHEN NOT has_total THEN null WHEN lookthrough > 1.0 THEN 1.0 ELSE lookthrough END

@@ -109,6 +109,27 @@ RECORDS: list[dict[str, Any]] = [
     _flow("country:CHN", "country:DEU", "850511", 2024, value_usd=20.0),
     _flow("country:USA", "country:DEU", "850511", 2024, value_usd=15.0, flow_basis="exports"),
     _flow("country:USA", "country:DEU", "810194", 2025, value_usd=5.0, flow_basis="exports"),
+    # The EU-27 (a country group) and a motor that needs dysprosium: US imports of 850132 in 2024,
+    # total 100: China 10, France 50, Germany 30, Viet Nam 10. The EU's own (extra-EU) imports of
+    # the rare-earth basket 2846 in 2024: 200 t, 80 t of it from China (0.4); France has no figure
+    # of its own, so the EU's stands in; Germany states its own (0.6), which wins; Viet Nam is in no
+    # group (the world figure, 0.9). The EU's older stated share (2023) is not its latest figure.
+    {"type": "Country", "id": "country:EU27", "name": "European Union (27)",
+     "members": ["country:DEU", "country:FRA", "country:ITA"], "source_ids": [SRC]},
+    {"type": "Country", "id": "country:FRA", "name": "FRA", "source_ids": [SRC]},
+    {"type": "HSCode", "id": "hs:850132", "name": "850132", "code": "850132", "source_ids": [SRC]},
+    {"type": "Product", "id": "product:motor", "name": "Motor", "source_ids": [SRC]},
+    _rel("CLASSIFIED_AS", "product:motor", "hs:850132"),
+    _rel("REQUIRES", "product:motor", "material:dysprosium", stage="separation"),
+    _total("country:USA", "850132", 2024, value_usd=100.0),
+    _flow("country:CHN", "country:USA", "850132", 2024, value_usd=10.0),
+    _flow("country:FRA", "country:USA", "850132", 2024, value_usd=50.0),
+    _flow("country:DEU", "country:USA", "850132", 2024, value_usd=30.0),
+    _flow("country:VNM", "country:USA", "850132", 2024, value_usd=10.0),
+    _total("country:EU27", "2846", 2024, quantity=200.0, unit="t", confidence="H"),
+    _flow("country:CHN", "country:EU27", "2846", 2024, quantity=80.0, unit="t", confidence="H"),
+    _flow("country:CHN", "country:EU27", "2846", 2023, share=0.95, share_basis="value"),
+    _flow("country:CHN", "country:DEU", "2846", 2024, share=0.6, share_basis="value"),
     _rel("IMPORT_RELIANCE", "country:USA", "material:gallium", year=2025, net_import_reliance=1.0,
          sources=["CAN", "JPN", "CHN"], source_shares=[0.28, 0.22, 0.18], other_share=0.32,
          sources_period="2021-2024"),
@@ -179,6 +200,21 @@ def test_exporters_reports_are_not_the_importers_inflows(planted: Any) -> None:
     assert w["direct_share"] == pytest.approx(20 / 50) and w["coverage"] == pytest.approx(20 / 50)
     assert w["unexplained_share"] == pytest.approx(30 / 50)
     assert w["lookthrough_share"] == pytest.approx(20 / 50)
+
+
+def test_a_group_figure_stands_in_for_a_member_without_its_own(planted: Any) -> None:
+    row = _rows(planted)["product:motor"]
+    assert row["direct_share"] == pytest.approx(0.1)
+    # China 10, France 50 * 0.4 (EU's 80 / 200 t), Germany 30 * 0.6 (its own), Viet Nam 10 * 0.9
+    assert row["lookthrough_share"] == pytest.approx((10 + 50 * 0.4 + 30 * 0.6 + 10 * 0.9) / 100)
+    via = {v["supplier_iso3"]: v for v in row["via"]}
+    fra, deu, vnm = via["FRA"], via["DEU"], via["VNM"]
+    assert fra["china_share"] == pytest.approx(0.4)
+    assert (fra["basis"], fra["reported_by"], fra["measure"], fra["period"], fra["hs_code"],
+            fra["confidence"]) == ("trade", "country:EU27", "weight", "2024", "2846", "H")
+    assert deu["china_share"] == pytest.approx(0.6) and deu["reported_by"] is None
+    assert (deu["basis"], deu["measure"]) == ("trade", "stated share")
+    assert (vnm["basis"], vnm["reported_by"]) == ("world (group)", None)
 
 
 @pytest.mark.parametrize("importer", ["USA", "DEU"])
