@@ -263,12 +263,3 @@ def test_trade_stays_primary_with_usgs_as_a_cross_check(planted: Any) -> None:
     assert "material:bismuth" not in _rows(planted, year=2023)
     bi_2024 = _rows(planted, year=2024)["material:bismuth"]
     assert (bi_2024["direct_share"], bi_2024["flow_basis"]) == (pytest.approx(0.9), "usgs-import-sources 2020-2023")
-
-
-def test_the_whole_file_runs_with_its_comments(planted: Any) -> None:
-    """Each query file is one Cypher statement, comments included (Neo4j Browser users paste it):
-    FalkorDB's parser crashed on a comment opening a subquery, so the file itself is run here."""
-    from kg.queries import list_queries
-    for name in ("china-exposure", "import-measure-exposure"):
-        query = list_queries()[name]
-        assert planted.read(query.cypher, query.bind({})) == planted.read(query.body, query.bind({}))
