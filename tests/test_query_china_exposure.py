@@ -53,9 +53,22 @@ RECORDS: list[dict[str, Any]] = [
     _rel("CLASSIFIED_AS", "material:germanium", "hs:811292"),
     _rel("CLASSIFIED_AS", "material:tungsten", "hs:810194"),
     _rel("REQUIRES", "product:widget", "material:dysprosium", stage="separation"),
-    # China separates 90 % of the group's output (dysprosium has no figure of its own)
-    _rel("PRODUCES", "country:CHN", "material:rare-earths", stage="separation", year=2024, share=0.9),
-    _rel("PRODUCES", "country:MYS", "material:rare-earths", stage="separation", year=2024, share=0.1),
+    # China separates 90 % of the group's output (dysprosium has no figure of its own): 90 of 100 t;
+    # it mines 54 t, so at least 1 - 54 / 90 = 0.4 of its separation feedstock is not its own
+    # mining. Its imports of the group's codes in 2024: 30 t from Myanmar (China's report, low
+    # confidence); the US's report of 50 t it exported to China is not China's import; an older
+    # (2023) and a monthly (2025-03) flow are not the latest annual year.
+    _rel("PRODUCES", "country:CHN", "material:rare-earths", stage="separation", year=2024,
+         quantity=90.0, unit="t"),
+    _rel("PRODUCES", "country:MYS", "material:rare-earths", stage="separation", year=2024,
+         quantity=10.0, unit="t"),
+    _rel("PRODUCES", "country:CHN", "material:rare-earths", stage="mining", year=2024,
+         quantity=54.0, unit="t"),
+    {"type": "Country", "id": "country:MMR", "name": "Myanmar", "source_ids": [SRC]},
+    _flow("country:MMR", "country:CHN", "2846", 2024, quantity=30.0, unit="t", confidence="L"),
+    _flow("country:USA", "country:CHN", "2846", 2024, quantity=50.0, unit="t", flow_basis="exports"),
+    _flow("country:MYS", "country:CHN", "284690", 2023, quantity=80.0, unit="t"),
+    _flow("country:MMR", "country:CHN", "2846", 2025, month=3, quantity=5.0, unit="t"),
     # US imports of 850511 in 2024: a total of 110 from all partners, 100 of it by known partners
     _total("country:USA", "850511", 2024, value_usd=110.0),
     _flow("country:CHN", "country:USA", "850511", 2024, value_usd=40.0),
@@ -215,6 +228,26 @@ def test_a_group_figure_stands_in_for_a_member_without_its_own(planted: Any) -> 
     assert deu["china_share"] == pytest.approx(0.6) and deu["reported_by"] is None
     assert (deu["basis"], deu["measure"]) == ("trade", "stated share")
     assert (vnm["basis"], vnm["reported_by"]) == ("world (group)", None)
+
+
+def test_chinas_feedstock_from_abroad_is_shown_beside_separation_legs(planted: Any) -> None:
+    row = _rows(planted)["product:widget"]
+    via = {v["supplier_iso3"]: v for v in row["via"]}
+    feed = {"imported_min": pytest.approx(1 - 54 / 90), "year": 2024, "stage_below": "mining",
+            "own_below": 54.0, "output": 90.0, "unit": "t", "figures_of": "material:rare-earths",
+            "source": {"largest_source": "Myanmar", "source_iso3": "MMR", "source_period": "2024",
+                       "source_quantity": 30.0, "source_unit": "t", "source_value_usd": None,
+                       "source_basis": "imports", "source_hs_code": "2846",
+                       "source_confidence": "L"}}
+    # on Japan's and Korea's trade legs and Viet Nam's world-share leg (all dysprosium separation)
+    for iso3 in ("JPN", "KOR", "VNM"):
+        assert via[iso3]["china_feedstock"] == feed, iso3
+    assert via["CHN"]["china_feedstock"] is None            # the direct leg
+    # information only: the look-through is as before
+    assert row["lookthrough_share"] == pytest.approx((40 + 30 * 0.76 + 20 * 0.89 + 10 * 0.9) / 110)
+    # an ownership leg (Korea's Chinese-owned alloy refining) has none
+    alloy = {v["supplier_iso3"]: v for v in _rows(planted)["material:alloy"]["via"]}
+    assert alloy["KOR"]["basis"] == "ownership" and alloy["KOR"]["china_feedstock"] is None
 
 
 @pytest.mark.parametrize("importer", ["USA", "DEU"])

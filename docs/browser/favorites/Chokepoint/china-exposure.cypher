@@ -54,7 +54,17 @@
 //   stage; the good's own output in k counts the same way. An input's Chinese share is the larger of the trade-or-world figure and the ownership
 //   figure. `via` lists the paths behind the number (supplier, its share, the input that sets c_k,
 //   the stage, the Chinese share, its basis, the period, code, confidence and group reporter of
-//   the trade figure, and s_k*c_k), largest first; low-confidence (L) figures say so. `caveat` names other items that
+//   the trade figure, and s_k*c_k), largest first; low-confidence (L) figures say so. A leg
+//   whose Chinese share rests on China's separation or refining (basis trade or world) carries
+//   `china_feedstock`, information that does not change the numbers (the chokepoint is still
+//   the Chinese stage): `imported_min` = 1 - China's output at the stage below over its output
+//   at the leg's stage (same figures: the input's or its group's, `figures_of`, same year and
+//   unit; e.g. IEA 2024 magnet rare earths, mined 45,800 t, separated 73,800 t: 0.379), the least
+//   share of China's feedstock that is not its own output that year (imports, or stocks and
+//   recycling), and `source` China's largest foreign source of the input's codes (the largest
+//   annual flow into China in the latest year, by weight, else value; exporters' reports not
+//   counted) with its period, quantity, basis, HS code and confidence (Burma's rare-earth
+//   exports, low confidence). Null where China has no output quantity at both stages. `caveat` names other items that
 //   share the good's HS code (811292 is gallium, germanium, indium, niobium and vanadium at once)
 //   and the code's scope notes (HS 2017 vs HS 2022). Reading it: this is a weakest-link,
 //   upper-bound measure (one input fully Chinese makes the whole supplier count as Chinese), not a
@@ -267,21 +277,67 @@ CALL {
   // END fragment latest-figure
   RETURN collect({x: x.id, stage: stage, yr: yr, measure: measure, basis: basis,
                   cn: coalesce(head([f IN figures WHERE f.c.id = 'country:CHN' AND f.share IS NOT NULL
-                                     | f.share]), 0.0)}) AS supply
+                                     | f.share]), 0.0), holder: holder.id,
+                  cnq: head([f IN figures WHERE f.c.id = 'country:CHN' AND f.pr.quantity IS NOT NULL
+                             | {q: f.pr.quantity, unit: f.pr.unit}])}) AS supply
 }
-// The HS codes each input's trade is read under: its own, else its group's (member_of); read once.
+// The HS codes each input's trade is read under: its own, else its group's (member_of). And
+// China's feedstock where it separates or refines an input with an output quantity: its own
+// output at the stage below (the most processed lower stage with a Chinese quantity of the same
+// figures, year and unit) over its output at the stage, and its largest foreign source of the
+// input: the largest annual flow into China of the input's codes in the latest year that has
+// one, by weight where any flow has a weight, else by value; exporters' reports are not China's
+// imports. Read once.
 CALL {
-  WITH goods
+  WITH goods, supply
   UNWIND goods AS gd
   UNWIND gd.cands AS cd
-  WITH cd
+  WITH supply, cd
   WHERE cd.depth > 0
-  WITH DISTINCT cd.x AS x
-  WITH x, [(x)-[:CLASSIFIED_AS]->(hx:HSCode) | hx.code] AS own
-  RETURN collect({x: x.id, codes: CASE WHEN size(own) > 0 OR size(coalesce(x.member_of, [])) = 0
-                                       THEN own
-                                       ELSE [(grp:Material)-[:CLASSIFIED_AS]->(hg:HSCode)
-                                             WHERE grp.id IN x.member_of | hg.code] END}) AS xcodes
+  WITH supply, collect(DISTINCT cd.x) AS xs
+  WITH xs, [w IN supply WHERE w.stage IN ['separation', 'refining'] AND w.cnq.q > 0 | {
+         x: w.x, stage: w.stage, w: w,
+         below: reduce(b = null, s IN [s IN supply WHERE s.x = w.x AND s.holder = w.holder
+                                       AND s.yr = w.yr AND s.cnq IS NOT NULL
+                                       AND coalesce(s.cnq.unit, '') = coalesce(w.cnq.unit, '')
+                                       AND (s.stage = 'mining'
+                                            OR (s.stage = 'separation' AND w.stage = 'refining'))]
+                       | CASE WHEN b IS NULL OR s.stage = 'separation' THEN s ELSE b END)}] AS fed
+  WITH xs, [f IN fed WHERE f.below IS NOT NULL | {x: f.x, stage: f.stage,
+         imported_min: CASE WHEN f.below.cnq.q >= f.w.cnq.q THEN 0.0
+                            ELSE 1.0 - toFloat(f.below.cnq.q) / f.w.cnq.q END,
+         year: f.w.yr, stage_below: f.below.stage, own_below: f.below.cnq.q, output: f.w.cnq.q,
+         unit: f.w.cnq.unit, figures_of: f.w.holder}] AS feeds
+  UNWIND xs AS x
+  WITH x, [f IN feeds WHERE f.x = x.id] AS feeds,
+       [(x)-[:CLASSIFIED_AS]->(hx:HSCode) | hx.code] AS own
+  WITH x, feeds, CASE WHEN size(own) > 0 OR size(coalesce(x.member_of, [])) = 0 THEN own
+                      ELSE [(grp:Material)-[:CLASSIFIED_AS]->(hg:HSCode)
+                            WHERE grp.id IN x.member_of | hg.code] END AS codes
+  OPTIONAL MATCH (chn:Country {id: 'country:CHN'})
+  WITH x, feeds, codes, CASE WHEN size(feeds) = 0 OR chn IS NULL OR size(codes) = 0 THEN [] ELSE
+         [(src:Country)-[e:EXPORTS_TO]->(chn) WHERE coalesce(e.month, 0) = 0
+            AND coalesce(e.flow_basis, '') <> 'exports' AND ($year IS NULL OR e.year <= $year)
+            AND (e.quantity IS NOT NULL OR e.value_usd IS NOT NULL)
+          | {k: src, y: e.year, h: e.hs_code, q: e.quantity, unit: e.unit, v: e.value_usd,
+             basis: e.flow_basis, conf: e.confidence}] END AS cin
+  WITH x, feeds, codes,
+       [f IN cin WHERE any(c IN codes WHERE f.h STARTS WITH c OR c STARTS WITH f.h)] AS cin
+  WITH x, feeds, codes, cin,
+       reduce(y = null, f IN cin | CASE WHEN y IS NULL OR f.y > y THEN f.y ELSE y END) AS cy
+  WITH x, feeds, codes, [f IN cin WHERE f.y = cy] AS cin
+  WITH x, feeds, codes, cin, any(f IN cin WHERE f.q IS NOT NULL) AS by_weight
+  WITH x, feeds, codes, reduce(b = null, f IN [f IN cin WHERE NOT by_weight OR f.q IS NOT NULL] | CASE
+         WHEN b IS NULL OR (by_weight AND f.q > b.q) OR (NOT by_weight AND f.v > b.v) THEN f
+         ELSE b END) AS top
+  RETURN collect({x: x.id, codes: codes, feeds: [f IN feeds | {stage: f.stage, feed: {
+           imported_min: f.imported_min, year: f.year, stage_below: f.stage_below,
+           own_below: f.own_below, output: f.output, unit: f.unit, figures_of: f.figures_of,
+           source: CASE WHEN top IS NULL THEN null ELSE {
+             largest_source: top.k.name, source_iso3: substring(top.k.id, 8),
+             source_period: toString(top.y), source_quantity: top.q, source_unit: top.unit,
+             source_value_usd: top.v, source_basis: top.basis, source_hs_code: top.h,
+             source_confidence: top.conf} END}}]}) AS xcodes
 }
 // The stage each input comes from: REQUIRES.stage, else the most processed stage that has a
 // figure by the shared rule; China's share of world output there (an element without figures of
@@ -304,16 +360,18 @@ WITH [s IN staged | {g: s.gd.g, imp: s.gd.imp, year: s.gd.year, has_total: s.gd.
         by_usgs: s.gd.by_usgs, usrc: s.gd.usrc, suppliers: s.gd.suppliers, known: s.gd.known,
         total: s.gd.total, bases: s.gd.bases, codes: s.gd.codes, caveat: s.gd.caveat,
         cands: [c IN s.cands | {x: c.cd.x, depth: c.cd.depth, st: c.st,
-                                w: head([w IN supply WHERE w.x = c.cd.x.id AND w.stage = c.st])}]}]
-       AS goods, xcodes
+                                w: head([w IN supply WHERE w.x = c.cd.x.id AND w.stage = c.st]),
+                                xc: CASE WHEN c.cd.depth = 0 THEN null
+                                         ELSE head([xc IN xcodes WHERE xc.x = c.cd.x.id]) END}]}]
+       AS goods
 WITH [gd IN goods | {g: gd.g, imp: gd.imp, year: gd.year, has_total: gd.has_total,
         by_usgs: gd.by_usgs, usrc: gd.usrc, suppliers: gd.suppliers, known: gd.known,
         total: gd.total, bases: gd.bases, codes: gd.codes, caveat: gd.caveat,
         cands: [cd IN gd.cands | {x: cd.x, depth: cd.depth, st: cd.st,
                                   by_group: cd.w.basis = 'group', world_cn: coalesce(cd.w.cn, 0.0),
-                                  codes: CASE WHEN cd.depth = 0 THEN []
-                                              ELSE coalesce(head([c IN xcodes WHERE c.x = cd.x.id
-                                                                  | c.codes]), []) END}]}]
+                                  feed: head([f IN coalesce(cd.xc.feeds, []) WHERE f.stage = cd.st
+                                              | f.feed]),
+                                  codes: coalesce(cd.xc.codes, [])}]}]
        AS goods
 // Chinese ownership of assets (read once): the output of facilities and firms that Chinese firms
 // or the Chinese state own, weighted by the Chinese interest in them. First the superseded
@@ -501,7 +559,9 @@ WITH gd.imp AS imp, gd.g AS g, gd.year AS year, gd.bases AS bases, gd.codes AS c
      gd.by_usgs AS by_usgs, gd.usrc AS usrc, k,
      gd.s_k AS s_k,
      head(collect({c: c, basis: c_basis, stage: c_stage, input: cd.x.name, input_id: cd.x.id,
-                   depth: cd.depth, trade: c_trade})) AS best
+                   depth: cd.depth, trade: c_trade,
+                   feed: CASE WHEN c_basis IN ['trade', 'world', 'world (group)'] THEN cd.feed END}))
+       AS best
 WITH imp, g, year, bases, codes, caveat, total, known, has_total, by_usgs, usrc, k, s_k, best,
      s_k * best.c AS contribution
 ORDER BY contribution DESC, k.id
@@ -514,7 +574,7 @@ WITH imp, g, year, bases, codes, caveat, total, known, has_total, by_usgs, usrc,
        china_share: best.c, basis: best.basis, period: best.trade.period,
        measure: best.trade.measure, hs_code: best.trade.hs_code,
        confidence: best.trade.confidence, reported_by: best.trade.reporter,
-       contribution: contribution} END) AS via
+       contribution: contribution, china_feedstock: best.feed} END) AS via
 RETURN g.name AS item,
        CASE WHEN has_total THEN direct END AS direct_share,
        CASE WHEN NOT has_total THEN null WHEN lookthrough > 1.0 THEN 1.0 ELSE lookthrough END
