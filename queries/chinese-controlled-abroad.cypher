@@ -40,9 +40,9 @@
 // :param material => null;
 // :param year => null;
 // :param min_ownership => 0.5;
+OPTIONAL MATCH (cn:Country {id: 'country:CHN'})
 // the Chinese firms, found from China's node through the id index rather than by testing
 // every firm
-OPTIONAL MATCH (cn:Country {id: 'country:CHN'})
 OPTIONAL MATCH (cf:Firm)-[:HEADQUARTERED_IN|STATE_OWNED_BY]->(cn)
 WITH DISTINCT cf
 // one pattern comprehension per projection: the embedded FalkorDB crashed (1M relationships)

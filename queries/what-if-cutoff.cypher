@@ -34,10 +34,14 @@
 // :param product => null;
 // :param year => null;
 // :param include_owned_abroad => false;
-OPTIONAL MATCH (sf:Firm)-[st:OWNS]->(sa)
-WITH sf, sa, collect(st) AS stakes, max(coalesce(st.year, 0)) AS latest
-WITH collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) AS older
-WITH reduce(acc = [], g IN older | acc + g) AS superseded
+CALL {
+  // older stakes of an owner-asset pair (only ownership chains use them: only when asked for)
+  UNWIND CASE WHEN $include_owned_abroad THEN [true] ELSE [] END AS wanted
+  MATCH (sf:Firm)-[st:OWNS]->(sa)
+  WITH sf, sa, collect(st) AS stakes, max(coalesce(st.year, 0)) AS latest
+  WITH collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) AS older
+  RETURN reduce(acc = [], g IN older | acc + g) AS superseded
+}
 WITH superseded,
      CASE WHEN $country STARTS WITH 'country:' THEN $country ELSE 'country:' + $country END AS cid
 // The country's firms: headquartered there, or owned by its state (root factor = state share).
