@@ -34,13 +34,29 @@ CALL {
   RETURN 'node-without-source' AS kind, null AS detail, count(n) AS count,
          head(collect(n.id)) AS example, null AS cited
   UNION ALL
-  OPTIONAL MATCH (s:Source)
-  WITH collect(s.id) AS known
-  OPTIONAL MATCH (n)
-  WHERE any(x IN coalesce(n.source_ids, []) WHERE NOT x IN known)
-  RETURN 'unknown-source' AS kind, 'nodes' AS detail, count(n) AS count,
-         head(collect(n.id + ' cites ' + head([x IN n.source_ids WHERE NOT x IN known]))) AS example,
-         null AS cited
+  CALL {
+    OPTIONAL MATCH (s:Source)
+    RETURN collect(s.id) AS known
+  }
+  // each distinct source list is checked once; the example is looked up only if one fails
+  CALL {
+    OPTIONAL MATCH (m)
+    RETURN m.source_ids AS sids, count(m) AS k
+  }
+  WITH known, toInteger(sum(CASE WHEN any(x IN coalesce(sids, []) WHERE NOT x IN known)
+                                 THEN k ELSE 0 END)) AS count
+  CALL {
+    WITH known, count
+    UNWIND CASE WHEN count > 0 THEN [true] ELSE [] END AS wanted
+    MATCH (n)
+    WHERE any(x IN coalesce(n.source_ids, []) WHERE NOT x IN known)
+    WITH n.id + ' cites ' + head([x IN n.source_ids WHERE NOT x IN known]) AS ex
+    WHERE ex IS NOT NULL
+    WITH ex
+    LIMIT 1
+    RETURN head(collect(ex)) AS example
+  }
+  RETURN 'unknown-source' AS kind, 'nodes' AS detail, count, example, null AS cited
   UNION ALL
   // One pass: series first, then buckets by type and newest year (few), from which the
   // reference year (the newest figure) and the stale and superseded counts and examples follow.
@@ -100,14 +116,25 @@ CALL {
   }
   WITH collect({sids: sids, t: t, low: low, est: t = 'PRODUCES' AND est,
                 undated: (t = 'OWNS' OR t = 'STATE_OWNED_BY') AND undated_share, n: n}) AS groups
-  OPTIONAL MATCH (s:Source)
-  WITH groups, collect(s.id) AS known
+  CALL {
+    OPTIONAL MATCH (s:Source)
+    RETURN collect(s.id) AS known
+  }
   WITH groups, known,
        reduce(acc = [], g IN groups | CASE WHEN g.low = true AND NOT g.t IN acc
                                            THEN acc + g.t ELSE acc END) AS low_types,
        reduce(acc = [], g IN groups | CASE WHEN g.undated = true AND NOT g.t IN acc
                                            THEN acc + g.t ELSE acc END) AS undated_types
-  WITH groups, known,
+  // low-confidence facts: one scan for every type at once, as before, only if there are any
+  CALL {
+    WITH low_types
+    UNWIND CASE WHEN size(low_types) > 0 THEN [true] ELSE [] END AS wanted
+    MATCH (a)-[r]->(b)
+    WHERE r.confidence = 'L'
+    WITH type(r) AS t, head(collect(a.id + ' ' + type(r) + ' ' + b.id)) AS ex
+    RETURN collect({t: t, ex: ex}) AS low_examples
+  }
+  WITH groups, known, low_examples, low_types, undated_types,
        [{kind: 'relationship-without-source', detail: null, probe: 'unsourced',
          count: reduce(c = 0, g IN groups | c + CASE WHEN g.sids IS NULL OR size(g.sids) = 0
                                                      THEN g.n ELSE 0 END)},
@@ -119,6 +146,7 @@ CALL {
                  count: reduce(c = 0, g IN groups | c + CASE WHEN g.est = true THEN g.n ELSE 0 END)}]
           WHERE e.count > 0]
        + [t IN low_types | {kind: 'low-confidence', detail: t, probe: 'low',
+           example: head([e IN low_examples WHERE e.t = t | e.ex]),
            count: reduce(c = 0, g IN groups | c + CASE WHEN g.low = true AND g.t = t
                                                        THEN g.n ELSE 0 END)}]
        + [t IN undated_types | {kind: 'undated-share', detail: t, probe: 'undated',
@@ -135,9 +163,9 @@ CALL {
   }
   CALL {
     WITH groups, node_uses
-    UNWIND node_uses + reduce(acc = [], g IN groups
-                              | acc + [sid IN coalesce(g.sids, []) | {sid: sid, k: g.n}]) AS use
-    WITH use.sid AS sid, toInteger(sum(use.k)) AS n
+    UNWIND node_uses + groups AS use
+    UNWIND CASE WHEN use.sid IS NOT NULL THEN [use.sid] ELSE coalesce(use.sids, []) END AS sid
+    WITH sid, toInteger(sum(coalesce(use.k, use.n))) AS n
     RETURN collect({sid: sid, uses: n}) AS uses
   }
   CALL {
@@ -159,12 +187,11 @@ CALL {
   UNWIND checks + licence_rows AS row
   CALL {
     WITH known, row
-    UNWIND CASE WHEN row.count > 0 AND (row.probe = 'unsourced' OR row.probe = 'unknown'
-                                        OR row.probe = 'low') THEN [row] ELSE [] END AS c
+    UNWIND CASE WHEN row.count > 0 AND (row.probe = 'unsourced' OR row.probe = 'unknown')
+                THEN [row] ELSE [] END AS c
     MATCH (a)-[r]->(b)
     WHERE (c.probe = 'unsourced' AND (r.source_ids IS NULL OR size(r.source_ids) = 0))
        OR (c.probe = 'unknown' AND any(x IN coalesce(r.source_ids, []) WHERE NOT x IN known))
-       OR (c.probe = 'low' AND type(r) = c.detail AND r.confidence = 'L')
     WITH CASE c.probe
            WHEN 'unknown' THEN a.id + ' ' + type(r) + ' ' + b.id + ' cites '
                                + head([x IN r.source_ids WHERE NOT x IN known])
@@ -202,7 +229,8 @@ CALL {
   }
   WITH row, head(collect(ex)) AS found
   RETURN row.kind AS kind, row.detail AS detail, row.count AS count,
-         CASE WHEN row.probe IS NULL THEN row.example ELSE found END AS example, row.cited AS cited
+         CASE WHEN row.probe IS NULL OR row.probe = 'low' THEN row.example ELSE found END
+           AS example, row.cited AS cited
 }
 RETURN kind, count, example, detail, cited
 ORDER BY kind, detail
