@@ -78,9 +78,9 @@ WITH superseded, as_of_year, hqs, states, p, collect({i: i, r: r}) AS inputs
 // World output of the product and each of its inputs at every stage, by the latest-figure rule
 // every query shares (docs/queries.md, "The latest figure"; at or before the as_of year), read once.
 CALL {
-  WITH as_of_year, p
-  MATCH (p)-[:REQUIRES*0..6]->(x)
-  WITH DISTINCT as_of_year, x
+  WITH as_of_year, inputs
+  UNWIND inputs AS input
+  WITH DISTINCT as_of_year, input.i AS x
   // BEGIN fragment latest-figure(as_of_year; $year = as_of_year) -- generated from queries/fragments/latest-figure.cypher.in
   UNWIND CASE WHEN size(coalesce(x.member_of, [])) = 0 THEN [null] ELSE x.member_of END AS gid
   OPTIONAL MATCH (grp:Material {id: gid})

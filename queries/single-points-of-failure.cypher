@@ -36,9 +36,43 @@
 
 CALL {
   // Judge each input once: every item some (selected) product requires, directly or not.
-  MATCH (p:Product)-[:REQUIRES*1..6]->(x)
+  // BEGIN fragment bom-inputs() -- generated from queries/fragments/bom-inputs.cypher.in
+  MATCH (p:Product)-[:REQUIRES]->(n)
   WHERE $product IS NULL OR p.id = $product OR p.id = 'product:' + $product
         OR toLower(p.name) = toLower($product)
+  WITH collect(DISTINCT n) AS reached
+  UNWIND reached AS n
+  OPTIONAL MATCH (n)-[:REQUIRES]->(m)
+  UNWIND [n, m] AS z
+  WITH DISTINCT z
+  WHERE z IS NOT NULL
+  WITH collect(z) AS reached
+  UNWIND reached AS n
+  OPTIONAL MATCH (n)-[:REQUIRES]->(m)
+  UNWIND [n, m] AS z
+  WITH DISTINCT z
+  WHERE z IS NOT NULL
+  WITH collect(z) AS reached
+  UNWIND reached AS n
+  OPTIONAL MATCH (n)-[:REQUIRES]->(m)
+  UNWIND [n, m] AS z
+  WITH DISTINCT z
+  WHERE z IS NOT NULL
+  WITH collect(z) AS reached
+  UNWIND reached AS n
+  OPTIONAL MATCH (n)-[:REQUIRES]->(m)
+  UNWIND [n, m] AS z
+  WITH DISTINCT z
+  WHERE z IS NOT NULL
+  WITH collect(z) AS reached
+  UNWIND reached AS n
+  OPTIONAL MATCH (n)-[:REQUIRES]->(m)
+  UNWIND [n, m] AS z
+  WITH DISTINCT z
+  WHERE z IS NOT NULL
+  WITH collect(z) AS reached
+  UNWIND reached AS x
+  // END fragment bom-inputs
   WITH DISTINCT x
   // BEGIN fragment latest-figure() -- generated from queries/fragments/latest-figure.cypher.in
   UNWIND CASE WHEN size(coalesce(x.member_of, [])) = 0 THEN [null] ELSE x.member_of END AS gid
@@ -119,9 +153,43 @@ CALL {
   UNION ALL
   // Stages with no country figure (own or group): facility and firm output is all there is, so
   // an asset counts by the share its source states, and a sole domestic producer still shows.
-  MATCH (p:Product)-[:REQUIRES*1..6]->(x)
+  // BEGIN fragment bom-inputs() -- generated from queries/fragments/bom-inputs.cypher.in
+  MATCH (p:Product)-[:REQUIRES]->(n)
   WHERE $product IS NULL OR p.id = $product OR p.id = 'product:' + $product
         OR toLower(p.name) = toLower($product)
+  WITH collect(DISTINCT n) AS reached
+  UNWIND reached AS n
+  OPTIONAL MATCH (n)-[:REQUIRES]->(m)
+  UNWIND [n, m] AS z
+  WITH DISTINCT z
+  WHERE z IS NOT NULL
+  WITH collect(z) AS reached
+  UNWIND reached AS n
+  OPTIONAL MATCH (n)-[:REQUIRES]->(m)
+  UNWIND [n, m] AS z
+  WITH DISTINCT z
+  WHERE z IS NOT NULL
+  WITH collect(z) AS reached
+  UNWIND reached AS n
+  OPTIONAL MATCH (n)-[:REQUIRES]->(m)
+  UNWIND [n, m] AS z
+  WITH DISTINCT z
+  WHERE z IS NOT NULL
+  WITH collect(z) AS reached
+  UNWIND reached AS n
+  OPTIONAL MATCH (n)-[:REQUIRES]->(m)
+  UNWIND [n, m] AS z
+  WITH DISTINCT z
+  WHERE z IS NOT NULL
+  WITH collect(z) AS reached
+  UNWIND reached AS n
+  OPTIONAL MATCH (n)-[:REQUIRES]->(m)
+  UNWIND [n, m] AS z
+  WITH DISTINCT z
+  WHERE z IS NOT NULL
+  WITH collect(z) AS reached
+  UNWIND reached AS x
+  // END fragment bom-inputs
   WITH DISTINCT x
   OPTIONAL MATCH (grp:Material)
   WHERE grp.id IN coalesce(x.member_of, [])

@@ -51,3 +51,30 @@ def test_what_if_cutoff_finds_an_input_first_reached_by_the_longest_path(store: 
     assert ore["lost_share"] == pytest.approx(0.8)
     assert ore["depth"] == 3     # the shortest bill-of-materials path: kit, short cut, hub, ore
     assert ore["path"] == ["Deep kit", "Deep short cut", "Deep hub", "Deep ore"]
+
+
+def test_single_points_of_failure_finds_an_input_first_reached_by_the_longest_path(store: Any) -> None:
+    """The same bill of materials: China's 80 % of the ore's mining is over the 0.5 threshold, so
+    the kit has a single point of failure three levels down (its shortest path)."""
+    import_records(store, [FIX / "base.jsonl", FIX / "deep_bom.jsonl"])
+    rows = run_query(store, "single-points-of-failure", {"product": "product:deep-kit"})[1]
+    got = {(r["input_id"], r["stage"], r["supplier_id"]): r for r in rows}
+    assert set(got) == {("material:deep-ore", "mining", "country:CHN")}
+    ore = got[("material:deep-ore", "mining", "country:CHN")]
+    assert ore["share"] == pytest.approx(0.8)
+    assert ore["depth"] == 3
+    assert ore["path"] == ["Deep kit", "Deep short cut", "Deep hub", "Deep ore"]
+
+
+def test_no_stored_query_walks_requires_without_a_path_variable() -> None:
+    """A variable-length REQUIRES match without a path variable is what misses inputs on FalkorDB:
+    queries either name the path (every path listed) or use the bom-inputs fragment."""
+    import re
+    from kg.paths import queries_dir
+    bare = re.compile(r"(?<!= )\((\w*)(:\w+)?\)-\[:REQUIRES\*\d*\.\.\d+\]->")
+    for path in sorted(queries_dir().glob("*.cypher")):
+        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.lstrip().startswith("//")]
+        found = [ln.strip() for ln in lines if bare.search(ln)]
+        assert not found, f"{path.name}: {found}"
+    assert bare.search("  MATCH (p:Product)-[:REQUIRES*1..6]->(x)")
+    assert not bare.search("MATCH path = (p:Product)-[:REQUIRES*1..6]->(x)")

@@ -81,8 +81,7 @@ WITH cid, collect(CASE WHEN pa IS NULL THEN null ELSE {x: x.id, stage: stage,
        q: pa.quantity * CASE WHEN interest > 1.0 THEN 1.0 ELSE interest END} END) AS owned
 // Every input some (selected) product requires, judged once per stage.
 CALL {
-  // what the products require within six levels, one level at a time (each level adds the
-  // nodes one more REQUIRES step away): the same nodes as REQUIRES*1..6, without listing paths
+  // BEGIN fragment bom-inputs() -- generated from queries/fragments/bom-inputs.cypher.in
   MATCH (p:Product)-[:REQUIRES]->(n)
   WHERE $product IS NULL OR p.id = $product OR p.id = 'product:' + $product
         OR toLower(p.name) = toLower($product)
@@ -118,6 +117,7 @@ CALL {
   WHERE z IS NOT NULL
   WITH collect(z) AS reached
   UNWIND reached AS x
+  // END fragment bom-inputs
   RETURN x
 }
 WITH cid, owned, x
