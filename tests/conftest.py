@@ -93,18 +93,24 @@ def kg(kg_home: Path) -> Any:
 
 
 @pytest.fixture(scope="session")
-def snapshot_store(kg_home: Path) -> Iterator[Any]:
-    """The bundled snapshot built once per session into its own graph; for read-only tests."""
+def snapshot_build(kg_home: Path) -> Iterator[tuple[Any, Any]]:
+    """The bundled snapshot built once per session into its own graph, and that build's report."""
     from kg.api import build
     from kg.store import embedded
     from kg.store.falkordb import FalkorDBStore
     store = FalkorDBStore(embedded.start(kg_home), kg_home, graph=f"snapshot_{uuid.uuid4().hex[:10]}")
-    build(store, offline=True, home=kg_home)
-    yield store
+    report = build(store, offline=True, home=kg_home)
+    yield store, report
     try:
         store.graph.delete()
     finally:
         store.close()
+
+
+@pytest.fixture(scope="session")
+def snapshot_store(snapshot_build: tuple[Any, Any]) -> Any:
+    """The session's bundled snapshot; for read-only tests (a second build changes nothing)."""
+    return snapshot_build[0]
 
 
 @pytest.fixture

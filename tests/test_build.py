@@ -13,14 +13,9 @@ from kg.paths import snapshot_dir
 
 
 @pytest.fixture(scope="module")
-def built(kg_home):
-    from kg.store import embedded
-    from kg.store.falkordb import FalkorDBStore
-    store = FalkorDBStore(embedded.start(kg_home), kg_home, graph="build_test")
-    first = api.build(store, offline=True, home=kg_home)
-    yield store, first
-    store.graph.delete()
-    store.close()
+def built(snapshot_build):
+    """The session's build of the bundled snapshot (its first build) and its report."""
+    return snapshot_build
 
 
 def test_second_build_changes_no_counts(built, kg_home):

@@ -43,6 +43,7 @@ def test_ownership_chains_multiply_stated_stakes(abroad: dict[str, dict[str, Any
         "firm:first-quantum": 0.185,              # Jiangxi Copper
         "firm:rio-tinto": 0.11,                   # Chinalco
         "firm:energy-transition-minerals": 0.065,  # Shenghe 2026 (12.5% in 2016)
+        "facility:weda-bay-nickel": 0.57 * 0.90,  # Tsingshan 57% of Strand, Strand 90% (Antam 10%)
     }
     for entity, share in expected.items():
         assert abroad[entity]["ownership_share"] == approx(share), entity
@@ -115,3 +116,25 @@ def test_provenance_audit_lists_the_low_confidence_rows(snapshot_store: Any) -> 
         assert rows[("low-confidence", rel_type)]["count"] >= n, rel_type
     assert rows[("unknown-source", "nodes")]["count"] == 0
     assert rows[("node-without-source", None)]["count"] == 0
+
+
+def test_burma_feedstock_of_chinas_rare_earth_separation(snapshot_store: Any) -> None:
+    # USGS MCS 2026 (usgs-mcs loader): Burma mined 27,000 t REO in 2024 and 22,000 t in 2025.
+    mined = snapshot_store.read(
+        "MATCH (:Country {id: $c})-[p:PRODUCES {stage: 'mining'}]->(:Material {id: $m}) "
+        "RETURN p.year AS year, p.quantity AS t, p.source_ids AS src",
+        {"c": "country:MMR", "m": "material:rare-earths"})
+    by_year = {r["year"]: r for r in mined if "source:usgs-mcs-2026" in r["src"]}
+    assert by_year[2024]["t"] == 27000 and by_year[2025]["t"] == 22000
+    # China imported about 42,000 t (2023) and 44,000 t (2024) of rare earths from Burma.
+    flows = snapshot_store.read(
+        "MATCH (:Country {id: 'country:MMR'})-[e:EXPORTS_TO {hs_code: '2846', month: 0}]->"
+        "(:Country {id: 'country:CHN'}) RETURN e.year AS year, e.quantity AS t")
+    assert {r["year"]: r["t"] for r in flows} == {2023: 42000, 2024: 44000}
+    # IEA 2024, magnet rare earths: China separated 73.8 kt but mined 45.8 kt; Burma mined 12.1 kt,
+    # so at least 28 kt of China's separation feedstock came from outside China.
+    iea = {(r["c"], r["stage"]): r["t"] for r in snapshot_store.read(
+        "MATCH (c:Country)-[p:PRODUCES {year: 2024}]->(:Material {id: 'material:magnet-rare-earths'}) "
+        "WHERE c.id IN ['country:CHN', 'country:MMR'] RETURN c.id AS c, p.stage AS stage, p.quantity AS t")}
+    gap = iea[("country:CHN", "separation")] - iea[("country:CHN", "mining")]
+    assert gap == approx(28000) and gap >= iea[("country:MMR", "mining")] == 12100
