@@ -14,9 +14,11 @@ What is written (ontology/README.md has the full model):
   `prov:wasDerivedFrom` its Sources. Quantitative relationships are `cp:Observation`s.
 
 Rows come from `store.iter_nodes()` / `store.iter_relationships()` (either store) and are written
-as text, row by row: for each syntax every property has a precompiled writer (its predicate as
-text, a function from value to object text), so a row costs a few string joins and no per-term
-objects (`kg.rdf.terms` does the escaping). Turtle, N-Triples and N-Quads stream in constant
+as text, row by row: N-Triples and Turtle through a template compiled per row shape
+(`kg.rdf.templates`: one f-string per row), the rows a template declines and the other formats
+through the describer here, where every property has a precompiled writer (its predicate as text,
+a function from value to object text); no per-term objects either way (`kg.rdf.terms` does the
+escaping). Turtle, N-Triples and N-Quads stream in constant
 memory; TriG is grouped by named graph in memory before it is written; JSON-LD is written compact,
 object by object, with the context of `ontology/context.jsonld` inline. Speed against pyoxigraph is
 in `benchmarks/RESULTS.md`.

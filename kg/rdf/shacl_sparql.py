@@ -6,10 +6,10 @@ SPARQL queries that return only the violations — one query per property shape 
 constraints (a boolean column per constraint), one per node shape for the usual counts of all its
 properties (`sh:minCount 1`, `sh:maxCount 1`: existence tests, no counting), one per node-level
 constraint — and pyoxigraph runs them in compiled code. Data without `rdfs:subClassOf` triples
-(every export of this tool) finds a class's instances by `rdf:type` alone. The results are the same `Violation`s pySHACL gives
-(focus, path, value, message, constraint component, source shape); `tests/test_shacl_sparql.py`
-plants a violation of every constraint of every shape and checks both validators report exactly
-the same list.
+(every export of this tool) finds a class's instances by `rdf:type` alone. The results are the
+same `Violation`s pySHACL gives (focus, path, value, message, constraint component, source
+shape); `tests/test_shacl_sparql.py` plants a violation of every constraint of every shape and
+checks both validators report exactly the same list.
 
 Only the SHACL Core subset the shapes use is compiled (targets by class; `sh:path` predicates,
 sequences, inverse, alternative and zero-or-more/one-or-more/zero-or-one paths; `sh:minCount`,

@@ -5,7 +5,8 @@ A shape is a node label or relationship type with the row's keys in order; rows 
 generated once, as Python source, that writes the whole row as one string expression: predicates
 and class IRIs are constants, string literals are quoted by `kg.rdf.terms.quoted`, references
 (sources, endpoints, HS codes, units) come from per-kind caches, and numbers take a fast path for
-their usual Python type. No per-triple tuples, no per-property dispatch (docs/rdf.md).
+their usual Python type. No per-triple tuples, no per-property dispatch (docs/architecture.md,
+"RDF export and validation").
 
 The template only has to be right for rows it can write: anything unusual (a `None` value, an
 empty reference, a value of an unexpected type, a Source node, an ordered list, a key the
