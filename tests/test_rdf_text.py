@@ -250,3 +250,22 @@ def test_reads_with_parameters_and_errors(scratch: Any) -> None:
     assert [r["name"] for r in rows] == ['A"\\b', "稀土 🧲"]
     with pytest.raises(StoreError, match="query failed"):
         scratch.read("RETURN 1 +")
+
+
+def test_relationship_pages_decode_as_the_generic_reader(scratch: Any) -> None:
+    """The embedded store decodes a page of relationships straight into records-format rows; the
+    generic reader (rows through `read`, then merged) gives the same rows, value types included."""
+    from kg.store.base import paged_relationships
+    scratch.graph.query("MATCH (a:Material {id: 'material:b'}), (b:Material {id: 'material:a'}) "
+                        "CREATE (a)-[:REQUIRES {role: 'x\"\\\\y', source_ids: ['source:s', ''], "
+                        "estimated: false, year: 2024, share: 1e-7}]->(b)")
+    fast = list(scratch.iter_relationships(batch=1))
+    generic = list(paged_relationships(scratch.read, 1))
+    assert len(fast) == 2
+    assert fast == generic
+    from kg.store import falkordb_reply
+    from kg.store.base import EDGE_COLUMNS
+    page = falkordb_reply.edge_rows(scratch._execute(f"MATCH (a)-[r]->(b) {EDGE_COLUMNS} ORDER BY a.id"))
+    assert page == generic                      # the one-pass decoder itself, not its fallback
+    assert [[type(v) for v in row.values()] for row in fast] == \
+        [[type(v) for v in row.values()] for row in generic]
