@@ -195,6 +195,14 @@ def test_templates_agree_with_the_describer_on_odd_values(fmt: str, props: dict[
     assert got == expected
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=8), st.integers()), max_size=4))
+def test_statement_names_in_turtle_are_what_turtle_iri_writes(keys: list[Any]) -> None:
+    from kg.rdf.templates import _statement_subject_turtle
+    iri = vocab.statement_iri("PRODUCES", "country:CHN", "material:x~y.", tuple(keys))
+    assert _statement_subject_turtle(iri[len(vocab.STATEMENT_NS):]) == turtle_iri(iri)
+
+
 # -- the embedded store's reads ----------------------------------------------------------------
 
 def test_redis_uses_the_hiredis_parser(embedded_store: Any) -> None:

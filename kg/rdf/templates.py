@@ -32,7 +32,13 @@ object) for a relationship (the last three: its direct edge), or None to decline
 
 
 def _statement_subject_turtle(local: str) -> str:
-    """`stmt:<local>` as `turtle_iri` writes it (uncached: statement IRIs do not repeat)."""
+    """`stmt:<local>` as `turtle_iri` writes it (uncached: statement IRIs do not repeat).
+
+    The local part is the relation's name (letters) and parts escaped by `kg.vocab`: letters,
+    digits, `:.-~_` and `%XX` only, all valid in `PN_LOCAL` except `~` (escaped with a backslash)
+    and a final `.` (left to `_pn_local`, which escapes it)."""
+    if local[-1] != ".":
+        return "stmt:" + (local.replace("~", "\\~") if "~" in local else local)
     pn = _pn_local(local)
     return f"stmt:{pn}" if pn is not None else f"<{STATEMENT_NS}{local}>"
 
@@ -167,6 +173,8 @@ class Templates:
         if relationship:
             rel_keys = RELATIONSHIP_TYPES[kind].KEYS
             ns["REL"] = _escape_part(RELATIONS[kind][len(CP_NS):])
+            if not ns["REL"].isalpha():          # a PN_LOCAL must not start with '-' or '.'
+                return None
             ns["E"], ns["EM"] = self.escaped, self._escape_miss
             f_i, t_i = names.index("from"), names.index("to")
             local = ["REL", f"(E.get(v{f_i}) or EM(v{f_i}))", f"(E.get(v{t_i}) or EM(v{t_i}))"]
