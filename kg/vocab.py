@@ -152,6 +152,7 @@ class CP(DefinedNamespace):
     symbol: URIRef
     criticalList: URIRef
     memberOf: URIRef
+    members: URIRef
     category: URIRef
     lei: URIRef
     ticker: URIRef
@@ -323,6 +324,7 @@ _PROPS = [
     _p("iso2", CP.iso2, "string"),
     _p("numeric", CP.isoNumeric, "string"),
     _p("wikidata", OWL_NS + "sameAs", "wikidata"),
+    _p("members", CP.members, "node", "set"),
     # Material, Product, Firm, Facility
     _p("kind", CP.kind, "string"),
     _p("symbol", CP.symbol, "string"),

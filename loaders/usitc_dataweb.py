@@ -362,14 +362,19 @@ def _source(item: Input, params: dict[str, Any], sources: dict[str, dict[str, An
 
 # -- bundled snapshot recipe -----------------------------------------------------------------------
 # The public copies the bundled part (loaders/snapshot/usitc-dataweb/) was derived from: two real
-# DataWeb exports (downloaded 2026-07-10) published in a public repository.
+# DataWeb exports (US imports for consumption and US domestic exports, downloaded 2026-07-10)
+# published in a public repository.
 SNAPSHOT_COPY = ("https://github.com/therealjameswilson/critical-minerals-records-stage-v3/blob/"
                  "a67e3d4286b3a06f62cf1d466cfb9bb6840a798d/data/raw/{name}")
-# Only the imports export is bundled: no stored query reads US exports, and its 8,641 flows would
-# cost `kg build` about a second; `kg load usitc-dataweb` reads the exports workbook as well.
+# Both exports are bundled. The US exports (USA -> partner, flow_basis "exports") are the US's own
+# report of what it ships, never anyone's imports: exposure-trend and export-control-impact read an
+# importer's own report and mirror data only, china-exposure divides by IMPORTS totals of the
+# same basis (docs/trade.md, "US exports").
 SNAPSHOT_FILES = {
     "imports_for_consumption": ("usitc_dataweb_us_imports_for_consumption_hts4_1993-2026.xlsx",
                                 "us_imports_for_consumption_1993-2026.xlsx"),
+    "domestic_exports": ("usitc_dataweb_us_domestic_exports_hts4_1993-2026.xlsx",
+                         "us_domestic_exports_1993-2026.xlsx"),
 }
 SNAPSHOT_SUFFIXES = (".xlsx",)
 

@@ -6,7 +6,9 @@
 //   cited flows), with `goods` naming the products and materials classified at or under that
 //   code; a heading such as 8505 covers magnets and electromagnets alike. `item` keeps the codes
 //   that cover a product or material; `hs_code` keeps a code and the finer codes under it. Per code and year the
-//   importer's own report is used, else mirror data, else exporters' reports; annual figures only.
+//   importer's own report is used, else mirror data; annual figures only. Exporters' reports (the
+//   US's own exports to a partner, China's customs by destination) are not used: one exporter's
+//   shipments are not the importer's imports.
 //   `china_share` is China's value over the importer's IMPORTS total of that code and year when
 //   the graph has one (`share_of` = "total"); otherwise over the partners the source names
 //   (`share_of` = "named partners": DataWeb exports name chosen partners only, so this is a share
@@ -38,8 +40,10 @@
 
 MATCH (imp:Country)
 WHERE imp.id = $importer OR imp.id = 'country:' + $importer
+// Exporters' reports (flow_basis exports: the US's own exports, China's customs by destination)
+// are each one exporter's shipments, not the importer's partner mix: never a series here.
 MATCH (k:Country)-[e:EXPORTS_TO]->(imp)
-WHERE e.value_usd IS NOT NULL AND coalesce(e.month, 0) = 0
+WHERE e.value_usd IS NOT NULL AND coalesce(e.month, 0) = 0 AND e.flow_basis <> 'exports'
   AND ($year_from IS NULL OR e.year >= $year_from)
 WITH imp, e.hs_code AS code, e.year AS year, e.flow_basis AS basis, k, sum(e.value_usd) AS v
 WITH imp, code, year, basis, collect({k: k.id, iso3: substring(k.id, 8), name: k.name, v: v})

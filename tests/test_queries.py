@@ -22,6 +22,7 @@ from kg.queries import list_queries, run_query
 from kg.store.base import WriteStatement
 
 from . import query_oracle as oracle
+from .conftest import write_jsonl
 
 FIX = Path(__file__).parent / "fixtures" / "queries"
 ALL = ("base", "bom", "owners", "trade", "controls", "policy", "cycle", "provenance")
@@ -389,7 +390,7 @@ def test_export_control_status_follows_dates(store: Any) -> None:
     assert at("2025-06-30")["control:drc-cobalt-2025"] == "revoked"
 
 
-def test_export_control_reach_and_trade(store: Any) -> None:
+def test_export_control_reach_and_trade(store: Any, tmp_path: Path) -> None:
     load(store, *CONTROLS)
     rows = q(store, "export-control-impact", as_of="2025-06-30")
     got = {(r["control_id"], r["material_id"], r["product_id"]) for r in rows}
@@ -423,6 +424,14 @@ def test_export_control_reach_and_trade(store: Any) -> None:
     old_battery = next(r for r in old if r["product_id"] == "product:li-ion-battery"
                        and r["control_id"] == "control:mofcom-2025-58")
     assert old_battery["trade_year"] == 2023 and old_battery["import_value_usd"] == approx(9.0e9)
+    # the US's own exports to Japan are not Japan's imports: Japan has no trade of its own here
+    import_records(store, [write_jsonl(tmp_path / "us-exports.jsonl", [{
+        "type": "EXPORTS_TO", "from": "country:USA", "to": "country:JPN", "hs_code": "850760",
+        "year": 2024, "value_usd": 5.0e8, "flow_basis": "exports",
+        "source_ids": ["source:census-trade-2024"]}])])
+    jp_battery = [r for r in q(store, "export-control-impact", as_of="2025-12-01", importer="JPN",
+                               include_inactive=True) if r["product_id"] == "product:li-ion-battery"]
+    assert jp_battery and all(r["import_value_usd"] is None for r in jp_battery)
     # a measure targeting the US does not apply to Japan
     japan = {r["control_id"] for r in q(store, "export-control-impact", as_of="2025-06-30",
                                         importer="JPN")}

@@ -64,6 +64,9 @@ RECORDS: list[dict[str, Any]] = [
     _flow("CHN", "USA", "850760", 2022, 70.0), _flow("KOR", "USA", "850760", 2022, 10.0),
     _flow("CHN", "USA", "850760", 2024, 50.0), _flow("KOR", "USA", "850760", 2024, 30.0),
     _flow("CHN", "KOR", "282520", 2022, 100.0), _flow("CHN", "KOR", "282520", 2024, 150.0),
+    # the US's own exports (USITC DataWeb domestic exports): US shipments, not Germany's imports
+    _flow("USA", "DEU", "8505", 2023, 70.0, "exports"), _flow("USA", "DEU", "850511", 2024, 30.0, "exports"),
+    _flow("USA", "VNM", "850511", 2024, 500.0, "exports"),
 ]
 
 
@@ -122,3 +125,14 @@ def test_parameters(planted: Any) -> None:
     assert set(_rows(planted, item="magnet", hs_code="850511")) == {("850511", 2022), ("850511", 2024)}
     assert set(_rows(planted, year_from=2024)) == {("850511", 2024), ("8505", 2024), ("8505", 2025),
                                                     ("850760", 2024)}
+
+
+def test_an_exporters_report_is_not_the_importers_series(planted: Any) -> None:
+    # Germany: only its mirror flows from China count (5 in 2022, 4 in 2024, no total): China is
+    # the one named partner; the US exports to Germany (8505 in 2023, 850511 in 2024) are not
+    # Germany's imports and give no row or partner.
+    rows = _rows(planted, importer="DEU")
+    assert set(rows) == {("850511", 2022), ("850511", 2024)}
+    r = rows[("850511", 2024)]
+    assert (r["share_of"], r["flow_basis"], r["named_value_usd"]) == ("named partners", "mirror", 4.0)
+    assert r["china_share"] == pytest.approx(1.0) and r["top_suppliers"] == []

@@ -113,3 +113,32 @@ def test_bundled_figures_trace_to_their_public_files() -> None:
             cited.add(int(rec["release"][3:]))
     assert cited == editions and 2026 in editions
     assert all(len(e["sha256"]) == 64 for e in manifest["files"])
+
+
+def test_both_dataweb_exports_are_bundled_with_their_sha256(tmp_path: Path) -> None:
+    """The usitc-dataweb part takes the imports AND the domestic-exports workbook (our own fixture
+    workbooks under the public names); the exports go USA -> partner with flow_basis exports."""
+    from .fixtures.usitc_dataweb import build
+    public = tmp_path / "public"
+    public.mkdir()
+    imports = build.write(public / "usitc_dataweb_us_imports_for_consumption_hts4_1993-2026.xlsx")
+    exports = build.write(public / "usitc_dataweb_us_domestic_exports_hts4_1993-2026.xlsx",
+                          flow="Domestic Exports")
+    root = tmp_path / "snapshot"
+    (outcome,) = rebuild(public, ["usitc-dataweb"], root=root, accept_new=True)
+    manifest = json.loads((root / "usitc-dataweb" / "manifest.json").read_text(encoding="utf-8"))
+    assert {e["file"]: e["sha256"] for e in manifest["files"]} == {
+        imports.name: sha(imports), exports.name: sha(exports)}
+    flows = [json.loads(x) for x in (root / "usitc-dataweb" / "records.jsonl").read_text(
+        encoding="utf-8").splitlines() if '"EXPORTS_TO"' in x]
+    # the fixture workbook has 9 partner-code-year flows (test_loader_usitc_dataweb.EXPECTED),
+    # once into the US (imports) and once out of it (exports)
+    assert sorted((f["flow_basis"], f["from"] == "country:USA") for f in flows) == \
+        [("exports", True)] * 9 + [("imports", False)] * 9
+    assert manifest["records"]["EXPORTS_TO"] == 18 and outcome.inputs == 2
+    # a changed exports workbook is refused: nothing written
+    before = (root / "usitc-dataweb" / "records.jsonl").read_bytes()
+    build.write(exports, flow="Domestic Exports", values=[])
+    with pytest.raises(DataError, match=r"changed inputs \(sha256 differs\): .*domestic_exports"):
+        rebuild(public, ["usitc-dataweb"], root=root)
+    assert (root / "usitc-dataweb" / "records.jsonl").read_bytes() == before

@@ -52,6 +52,22 @@ def check_iso3(code: str) -> str:
     raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-3 code")
 
 
+COUNTRY_GROUPS = {"EU27": "the European Union of 27 member states (from 1 February 2020)"}
+"""Country groups that report trade as one (docs/trade.md, "Country groups"): a `Country` node
+`country:<code>` with its `members`. Closed, so a typo is an error and never a new group."""
+
+
+def check_country_code(code: str) -> str:
+    """An ISO 3166-1 alpha-3 code or a known country group's code (the part after `country:`)."""
+    if code in COUNTRY_GROUPS:
+        return code
+    try:
+        return check_iso3(code)
+    except ValueError:
+        raise ValueError(f"{code!r} is neither an ISO 3166-1 alpha-3 code nor a country group "
+                         f"({', '.join(sorted(COUNTRY_GROUPS))})") from None
+
+
 def _check_iso_date(value: str) -> str:
     try:
         _dt.date.fromisoformat(value)

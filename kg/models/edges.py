@@ -6,7 +6,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import ISO3, Confidence, NonEmpty, Qualifier, Record, Share, Stage, Unit, Year, check_iso3, one_of
+from .base import ISO3, Confidence, NonEmpty, Qualifier, Record, Share, Stage, Unit, Year, check_country_code, one_of
 from .ids import ID_PATTERN, label_of
 
 
@@ -31,7 +31,7 @@ class Relationship(Record):
             if not ID_PATTERN[label].match(value):
                 raise ValueError(f"{end} {value!r} does not match the {label} id pattern")
             if label == "Country":
-                check_iso3(value.split(":", 1)[1])
+                check_country_code(value.split(":", 1)[1])
         return self
 
     @property

@@ -13,7 +13,7 @@ PREFIX_LABEL = {v: k for k, v in ID_PREFIX.items()}
 
 SLUG = r"[a-z0-9]+(?:[-.][a-z0-9]+)*"
 ID_PATTERN = {
-    "Country": re.compile(r"^country:[A-Z]{3}$"),
+    "Country": re.compile(r"^country:(?:[A-Z]{3}|[A-Z]{2}[0-9]{2})$"),   # ISO3, or a group: EU27
     "Material": re.compile(rf"^material:{SLUG}$"),
     "Product": re.compile(rf"^product:{SLUG}$"),
     "Firm": re.compile(rf"^firm:(?:lei:[A-Z0-9]{{20}}|{SLUG})$"),

@@ -6,7 +6,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import ISO3, Confidence, ISODate, NonEmpty, Record, Stage, Year, check_iso3, one_of
+from .base import COUNTRY_GROUPS, ISO3, Confidence, ISODate, NonEmpty, Record, Stage, Year, check_iso3, one_of
 from .ids import ID_PATTERN
 
 MATERIAL_KINDS = ("element", "element-group", "compound", "mineral", "alloy", "intermediate",
@@ -77,11 +77,29 @@ class Country(Node):
     iso2: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     numeric: str | None = Field(default=None, pattern=r"^[0-9]{3}$")
     wikidata: str | None = Field(default=None, pattern=WIKIDATA)
+    # A country group that reports trade as one (the EU's Eurostat figures): its member countries.
+    # Set only on a group (id `country:EU27`, no ISO codes); a group's figures are its own, never
+    # added into or split among its members.
+    members: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _iso_matches_id(self) -> Country:
         code = self.id.split(":", 1)[1]
+        if code in COUNTRY_GROUPS:
+            if len(self.members) < 2:
+                raise ValueError(f"{self.id!r} is a country group: members must list its countries")
+            if self.iso3 or self.iso2 or self.numeric:
+                raise ValueError(f"{self.id!r} is a country group: it has no ISO codes")
+            for member in self.members:
+                if not member.startswith("country:") or member.split(":", 1)[1] in COUNTRY_GROUPS:
+                    raise ValueError(f"member {member!r} must be a country id (country:ISO3)")
+                check_iso3(member.split(":", 1)[1])
+            if len(set(self.members)) != len(self.members):
+                raise ValueError(f"{self.id!r}: a member is listed twice")
+            return self
         check_iso3(code)
+        if self.members:
+            raise ValueError(f"{self.id!r} is a country, not a group: it has no members")
         if self.iso3 is not None and self.iso3 != code:
             raise ValueError(f"iso3 {self.iso3!r} does not match id {self.id!r}")
         return self

@@ -30,7 +30,8 @@
 //   `restricted_as` says how the measure names the item (material, product, an HS code, or
 //   technology) and `scope` the restriction's scope notes. `import_value_usd` is the importer's
 //   imports of the row's good (the product, or the restricted item) at the latest year at or before
-//   the as_of year, `import_value_from_imposer` the part from the country imposing the measure.
+//   the as_of year, by its own report or mirror data (an exporter's report of its shipments, such
+//   as US domestic exports, is not the importer's imports), `import_value_from_imposer` the part from the country imposing the measure.
 //   Reading it: the value is what the importer buys of goods that need the restricted item, an
 //   upper bound on what is at risk, not an estimate of loss. Limits: licence approvals, exemptions
 //   and enforcement are invisible; goods without HS codes or trade show null values, and goods
@@ -53,8 +54,10 @@ WHERE imp.id = $importer OR imp.id = 'country:' + $importer
 // The importer's imports, read once (not per row: that scan made the query slow): per HS code,
 // the flows of its latest year at or before the as_of year (the only year that can be the
 // latest of a row).
+// (Exporters' reports, flow_basis exports, are one exporter's shipments, not the importer's imports.)
 OPTIONAL MATCH (j:Country)-[e:EXPORTS_TO]->(imp)
-WHERE e.value_usd IS NOT NULL AND ($as_of IS NULL OR e.year <= toInteger(left($as_of, 4)))
+WHERE e.value_usd IS NOT NULL AND e.flow_basis <> 'exports'
+  AND ($as_of IS NULL OR e.year <= toInteger(left($as_of, 4)))
 WITH imp, e.hs_code AS h, e.year AS y,
      collect(CASE WHEN e IS NULL THEN null ELSE {j: j.id, v: e.value_usd,
        b: CASE e.flow_basis WHEN 'imports' THEN 1 WHEN 'mirror' THEN 2 ELSE 3 END} END) AS fs
