@@ -8,7 +8,10 @@ used:
     ...
     // END fragment latest-figure
 
-The names in parentheses are the variables the query carries through the fragment. The block is
+The names in parentheses are the variables the query carries through the fragment; after a `;`,
+`$param = expression` pairs bind a parameter the fragment reads to an expression of the query
+(`latest-figure(as_of_year; $year = as_of_year)` for a query that has no `year` parameter). The
+block is
 generated text: edit the fragment, then run `python -m kg.query_fragments` to rewrite the blocks;
 `tests/test_query_fragments.py` fails while a block differs from its fragment. Copies rather than
 a runtime include keep every query file a complete Cypher statement.
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import UsageError
@@ -40,8 +44,9 @@ def fragment_path(name: str, directory: Path | None = None) -> Path:
 
 
 def render_fragment(name: str, carry: list[str], directory: Path | None = None,
-                    indent: str = "") -> str:
-    """The fragment's Cypher with the carried variables filled in (its comment header dropped)."""
+                    indent: str = "", bind: dict[str, str] | None = None) -> str:
+    """The fragment's Cypher with the carried variables filled in (its comment header dropped)
+    and each bound `$param` replaced by its expression."""
     path = fragment_path(name, directory)
     if not path.is_file():
         raise UsageError(f"{path}: no such query fragment")
@@ -49,15 +54,35 @@ def render_fragment(name: str, carry: list[str], directory: Path | None = None,
     while lines and lines[0].startswith("//"):
         lines.pop(0)
     prefix = "".join(f"{v}, " for v in carry)
-    return "".join(f"{indent}{line.replace(CARRY, prefix)}".rstrip() + "\n" for line in lines)
+    text = "".join(f"{indent}{line.replace(CARRY, prefix)}".rstrip() + "\n" for line in lines)
+    for param, expr in (bind or {}).items():
+        # (a replacement function, so a backslash in the expression is not read as an escape)
+        text = re.sub(rf"\${re.escape(param)}\b", _literal(expr), text)
+    return text
+
+
+def _literal(text: str) -> Callable[[re.Match[str]], str]:
+    return lambda _m: text
+
+
+def parse_arguments(text: str) -> tuple[list[str], dict[str, str]]:
+    """`a, b; $year = y` -> (["a", "b"], {"year": "y"})."""
+    carry, _, binds = text.partition(";")
+    bind: dict[str, str] = {}
+    for pair in (b.strip() for b in binds.split(",") if b.strip()):
+        param, eq, expr = pair.partition("=")
+        if not eq or not param.strip().startswith("$") or not expr.strip():
+            raise UsageError(f"fragment binding {pair!r}: expected `$param = expression`")
+        bind[param.strip()[1:]] = expr.strip()
+    return [v.strip() for v in carry.split(",") if v.strip()], bind
 
 
 def expand(text: str, directory: Path | None = None) -> str:
     """`text` with every fragment block regenerated from its fragment file."""
     def block(m: re.Match[str]) -> str:
-        carry = [v.strip() for v in m.group("carry").split(",") if v.strip()]
+        carry, bind = parse_arguments(m.group("carry"))
         first, indent = m.group(0).split("\n", 1)[0], m.group("indent")
-        return (f"{first}\n{render_fragment(m.group('name'), carry, directory, indent)}"
+        return (f"{first}\n{render_fragment(m.group('name'), carry, directory, indent, bind)}"
                 f"{indent}// END fragment {m.group('name')}")
     return _BLOCK.sub(block, text)
 

@@ -8,8 +8,20 @@
 //   Partner shares are never divided by the sum of the partners the graph happens to have:
 //   `coverage` = known partners' value over the total, `unexplained_share` = the part of the total
 //   no known partner explains (reported, not spread over the known partners). A good with partner
-//   flows but no total shows null shares. `lookthrough_share` = s_CHN + sum over other suppliers k
-//   of s_k * c_k, capped at 1, where s_k is k's share of the total and c_k the China content of k
+//   flows but no total shows null shares, unless USGS states the importer's sources for it: a
+//   material without an import total for its codes (or without HS codes) takes the USGS import
+//   sources (IMPORT_RELIANCE of the latest edition that gives shares, at or before `year`): each
+//   named source's stated share of the importer's imports, `direct_share` China's stated share (0
+//   when China is not named), `coverage` = 1 - the "Other countries" remainder (or 1 - the named
+//   shares where the remainder is not given), `unexplained_share` = that remainder, `year` the
+//   last year of the period, `flow_basis` = `usgs-import-sources PERIOD` (e.g. 2021-2024), no
+//   values in US$; the look-through runs over the named sources as over trade partners. USGS
+//   shares span several years and are USGS's own measure of imports, so they are not one year's
+//   customs values: trade stays primary where it has a total, and `usgs_china_share` and
+//   `usgs_period` show China's USGS share beside it as a cross-check (null for goods USGS does
+//   not cover; 0 when USGS names other sources only). `lookthrough_share` = s_CHN + sum over
+//   other suppliers k of s_k * c_k, capped at 1, where s_k is k's share of the total and c_k the
+//   China content of k
 //   for the good: the largest, over the inputs the good REQUIRES (transitively, up to `max_depth`
 //   levels, no cycles), of the Chinese share of that input's supply in k. That share is read from
 //   k's own imports of the input where the graph has them (an element without HS codes uses its
@@ -18,12 +30,14 @@
 //   monthly, value before weight before a stated share; codes one level coarser than the input's
 //   count (a rare-earths basket for neodymium). Where k's imports are unknown it is China's share
 //   of world output at the stage the input comes from (REQUIRES.stage, or else the most processed
-//   stage the graph has for it: mining < separation < refining < manufacturing). Ownership counts:
+//   stage that has a figure: mining < separation < refining < manufacturing), by the latest-figure
+//   rule every query shares (docs/queries.md: a W/NA row never hides an older figure, output
+//   before capacity, an element without figures takes its group's: basis `world (group)`), so it
+//   equals `concentration`'s china_share for that input and stage. Ownership counts:
 //   output of a facility or firm in k that a Chinese firm or the Chinese state owns is Chinese,
 //   weighted by the ownership share multiplied along the chain (latest stake of each owner-asset
-//   pair; unknown shares count as 1), over
-//   k's national output of that input at that stage; the good's own output in k counts the same
-//   way. An input's Chinese share is the larger of the trade-or-world figure and the ownership
+//   pair; unknown shares count as 1), over k's latest national output figure of that input at that
+//   stage; the good's own output in k counts the same way. An input's Chinese share is the larger of the trade-or-world figure and the ownership
 //   figure. `via` lists the paths behind the number (supplier, its share, the input that sets c_k,
 //   the stage, the Chinese share, its basis, the period, code and confidence of the trade figure,
 //   and s_k*c_k), largest first; low-confidence (L) figures say so. `caveat` names other items that
@@ -32,7 +46,7 @@
 //   upper-bound measure (one input fully Chinese makes the whole supplier count as Chinese), not a
 //   value-added (Leontief) measure such as Baldwin, Freeman and Theodorakopoulos (2023); a wide
 //   gap between direct and look-through shows hidden dependence through third countries. Limits:
-//   only goods with HS codes and import flows appear; trade coarser than the good's code is not
+//   only goods with HS codes and import flows, or with USGS import sources, appear; trade coarser than the good's code is not
 //   counted in its direct share (see classification-gaps); Hong Kong (HKG) is a separate supplier;
 //   re-exports, stocks and unrecorded trade are invisible; an input with no production data and no
 //   trade counts as 0.
@@ -42,7 +56,7 @@
 // param max_depth: int = 4
 // returns: item, direct_share, lookthrough_share, via, hidden_share, year, import_value_usd,
 //   suppliers, flow_basis, item_id, importer, coverage, unexplained_share, known_value_usd,
-//   hs_codes, caveat
+//   hs_codes, caveat, usgs_china_share, usgs_period
 // table: item, direct_share, lookthrough_share, hidden_share, coverage, year, caveat
 // Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
 // :param importer => 'USA';
@@ -50,45 +64,9 @@
 // :param year => null;
 // :param max_depth => 4;
 
-// Superseded stakes: every OWNS fact but the latest of its owner-asset pair (older stakes stay in
-// the graph for history; an undated stake counts as older than any dated one).
-OPTIONAL MATCH (sf:Firm)-[st:OWNS]->(sa)
-WITH sf, sa, collect(st) AS stakes, max(coalesce(st.year, 0)) AS latest
-WITH collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) AS older
-WITH reduce(acc = [], g IN older | acc + g) AS superseded
-// Chinese firms: headquartered in China, or owned by the Chinese state (root factor = state share).
-OPTIONAL MATCH (cf:Firm)
-WHERE (cf)-[:HEADQUARTERED_IN]->(:Country {id: 'country:CHN'})
-   OR (cf)-[:STATE_OWNED_BY]->(:Country {id: 'country:CHN'})
-WITH collect(CASE WHEN cf IS NULL THEN null ELSE {id: cf.id, f: CASE
-       WHEN size([(cf)-[:HEADQUARTERED_IN]->(hc:Country {id: 'country:CHN'}) | hc]) > 0 THEN 1.0
-       ELSE coalesce(head([(cf)-[so:STATE_OWNED_BY]->(:Country {id: 'country:CHN'}) | so.share]), 1.0)
-     END} END) AS cn_roots, superseded
-WITH cn_roots, superseded, [r IN cn_roots | r.id] AS cn_ids
-// Chinese interest in each asset: the sum over ownership chains that start at a Chinese firm and
-// pass no other Chinese firm of the product of the shares (unknown = 1), capped at 1; a foreign
-// firm the Chinese state owns is itself an asset (chain of length 0, interest = the state share).
-OPTIONAL MATCH chain = (o:Firm)-[:OWNS*0..5]->(a)
-WHERE o.id IN cn_ids AND (a:Facility OR a:Firm) AND (length(chain) = 0 OR NOT a.id IN cn_ids)
-  AND none(n IN nodes(chain)[1..-1] WHERE n.id IN cn_ids)
-  AND all(n IN nodes(chain) WHERE single(m IN nodes(chain) WHERE m = n))
-  AND none(r IN relationships(chain) WHERE r IN superseded)
-WITH cn_roots, cn_ids, a,
-     sum(head([r IN cn_roots WHERE r.id = o.id | r.f])
-         * reduce(s = 1.0, r IN relationships(chain) | s * coalesce(r.share, 1.0))) AS interest
-OPTIONAL MATCH (a)-[pa:PRODUCES]->(x)
-WHERE ($year IS NULL OR pa.year <= $year) AND pa.quantity IS NOT NULL
-WITH a, interest, x, pa.stage AS stage, max(pa.year) AS ay
-OPTIONAL MATCH (a)-[pa:PRODUCES]->(x)
-WHERE pa.stage = stage AND pa.year = ay
-WITH collect(CASE WHEN pa IS NULL THEN null ELSE {
-       k: head([(a)-[:LOCATED_IN]->(c) WHERE c:Country | c.id] + [(a)-[:HEADQUARTERED_IN]->(c) WHERE c:Country | c.id]),
-       x: x.id, stage: stage,
-       q: pa.quantity * CASE WHEN interest > 1.0 THEN 1.0 ELSE interest END} END) AS owned
 // The importer's inflows, read once: (code, year, basis) -> flows; annual figures with a value.
 MATCH (imp:Country)
 WHERE imp.id = $importer OR imp.id = 'country:' + $importer
-// (In a subquery that imports only the importer, so `owned` is not a grouping key of every flow.)
 CALL {
   WITH imp
   OPTIONAL MATCH (k:Country)-[e:EXPORTS_TO]->(imp)
@@ -97,40 +75,75 @@ CALL {
        collect({k: k, y: e.year, h: e.hs_code, basis: e.flow_basis, v: e.value_usd}) AS flows
   RETURN collect(CASE WHEN code IS NULL THEN null ELSE {code: code, flows: flows} END) AS inflows
 }
+// The USGS import sources of each material (IMPORT_RELIANCE: the ranked sources with their shares
+// and the "Other countries" remainder, over a period such as 2021-2024), from the latest edition
+// that gives shares: the denominator where the graph has no import total for the good's codes.
+CALL {
+  WITH imp
+  OPTIONAL MATCH (imp)-[ir:IMPORT_RELIANCE]->(um:Material)
+  WHERE size(coalesce(ir.source_shares, [])) > 0 AND ($year IS NULL OR ir.year <= $year)
+  WITH imp, um, max(ir.year) AS uy
+  OPTIONAL MATCH (imp)-[ir:IMPORT_RELIANCE]->(um)
+  WHERE ir.year = uy
+  UNWIND range(0, size(coalesce(ir.sources, [])) - 1) AS i
+  OPTIONAL MATCH (src:Country)
+  WHERE src.id = 'country:' + ir.sources[i]
+  WITH um, ir, reduce(s = 0.0, v IN coalesce(ir.source_shares, []) | s + v) AS named_sum,
+       collect(CASE WHEN src IS NULL THEN null ELSE {k: src, v: toFloat(ir.source_shares[i])} END)
+         AS named
+  RETURN collect(CASE WHEN ir IS NULL THEN null ELSE {
+           m: um, named: named, period: coalesce(ir.sources_period, toString(ir.year)),
+           year: CASE WHEN ir.sources_period IS NULL THEN ir.year
+                      ELSE toInteger(right(ir.sources_period, 4)) END,
+           other: coalesce(ir.other_share, CASE WHEN named_sum < 1.0 THEN 1.0 - named_sum ELSE 0.0 END),
+           cn: coalesce(head([n IN named WHERE n.k.id = 'country:CHN' | n.v]), 0.0)} END) AS usgs
+}
 // ... and its annual import totals (the denominators), also read once.
-WITH owned, imp, inflows,
+WITH imp, inflows, usgs,
      [(imp)-[t:IMPORTS]->(ht) WHERE t.value_usd IS NOT NULL AND coalesce(t.month, 0) = 0
         AND ($year IS NULL OR t.year <= $year)
       | {code: ht.code, y: t.year, basis: t.flow_basis, v: t.value_usd,
          notes: CASE WHEN t.hs_version IS NOT NULL AND t.hs_version <> 'HS2022' THEN t.notes END,
          b: CASE t.flow_basis WHEN 'imports' THEN 1 WHEN 'mirror' THEN 2 ELSE 3 END}] AS itotals
-// The goods: every product or material with HS codes (one list, no regrouping of the big lists
-// carried along), and the other items classified under the same codes (their trade is shared).
-WITH owned, imp, inflows, itotals,
-     [(cg)-[:CLASSIFIED_AS]->(ch:HSCode) WHERE cg:Product OR cg:Material | {g: cg, code: ch.code}]
-       AS classes
-WITH owned, imp, inflows, itotals, classes,
-     reduce(acc = [], c IN classes | CASE WHEN c.g IN acc THEN acc ELSE acc + [c.g] END) AS all_goods
-// (Filtered and paired with their codes before the UNWIND, and the per-good lists built in one
-// projection: every projection of a row copies the big lists it carries.)
-UNWIND [g IN all_goods
-        WHERE $item IS NULL OR g.id = $item OR g.id = 'product:' + $item OR g.id = 'material:' + $item
-           OR toLower(g.name) = toLower($item)
-        | {g: g, codes: [c IN classes WHERE c.g = g | c.code]}] AS gc
-WITH owned, imp, itotals, gc.g AS g, gc.codes AS codes,
-     reduce(acc = [], c IN classes | CASE WHEN c.g <> gc.g AND c.code IN gc.codes AND NOT c.g.name IN acc
-                                          THEN acc + [c.g.name] ELSE acc END) AS sharers,
-     [b IN inflows WHERE any(c IN gc.codes WHERE b.code STARTS WITH c)] AS gin
-WHERE size(gin) > 0
+// The goods: every product or material classified under an inflow's HS code or one of its parent
+// codes (each inflow code looked up with its prefixes by id, not every code against every good),
+// with the inflows it carries; and every material with USGS import sources.
+CALL {
+  WITH inflows
+  WITH [b IN inflows | b.code] AS icodes
+  UNWIND range(0, size(icodes) - 1) AS i
+  WITH i, icodes[i] AS code
+  UNWIND [n IN range(2, size(code)) | 'hs:' + left(code, n)] AS hid
+  MATCH (h:HSCode {id: hid})
+  // (from the code found, not from every product and material)
+  WITH i, h
+  MATCH (h)<-[:CLASSIFIED_AS]-(cg)
+  WHERE cg:Product OR cg:Material
+  WITH DISTINCT cg, i
+  WITH cg, collect(i) AS idx
+  RETURN collect({g: cg, idx: idx}) AS gins
+}
+// (Filtered before the UNWIND: every projection of a row copies the big lists it carries.)
+UNWIND [x IN gins + [u IN usgs WHERE NOT any(x IN gins WHERE x.g = u.m) | {g: u.m, idx: []}]
+        WHERE $item IS NULL OR x.g.id = $item OR x.g.id = 'product:' + $item
+           OR x.g.id = 'material:' + $item OR toLower(x.g.name) = toLower($item)] AS gc
+WITH imp, itotals, gc.g AS g, [i IN gc.idx | inflows[i]] AS gin,
+     head([u IN usgs WHERE u.m = gc.g]) AS usgs
+// The good's codes, and the other items classified under the same codes (their trade is shared).
+WITH imp, itotals, g, gin, usgs, [(g)-[:CLASSIFIED_AS]->(h:HSCode) | h.code] AS codes,
+     [(g)-[:CLASSIFIED_AS]->(:HSCode)<-[:CLASSIFIED_AS]-(o) WHERE o <> g AND (o:Product OR o:Material)
+      | o.name] AS others
+WITH imp, itotals, g, gin, usgs, codes,
+     reduce(acc = [], n IN others | CASE WHEN n IN acc THEN acc ELSE acc + [n] END) AS sharers
 // The importer's totals of the good's codes: the latest year that has one, per code the best basis.
-WITH owned, imp, g, codes, sharers, gin,
+WITH imp, g, codes, usgs, sharers, gin,
      [t IN itotals WHERE any(c IN codes WHERE t.code STARTS WITH c)] AS totals
-WITH owned, imp, g, codes, sharers, gin, totals,
+WITH imp, g, codes, usgs, sharers, gin, totals,
      reduce(y = null, t IN totals | CASE WHEN y IS NULL OR t.y > y THEN t.y ELSE y END) AS year
-WITH owned, imp, g, codes, sharers, gin, year, [t IN totals WHERE t.y = year] AS ty
-WITH owned, imp, g, codes, sharers, gin, year,
+WITH imp, g, codes, usgs, sharers, gin, year, [t IN totals WHERE t.y = year] AS ty
+WITH imp, g, codes, usgs, sharers, gin, year,
      [t IN ty WHERE NOT any(u IN ty WHERE u.code = t.code AND u.b < t.b)] AS chosen
-WITH owned, imp, g, codes, sharers, year, chosen,
+WITH imp, g, codes, usgs, sharers, year, chosen,
      reduce(s = 0.0, t IN chosen | s + t.v) AS total,
      CASE WHEN year IS NULL THEN
        reduce(y = 0, b IN gin | reduce(m = y, f IN b.flows | CASE WHEN f.y > m THEN f.y ELSE m END))
@@ -138,86 +151,212 @@ WITH owned, imp, g, codes, sharers, year, chosen,
      [f IN reduce(acc = [], b IN gin | acc + b.flows)
       WHERE f.y = year AND any(t IN chosen WHERE t.code = f.h AND t.basis = f.basis)
       | {k: f.k, v: f.v}] AS flows
-WITH owned, imp, g, codes, sharers, chosen, total, coalesce(year, flow_year) AS year,
-     year IS NOT NULL AND total > 0 AS has_total, flows
+// Without a trade total, the USGS import sources stand in: each named source's stated share of
+// the whole (total 1), the "Other countries" remainder unexplained.
+WITH imp, g, codes, usgs, sharers, year, chosen, total, flow_year, flows,
+     year IS NULL OR total <= 0 AS untraded
+WITH imp, g, codes, usgs, sharers, flow_year,
+     CASE WHEN untraded AND usgs IS NOT NULL THEN usgs END AS fb,
+     CASE WHEN untraded AND usgs IS NOT NULL THEN [] ELSE chosen END AS chosen,
+     CASE WHEN untraded AND usgs IS NOT NULL THEN 1.0 ELSE total END AS total,
+     CASE WHEN untraded AND usgs IS NOT NULL THEN usgs.year ELSE year END AS year,
+     CASE WHEN untraded AND usgs IS NOT NULL THEN usgs.named ELSE flows END AS flows
+WITH imp, g, codes, sharers, chosen, total, coalesce(year, flow_year) AS year,
+     year IS NOT NULL AND total > 0 AS has_total, flows, fb IS NOT NULL AS by_usgs,
+     CASE WHEN usgs IS NULL THEN null
+          ELSE {china: usgs.cn, period: usgs.period, other: usgs.other} END AS usrc
 UNWIND CASE WHEN size(flows) = 0 THEN [null] ELSE flows END AS f
-WITH owned, imp, g, codes, sharers, chosen, total, year, has_total, f.k AS k, sum(f.v) AS value
-WITH owned, imp, g, codes, sharers, chosen, total, year, has_total,
+WITH imp, g, codes, sharers, chosen, total, year, has_total, by_usgs, usrc,
+     f.k AS k, sum(f.v) AS value
+WITH imp, g, codes, sharers, chosen, total, year, has_total, by_usgs, usrc,
      collect(CASE WHEN k IS NULL THEN null ELSE {k: k, value: value} END) AS suppliers,
      sum(coalesce(value, 0.0)) AS known
-WITH owned, imp, g, year, has_total, suppliers, known,
+WITH imp, g, year, has_total, by_usgs, usrc, suppliers,
+     CASE WHEN by_usgs THEN 1.0 - usrc.other ELSE known END AS known,
      CASE WHEN has_total THEN total END AS total,
-     [c IN chosen | c.basis] AS bases, [c IN chosen | c.code] AS used_codes,
-     CASE WHEN size(sharers) = 0 AND size([c IN chosen WHERE c.notes IS NOT NULL]) = 0 THEN null
+     CASE WHEN by_usgs THEN ['usgs-import-sources ' + usrc.period] ELSE [c IN chosen | c.basis] END
+       AS bases,
+     [c IN chosen | c.code] AS used_codes,
+     CASE WHEN size(sharers) = 0 AND size([c IN chosen WHERE c.notes IS NOT NULL]) = 0 AND NOT by_usgs
+          THEN null
           ELSE trim(CASE WHEN size(sharers) = 0 THEN ''
                     ELSE 'HS ' + reduce(s = '', c IN codes | s + CASE WHEN s = '' THEN '' ELSE '/' END + c)
                          + ' also covers ' + reduce(s = '', n IN sharers | s + CASE WHEN s = '' THEN ''
                                                     ELSE ', ' END + n) + '. ' END
-                    + reduce(s = '', c IN chosen | s + coalesce(c.notes + ' ', ''))) END AS caveat
-// Candidate inputs: the good itself (ownership only) and every input it requires; each with the
+                    + reduce(s = '', c IN chosen | s + coalesce(c.notes + ' ', ''))
+                    + CASE WHEN by_usgs THEN 'No import total in the graph: shares are the USGS import '
+                              + 'sources ' + usrc.period + ', the rest unnamed.' ELSE '' END) END
+       AS caveat
+// Candidate inputs: the good itself (ownership only) and every input it requires, each with the
 // HS codes its trade is read under (its own, else its group's).
-WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat,
+WITH imp, g, year, has_total, by_usgs, usrc, suppliers, known, total, bases, used_codes, caveat,
      [{x: g, depth: 0, named: null}]
      + [path = (g)-[:REQUIRES*1..4]->(x)
         WHERE length(path) <= $max_depth
           AND all(n IN nodes(path) WHERE single(m IN nodes(path) WHERE m = n))
         | {x: x, depth: length(path), named: last(relationships(path)).stage}] AS cands
-UNWIND cands AS cd
-WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat,
-     cd.x AS x, cd.depth AS depth, cd.named AS named
-WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat, x, depth,
-     named, [(:Country)-[pp:PRODUCES {basis: 'output'}]->(x) WHERE $year IS NULL OR pp.year <= $year | pp.stage] AS xstages
-WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat, x, depth,
-     CASE WHEN depth = 0 THEN null WHEN named IS NOT NULL THEN named
-          ELSE reduce(top = null, s IN xstages | CASE
-            WHEN top IS NULL
-              OR CASE s WHEN 'mining' THEN 1 WHEN 'separation' THEN 2 WHEN 'refining' THEN 3
-                        WHEN 'manufacturing' THEN 4 ELSE 0 END
-               > CASE top WHEN 'mining' THEN 1 WHEN 'separation' THEN 2 WHEN 'refining' THEN 3
-                          WHEN 'manufacturing' THEN 4 ELSE 0 END
-            THEN s ELSE top END) END AS st
-WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat, x, st,
-     min(depth) AS depth
-// China's share of world output of the input at that stage (latest year), as in `concentration`;
-// an element with no output of its own at that stage takes its group's (member_of).
-WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat, x, depth, st,
-     [(c:Country)-[pp:PRODUCES {basis: 'output'}]->(x) WHERE pp.stage = st AND ($year IS NULL OR pp.year <= $year)
-      | {c: c.id, y: pp.year, q: pp.quantity, s: pp.share, w: pp.world_quantity}] AS own_prod,
-     [(grp:Material)<-[pp2:PRODUCES {basis: 'output'}]-(c2)
-      WHERE c2:Country AND grp.id IN coalesce(x.member_of, []) AND pp2.stage = st
-        AND ($year IS NULL OR pp2.year <= $year)
-      | {c: c2.id, y: pp2.year, q: pp2.quantity, s: pp2.share, w: pp2.world_quantity,
-         grp: grp.id}] AS grp_prod
-WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat, x, depth, st,
-     CASE WHEN size(own_prod) > 0 THEN own_prod ELSE grp_prod END AS prod,
-     size(own_prod) = 0 AND size(grp_prod) > 0 AS by_group
-WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat, x, depth, st,
-     prod, by_group, reduce(y = 0, r IN prod | CASE WHEN r.y > y THEN r.y ELSE y END) AS py
-WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat, x, depth, st,
-     by_group, [r IN prod WHERE r.y = py] AS prod
-WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat, x, depth, st,
-     by_group, prod, reduce(t = 0.0, r IN prod | t + coalesce(r.q, 0.0)) AS ptotal,
-     reduce(w = 0.0, r IN prod | CASE WHEN r.w > w THEN r.w ELSE w END) AS pworld,
-     [(x)-[:CLASSIFIED_AS]->(hx:HSCode) | hx.code] AS own_codes
-WITH owned, imp, g, year, has_total, suppliers, known, total, bases, used_codes, caveat,
-     collect({x: x, depth: depth, st: st, by_group: by_group,
-              codes: CASE WHEN depth = 0 THEN []
-                          WHEN size(own_codes) > 0 THEN own_codes
-                          ELSE [(grp:Material)-[:CLASSIFIED_AS]->(hg:HSCode)
-                                WHERE grp.id IN coalesce(x.member_of, []) | hg.code] END,
-              world_cn: reduce(m = 0.0, v IN [r IN prod WHERE r.c = 'country:CHN' | coalesce(
-                CASE WHEN pworld > 0 THEN toFloat(r.q) / pworld END, r.s,
-                CASE WHEN ptotal > 0 THEN toFloat(r.q) / ptotal END)] | CASE WHEN v > m THEN v ELSE m END)})
-       AS cands
+WITH collect({g: g, imp: imp, year: year, has_total: has_total, by_usgs: by_usgs, usrc: usrc,
+              suppliers: suppliers, known: known, total: total, bases: bases, codes: used_codes,
+              caveat: caveat,
+              cands: cands}) AS goods
+// China's share of world output of every candidate input at every stage, by the latest-figure
+// rule every query shares (docs/queries.md, "The latest figure"), read once.
+CALL {
+  WITH goods
+  UNWIND goods AS gd
+  UNWIND gd.cands AS cd
+  WITH cd
+  WHERE cd.depth > 0
+  WITH DISTINCT cd.x AS x
+  // BEGIN fragment latest-figure() -- generated from queries/fragments/latest-figure.cypher.in
+  OPTIONAL MATCH (grp:Material)
+  WHERE grp.id IN coalesce(x.member_of, [])
+  OPTIONAL MATCH (peer:Material)
+  WHERE grp.id IN coalesce(peer.member_of, [])
+  WITH x, grp, count(peer) AS members
+  WITH x, [{holder: x, rank: 0}]
+       + collect(CASE WHEN grp IS NULL THEN null ELSE {holder: grp, rank: members} END) AS holders
+  UNWIND holders AS hd
+  WITH x, hd.holder AS holder, hd.rank AS rank
+  MATCH (:Country)-[pr:PRODUCES]->(holder)
+  WHERE ($year IS NULL OR pr.year <= $year)
+    AND (pr.quantity IS NOT NULL OR pr.share IS NOT NULL)
+  WITH x, holder, rank, pr.stage AS stage,
+       max(CASE WHEN coalesce(pr.basis, 'output') <> 'capacity' THEN pr.year END)
+         AS output_year,
+       max(CASE WHEN coalesce(pr.basis, 'output') = 'capacity' THEN pr.year END)
+         AS capacity_year
+  WITH x, holder, rank, stage, coalesce(output_year, capacity_year) AS yr,
+       CASE WHEN output_year IS NULL THEN 'capacity' ELSE 'output' END AS measure
+  ORDER BY rank, holder.id
+  WITH x, stage, head(collect({holder: holder, yr: yr, measure: measure})) AS pick
+  WITH x, stage, pick.holder AS holder, pick.yr AS yr, pick.measure AS measure
+  MATCH (c:Country)-[pr:PRODUCES]->(holder)
+  WHERE pr.stage = stage AND pr.year = yr
+    AND (coalesce(pr.basis, 'output') = 'capacity') = (measure = 'capacity')
+  WITH x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,
+       sum(pr.quantity) AS reported_total, collect({c: c, pr: pr}) AS rows
+  WITH x, stage, yr, measure, holder, stated_world, reported_total, rows,
+       CASE WHEN stated_world IS NULL THEN null
+            WHEN reported_total > stated_world THEN reported_total ELSE stated_world END AS world
+  WITH x, stage, yr, measure, holder, stated_world, reported_total, world,
+       CASE WHEN holder = x THEN 'own' ELSE 'group' END AS basis,
+       [r IN rows | {c: r.c, pr: r.pr, share: coalesce(
+         toFloat(r.pr.quantity) / world, r.pr.share,
+         CASE WHEN reported_total > 0 THEN toFloat(r.pr.quantity) / reported_total END)}] AS figures
+  WITH x, stage, yr, measure, holder, stated_world, reported_total, world, basis, figures,
+       size([f IN figures WHERE f.share IS NOT NULL]) AS reporters
+  // END fragment latest-figure
+  RETURN collect({x: x.id, stage: stage, yr: yr, measure: measure, basis: basis,
+                  cn: coalesce(head([f IN figures WHERE f.c.id = 'country:CHN' AND f.share IS NOT NULL
+                                     | f.share]), 0.0)}) AS supply
+}
+// The HS codes each input's trade is read under: its own, else its group's (member_of); read once.
+CALL {
+  WITH goods
+  UNWIND goods AS gd
+  UNWIND gd.cands AS cd
+  WITH cd
+  WHERE cd.depth > 0
+  WITH DISTINCT cd.x AS x
+  WITH x, [(x)-[:CLASSIFIED_AS]->(hx:HSCode) | hx.code] AS own
+  RETURN collect({x: x.id, codes: CASE WHEN size(own) > 0 OR size(coalesce(x.member_of, [])) = 0
+                                       THEN own
+                                       ELSE [(grp:Material)-[:CLASSIFIED_AS]->(hg:HSCode)
+                                             WHERE grp.id IN x.member_of | hg.code] END}) AS xcodes
+}
+// The stage each input comes from: REQUIRES.stage, else the most processed stage that has a
+// figure by the shared rule; China's share of world output there (an element without figures of
+// its own takes its group's, member_of). One candidate per input and stage, at its least depth.
+WITH [gd IN goods | {gd: gd, cands: [cd IN gd.cands | {cd: cd,
+       st: CASE WHEN cd.depth = 0 THEN null WHEN cd.named IS NOT NULL THEN cd.named
+               ELSE reduce(top = null, s IN [s IN supply WHERE s.x = cd.x.id | s.stage] | CASE
+                 WHEN top IS NULL
+                   OR CASE s WHEN 'mining' THEN 1 WHEN 'separation' THEN 2 WHEN 'refining' THEN 3
+                             WHEN 'manufacturing' THEN 4 ELSE 0 END
+                    > CASE top WHEN 'mining' THEN 1 WHEN 'separation' THEN 2 WHEN 'refining' THEN 3
+                               WHEN 'manufacturing' THEN 4 ELSE 0 END
+                 THEN s ELSE top END) END}]}] AS staged, supply, xcodes
+WITH [s IN staged | {gd: s.gd, cands: reduce(acc = [], c IN s.cands | CASE
+        WHEN any(a IN acc WHERE a.cd.x = c.cd.x AND coalesce(a.st, '') = coalesce(c.st, ''))
+        THEN [a IN acc | CASE WHEN a.cd.x = c.cd.x AND coalesce(a.st, '') = coalesce(c.st, '')
+                                   AND c.cd.depth < a.cd.depth THEN c ELSE a END]
+        ELSE acc + [c] END)}] AS staged, supply, xcodes
+WITH [s IN staged | {g: s.gd.g, imp: s.gd.imp, year: s.gd.year, has_total: s.gd.has_total,
+        by_usgs: s.gd.by_usgs, usrc: s.gd.usrc, suppliers: s.gd.suppliers, known: s.gd.known,
+        total: s.gd.total, bases: s.gd.bases, codes: s.gd.codes, caveat: s.gd.caveat,
+        cands: [c IN s.cands | {x: c.cd.x, depth: c.cd.depth, st: c.st,
+                                w: head([w IN supply WHERE w.x = c.cd.x.id AND w.stage = c.st])}]}]
+       AS goods, xcodes
+WITH [gd IN goods | {g: gd.g, imp: gd.imp, year: gd.year, has_total: gd.has_total,
+        by_usgs: gd.by_usgs, usrc: gd.usrc, suppliers: gd.suppliers, known: gd.known,
+        total: gd.total, bases: gd.bases, codes: gd.codes, caveat: gd.caveat,
+        cands: [cd IN gd.cands | {x: cd.x, depth: cd.depth, st: cd.st,
+                                  by_group: cd.w.basis = 'group', world_cn: coalesce(cd.w.cn, 0.0),
+                                  codes: CASE WHEN cd.depth = 0 THEN []
+                                              ELSE coalesce(head([c IN xcodes WHERE c.x = cd.x.id
+                                                                  | c.codes]), []) END}]}]
+       AS goods
+// Chinese ownership of assets (read once): the output of facilities and firms that Chinese firms
+// or the Chinese state own, weighted by the Chinese interest in them. First the superseded
+// stakes: every OWNS fact but the latest of its owner-asset pair (older stakes stay in the graph
+// for history; an undated stake counts as older than any dated one). (No comment may open the
+// subquery: FalkorDB's parser crashes on one there.)
+CALL {
+  OPTIONAL MATCH (sf:Firm)-[st:OWNS]->(sa)
+  WITH sf, sa, collect(st) AS stakes, max(coalesce(st.year, 0)) AS latest
+  WITH collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) AS older
+  WITH reduce(acc = [], g IN older | acc + g) AS superseded
+  // Chinese firms, found from China's node: headquartered in China (factor 1), or owned by the
+  // Chinese state (factor = the state share).
+  MATCH (chn:Country {id: 'country:CHN'})
+  WITH superseded, reduce(acc = [], r IN
+         [(chn)<-[:HEADQUARTERED_IN]-(hf:Firm) | {id: hf.id, f: 1.0}]
+         + [(chn)<-[so:STATE_OWNED_BY]-(sof:Firm) | {id: sof.id, f: coalesce(so.share, 1.0)}]
+       | CASE WHEN r.id IN [a IN acc | a.id] THEN acc ELSE acc + [r] END) AS cn_roots
+  WITH superseded, cn_roots, [r IN cn_roots | r.id] AS cn_ids
+  // Chinese interest in each asset: the sum over ownership chains that start at a Chinese firm and
+  // pass no other Chinese firm of the product of the shares (unknown = 1), capped at 1; a foreign
+  // firm the Chinese state owns is itself an asset (chain of length 0, interest = the state share).
+  UNWIND cn_roots AS root
+  MATCH (o:Firm {id: root.id})
+  MATCH chain = (o)-[:OWNS*0..5]->(a)
+  WHERE (a:Facility OR a:Firm) AND (length(chain) = 0 OR NOT a.id IN cn_ids)
+    AND none(n IN nodes(chain)[1..-1] WHERE n.id IN cn_ids)
+    AND all(n IN nodes(chain) WHERE single(m IN nodes(chain) WHERE m = n))
+    AND none(r IN relationships(chain) WHERE r IN superseded)
+  WITH a, sum(root.f * reduce(s = 1.0, r IN relationships(chain) | s * coalesce(r.share, 1.0)))
+         AS interest
+  OPTIONAL MATCH (a)-[pa:PRODUCES]->(x)
+  WHERE ($year IS NULL OR pa.year <= $year) AND pa.quantity IS NOT NULL
+  WITH a, interest, x, pa.stage AS stage, max(pa.year) AS ay
+  OPTIONAL MATCH (a)-[pa:PRODUCES]->(x)
+  WHERE pa.stage = stage AND pa.year = ay
+  RETURN collect(CASE WHEN pa IS NULL THEN null ELSE {
+           k: head([(a)-[:LOCATED_IN]->(c) WHERE c:Country | c.id]
+                   + [(a)-[:HEADQUARTERED_IN]->(c) WHERE c:Country | c.id]),
+           x: x.id, stage: stage,
+           q: pa.quantity * CASE WHEN interest > 1.0 THEN 1.0 ELSE interest END} END) AS owned
+}
 // Each supplier k: China = 1; any other k, the China content of each candidate input. Per
 // supplier, its import totals, its imports from China and its Chinese-owned output are read once.
-UNWIND CASE WHEN has_total THEN suppliers ELSE [null] END AS sup
-WITH owned, sup.k AS k,
-     collect({g: g, imp: imp, year: year, has_total: has_total, bases: bases, codes: used_codes,
-              caveat: caveat, total: total, known: known,
-              s_k: CASE WHEN sup IS NULL THEN null ELSE toFloat(sup.value) / total END,
-              cands: cands}) AS goods
-WITH owned, k, goods, [r IN owned WHERE r.k = k.id] AS kowned,
+// (The suppliers listed once, null standing for the goods without a total.)
+WITH owned, goods,
+     reduce(acc = [], gd IN goods | reduce(a = acc, s IN CASE WHEN gd.has_total THEN gd.suppliers
+                                                         ELSE [] END
+                                           | CASE WHEN s.k IN a THEN a ELSE a + [s.k] END))
+     + CASE WHEN any(gd IN goods WHERE NOT gd.has_total) THEN [null] ELSE [] END AS ks
+UNWIND ks AS k
+WITH owned, k,
+     [gd IN goods WHERE CASE WHEN k IS NULL THEN NOT gd.has_total
+                             ELSE gd.has_total AND any(s IN gd.suppliers WHERE s.k = k) END
+      | {g: gd.g, imp: gd.imp, year: gd.year, has_total: gd.has_total, bases: gd.bases,
+         codes: gd.codes, caveat: gd.caveat, total: gd.total, known: gd.known,
+         by_usgs: gd.by_usgs, usrc: gd.usrc,
+         s_k: CASE WHEN k IS NULL THEN null
+                   ELSE toFloat(head([s IN gd.suppliers WHERE s.k = k | s.value])) / gd.total END,
+         cands: gd.cands}] AS goods
+WITH k, goods, [r IN owned WHERE r.k = k.id] AS kowned,
      CASE WHEN k IS NULL OR k.id = 'country:CHN' THEN [] ELSE
        reduce(acc = [], gd IN goods | acc + reduce(a = [], cd IN gd.cands | a + cd.codes)) END
        AS kcodes
@@ -275,9 +414,10 @@ WITH k, kowned, gd, cd, pick, pt, pc,
          WHEN r = 'L' OR c = 'L' THEN 'L' WHEN r = 'M' OR c = 'M' THEN 'M'
          WHEN r = 'H' OR c = 'H' THEN 'H' ELSE c END)} END AS trade_info,
      CASE WHEN cd IS NULL THEN [] ELSE [r IN kowned WHERE r.x = cd.x.id] END AS xowned
+WITH k, gd, cd, cd.x AS cx, trade_cn, trade_info, xowned
 WITH k, gd, cd, trade_cn, trade_info, xowned,
      CASE WHEN size(xowned) = 0 THEN [] ELSE
-       [(k)-[p3:PRODUCES {basis: 'output'}]->(x3) WHERE x3.id = cd.x.id AND p3.quantity IS NOT NULL
+       [(k)-[p3:PRODUCES {basis: 'output'}]->(cx) WHERE p3.quantity IS NOT NULL
           AND ($year IS NULL OR p3.year <= $year) | {stage: p3.stage, y: p3.year, q: p3.quantity}]
      END AS knat
 // Ownership: Chinese-owned output of the input in k over k's national output, at each stage.
@@ -307,14 +447,15 @@ WITH k, gd, cd,
      CASE WHEN own.share > base OR base_basis <> 'trade' THEN null ELSE trade_info END AS c_trade
 ORDER BY c DESC, cd.depth, cd.x.id
 WITH gd.imp AS imp, gd.g AS g, gd.year AS year, gd.bases AS bases, gd.codes AS codes,
-     gd.caveat AS caveat, gd.total AS total, gd.known AS known, gd.has_total AS has_total, k,
+     gd.caveat AS caveat, gd.total AS total, gd.known AS known, gd.has_total AS has_total,
+     gd.by_usgs AS by_usgs, gd.usrc AS usrc, k,
      gd.s_k AS s_k,
      head(collect({c: c, basis: c_basis, stage: c_stage, input: cd.x.name, input_id: cd.x.id,
                    depth: cd.depth, trade: c_trade})) AS best
-WITH imp, g, year, bases, codes, caveat, total, known, has_total, k, s_k, best,
+WITH imp, g, year, bases, codes, caveat, total, known, has_total, by_usgs, usrc, k, s_k, best,
      s_k * best.c AS contribution
 ORDER BY contribution DESC, k.id
-WITH imp, g, year, bases, codes, caveat, total, known, has_total,
+WITH imp, g, year, bases, codes, caveat, total, known, has_total, by_usgs, usrc,
      sum(CASE WHEN k.id = 'country:CHN' THEN s_k ELSE 0.0 END) AS direct,
      sum(contribution) AS lookthrough, count(k) AS suppliers,
      collect(CASE WHEN contribution > 0 THEN {
@@ -329,12 +470,13 @@ RETURN g.name AS item,
          AS lookthrough_share, via,
        CASE WHEN NOT has_total THEN null WHEN lookthrough > 1.0 THEN 1.0 - direct
             ELSE lookthrough - direct END AS hidden_share,
-       year, total AS import_value_usd, suppliers,
+       year, CASE WHEN by_usgs THEN null ELSE total END AS import_value_usd, suppliers,
        reduce(s = null, b IN bases | CASE WHEN s IS NULL THEN b WHEN s = b THEN s ELSE s + '+' + b END)
          AS flow_basis,
        g.id AS item_id, imp.name AS importer,
        CASE WHEN has_total THEN known / total END AS coverage,
        CASE WHEN NOT has_total THEN null WHEN known >= total THEN 0.0 ELSE 1.0 - known / total END
          AS unexplained_share,
-       CASE WHEN has_total THEN known END AS known_value_usd, codes AS hs_codes, caveat
+       CASE WHEN has_total AND NOT by_usgs THEN known END AS known_value_usd, codes AS hs_codes,
+       caveat, usrc.china AS usgs_china_share, usrc.period AS usgs_period
 ORDER BY coalesce(lookthrough_share, -1.0) DESC, item

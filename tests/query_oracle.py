@@ -262,25 +262,98 @@ def trade_codes(world: World, item: str) -> list[str]:
                                      for c in hs_codes(world, grp)]
 
 
-def world_china_share(world: World, item: str, stage: str | None, year: int | None) -> float:
-    """China's share of world output at the stage; an item without output there takes its group's."""
-    if stage is None:
-        return 0.0
-    _, shares = world.country_shares(item, stage, year)
-    if world.country_rows(item, stage, year)[1]:
-        return shares.get(CHN, 0.0)
-    return max([world.country_shares(grp, stage, year)[1].get(CHN, 0.0)
-                for grp in world.nodes[item].get("member_of", [])] + [0.0])
+def latest_figures(world: World, item: str, year: int | None = None) -> dict[str, dict[str, Any]]:
+    """stage -> the latest figure of an item by the rule in docs/queries.md ("The latest figure"):
+    {year, measure, basis, holder, shares: {country: share or None}}.
+
+    1. a figure is a country row with a quantity or a share (a W/NA row is not); 2. the latest
+    output year, capacity only where the stage has no output figure; 3. an element without figures
+    of its own at a stage takes those of its smallest group (member_of) that has them; 4. shares
+    over the larger of the stated world total and the sum of the quantities, else the stated share,
+    else over the sum."""
+    def is_capacity(r: dict[str, Any]) -> bool:
+        return (r.get("basis") or "output") == "capacity"
+
+    rows = [r for r in world.of_type("PRODUCES") if self_country(world, r)
+            and (year is None or r["year"] <= year)]
+    groups = [g for g in world.nodes.get(item, {}).get("member_of") or [] if g in world.nodes]
+    size = {g: sum(1 for n in world.nodes.values() if g in (n.get("member_of") or [])) for g in groups}
+    holders = [item] + sorted(groups, key=lambda g: (size[g], g))
+    out: dict[str, dict[str, Any]] = {}
+    for holder in holders:
+        mine = [r for r in rows if r["to"] == holder]
+        for stage in sorted({r["stage"] for r in mine}):
+            if stage in out:
+                continue
+            at = [r for r in mine if r["stage"] == stage]
+            real = [r for r in at if r.get("quantity") is not None or r.get("share") is not None]
+            if not real:
+                continue
+            output = [r["year"] for r in real if not is_capacity(r)]
+            measure = "output" if output else "capacity"
+            yr = max(output) if output else max(r["year"] for r in real)
+            chosen = [r for r in at if r["year"] == yr and is_capacity(r) == (measure == "capacity")]
+            stated = max([r["world_quantity"] for r in chosen if r.get("world_quantity") is not None],
+                         default=None)
+            reported = sum(r.get("quantity") or 0 for r in chosen)
+            world_total = None if stated is None else max(stated, reported)
+            shares: dict[str, float | None] = {}
+            for r in chosen:
+                q = r.get("quantity")
+                if q is not None and world_total:
+                    shares[r["from"]] = q / world_total
+                elif r.get("share") is not None:
+                    shares[r["from"]] = r["share"]
+                elif q is not None and reported > 0:
+                    shares[r["from"]] = q / reported
+                else:
+                    shares[r["from"]] = None
+            out[stage] = {"year": yr, "measure": measure, "holder": holder, "shares": shares,
+                          "basis": "own" if holder == item else "group"}
+    return out
+
+
+def self_country(world: World, rel: dict[str, Any]) -> bool:
+    return world.nodes.get(rel["from"], {}).get("type") == "Country"
+
+
+def latest_china_share(world: World, item: str, stage: str | None, year: int | None = None) -> float:
+    """China's share of world output of the item at the stage by the latest-figure rule (0 without)."""
+    fig = latest_figures(world, item, year).get(stage) if stage is not None else None
+    return (fig["shares"].get(CHN) or 0.0) if fig else 0.0
+
+
+def usgs_import_sources(world: World, importer: str, year: int | None = None) -> dict[str, dict[str, Any]]:
+    """material -> the USGS import sources of its latest IMPORT_RELIANCE row that gives shares:
+    {year (the last year of the period), period, shares: {country: share}, other (the remainder)}."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in world.of_type("IMPORT_RELIANCE"):
+        if r["from"] != importer or not r.get("source_shares") or (year is not None and r["year"] > year):
+            continue
+        if r["to"] in out and out[r["to"]]["row_year"] >= r["year"]:
+            continue
+        period = r.get("sources_period") or str(r["year"])
+        shares = {f"country:{c}": float(v) for c, v in zip(r["sources"], r["source_shares"], strict=True)}
+        other = r.get("other_share")
+        if other is None:
+            other = max(0.0, 1.0 - sum(shares.values()))
+        out[r["to"]] = {"row_year": r["year"], "year": int(period[-4:]), "period": period,
+                        "shares": shares, "other": other}
+    return out
 
 
 def china_exposure(world: World, importer: str = "country:USA", max_depth: int = 4,
                    year: int | None = None) -> dict[str, dict[str, Any]]:
     """item -> {direct, lookthrough, year, via: {supplier: (input, stage, c, basis)}}."""
     interest = world.interest(CHN)
+    usgs = usgs_import_sources(world, importer, year)
     results = {}
-    items = {r["from"] for r in world.of_type("CLASSIFIED_AS")}
+    items = {r["from"] for r in world.of_type("CLASSIFIED_AS")} | set(usgs)
     for g in sorted(items):
         trade_year, s = _import_shares(world, importer, hs_codes(world, g), year)
+        if (trade_year is None or s is None) and g in usgs:
+            # no trade total: the USGS import sources, each named source's share of the whole
+            trade_year, s = usgs[g]["year"], usgs[g]["shares"]
         if trade_year is None:
             continue
         if s is None:       # flows but no total: no shares (never over the known partners)
@@ -291,7 +364,7 @@ def china_exposure(world: World, importer: str = "country:USA", max_depth: int =
             x = nodes[-1]
             st = named
             if st is None:
-                present = world.stages(x, year)
+                present = set(latest_figures(world, x, year))
                 st = max(present, key=lambda v: STAGE_RANK.get(v, 0)) if present else None
             cands.append((x, len(nodes) - 1, st))
         lookthrough, via = 0.0, {}
@@ -308,7 +381,7 @@ def china_exposure(world: World, importer: str = "country:USA", max_depth: int =
                     if traded is not None:
                         base, basis = traded, "trade"
                     else:
-                        base, basis = world_china_share(world, x, st, year), "world"
+                        base, basis = latest_china_share(world, x, st, year), "world"
                 own = 0.0
                 stages = [st] if st is not None else list(STAGE_RANK)
                 for stage in stages:

@@ -35,7 +35,7 @@ RECORDS: list[dict[str, Any]] = [
     {"type": "Source", "id": SRC, "name": "t", "title": "t", "publisher": "p", "url": "https://x",
      "license": "CC0", "retrieved": "2025-01-01"},
     *[{"type": "Country", "id": f"country:{c}", "name": c, "source_ids": [SRC]}
-      for c in ("CHN", "USA", "JPN", "KOR", "VNM", "MYS")],
+      for c in ("CHN", "USA", "JPN", "KOR", "VNM", "MYS", "DEU", "CAN")],
     *[{"type": "HSCode", "id": f"hs:{c}", "name": c, "code": c, "source_ids": [SRC]}
       for c in ("850511", "8505", "2846", "284690", "811292", "810194")],
     {"type": "Product", "id": "product:widget", "name": "Widget magnet", "source_ids": [SRC]},
@@ -80,6 +80,32 @@ RECORDS: list[dict[str, Any]] = [
     _flow("country:CHN", "country:USA", "811292", 2022, value_usd=2.0),
     # tungsten: partner flows but no total anywhere
     _flow("country:CHN", "country:USA", "810194", 2024, value_usd=7.0),
+    # USGS import sources (IMPORT_RELIANCE) for materials without a trade total: bismuth (no HS
+    # code; the 2025 edition's shares supersede the 2024 one's) and an alloy partly refined in
+    # Korea by a Chinese-owned plant; gallium has a trade total, so USGS is only a cross-check
+    {"type": "Material", "id": "material:bismuth", "name": "Bismuth", "source_ids": [SRC]},
+    {"type": "Material", "id": "material:alloy", "name": "Gallium alloy", "source_ids": [SRC]},
+    _rel("IMPORT_RELIANCE", "country:USA", "material:bismuth", year=2025, net_import_reliance=0.9,
+         sources=["CHN", "KOR", "DEU"], source_shares=[0.56, 0.22, 0.13], other_share=0.09,
+         sources_period="2021-2024"),
+    _rel("IMPORT_RELIANCE", "country:USA", "material:bismuth", year=2024, net_import_reliance=0.9,
+         sources=["CHN"], source_shares=[0.9], other_share=0.1, sources_period="2020-2023"),
+    _rel("IMPORT_RELIANCE", "country:USA", "material:alloy", year=2025, net_import_reliance=1.0,
+         sources=["CHN", "KOR"], source_shares=[0.5, 0.3], other_share=0.2,
+         sources_period="2021-2024"),
+    # Korea refines 100 t of the alloy; a plant there, half owned by a Chinese firm, 40 t of it
+    {"type": "Firm", "id": "firm:cn-refiner", "name": "CN Refiner", "source_ids": [SRC]},
+    _rel("HEADQUARTERED_IN", "firm:cn-refiner", "country:CHN"),
+    {"type": "Facility", "id": "facility:kor-plant", "name": "Korean plant", "source_ids": [SRC]},
+    _rel("LOCATED_IN", "facility:kor-plant", "country:KOR"),
+    _rel("OWNS", "firm:cn-refiner", "facility:kor-plant", year=2024, share=0.5),
+    _rel("PRODUCES", "facility:kor-plant", "material:alloy", stage="refining", year=2024,
+         quantity=40.0, unit="t"),
+    _rel("PRODUCES", "country:KOR", "material:alloy", stage="refining", year=2024, quantity=100.0,
+         unit="t"),
+    _rel("IMPORT_RELIANCE", "country:USA", "material:gallium", year=2025, net_import_reliance=1.0,
+         sources=["CAN", "JPN", "CHN"], source_shares=[0.28, 0.22, 0.18], other_share=0.32,
+         sources_period="2021-2024"),
 ]
 
 
@@ -146,3 +172,47 @@ def test_matches_the_oracle(planted: Any) -> None:
             continue
         assert rows[item]["direct_share"] == pytest.approx(exp["direct"]), item
         assert rows[item]["lookthrough_share"] == pytest.approx(exp["lookthrough"]), item
+
+
+def test_usgs_import_sources_stand_in_without_a_trade_total(planted: Any) -> None:
+    rows = _rows(planted)
+    bi = rows["material:bismuth"]
+    # the 2025 edition: China 56 % of imports over 2021-24, 9 % from unnamed countries
+    assert bi["direct_share"] == pytest.approx(0.56) and bi["lookthrough_share"] == pytest.approx(0.56)
+    assert bi["coverage"] == pytest.approx(0.91) and bi["unexplained_share"] == pytest.approx(0.09)
+    assert (bi["flow_basis"], bi["year"], bi["suppliers"]) == ("usgs-import-sources 2021-2024", 2024, 3)
+    assert (bi["import_value_usd"], bi["known_value_usd"], bi["hs_codes"]) == (None, None, [])
+    assert (bi["usgs_china_share"], bi["usgs_period"]) == (pytest.approx(0.56), "2021-2024")
+    assert "USGS import sources 2021-2024" in bi["caveat"]
+    # the alloy: Korea's 30 % of US imports carries Chinese ownership of its refining,
+    # 0.5 * 40 / 100 = 0.2, so the look-through is 0.5 + 0.3 * 0.2
+    al = rows["material:alloy"]
+    assert al["direct_share"] == pytest.approx(0.5)
+    assert al["lookthrough_share"] == pytest.approx(0.5 + 0.3 * 0.2)
+    assert al["hidden_share"] == pytest.approx(0.3 * 0.2)
+    assert al["coverage"] == pytest.approx(0.8) and al["unexplained_share"] == pytest.approx(0.2)
+    kor = {v["supplier_iso3"]: v for v in al["via"]}["KOR"]
+    assert (kor["input"], kor["stage"], kor["basis"]) == ("Gallium alloy", "refining", "ownership")
+    assert kor["supplier_share"] == pytest.approx(0.3) and kor["china_share"] == pytest.approx(0.2)
+
+
+def test_trade_stays_primary_with_usgs_as_a_cross_check(planted: Any) -> None:
+    ga = _rows(planted)["material:gallium"]
+    assert ga["direct_share"] == pytest.approx(0.5) and ga["flow_basis"] == "imports"
+    assert ga["coverage"] == pytest.approx(0.5) and ga["import_value_usd"] == pytest.approx(4.0)
+    assert (ga["usgs_china_share"], ga["usgs_period"]) == (pytest.approx(0.18), "2021-2024")
+    # a good with trade only has no USGS columns
+    assert _rows(planted)["product:widget"]["usgs_china_share"] is None
+    # USGS rows dated after `year` are not read
+    assert "material:bismuth" not in _rows(planted, year=2023)
+    bi_2024 = _rows(planted, year=2024)["material:bismuth"]
+    assert (bi_2024["direct_share"], bi_2024["flow_basis"]) == (pytest.approx(0.9), "usgs-import-sources 2020-2023")
+
+
+def test_the_whole_file_runs_with_its_comments(planted: Any) -> None:
+    """Each query file is one Cypher statement, comments included (Neo4j Browser users paste it):
+    FalkorDB's parser crashed on a comment opening a subquery, so the file itself is run here."""
+    from kg.queries import list_queries
+    for name in ("china-exposure", "import-measure-exposure"):
+        query = list_queries()[name]
+        assert planted.read(query.cypher, query.bind({})) == planted.read(query.body, query.bind({}))

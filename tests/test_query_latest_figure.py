@@ -18,12 +18,16 @@ from typing import Any
 import pytest
 
 from kg import query_fragments
-from kg.api import import_records
+from kg.api import export_records, import_records
+from kg.errors import UsageError
 from kg.queries import list_queries, run_query
+
+from . import query_oracle as oracle
 
 FIX = Path(__file__).parent / "fixtures" / "queries"
 ROOT = Path(__file__).resolve().parents[1]
-USERS = ("concentration", "single-points-of-failure", "what-if-cutoff", "diversification")
+USERS = ("concentration", "single-points-of-failure", "what-if-cutoff", "diversification",
+         "china-exposure", "import-measure-exposure")
 approx = pytest.approx
 
 
@@ -59,6 +63,24 @@ def test_an_edited_block_is_detected_and_rewritten(tmp_path: Path) -> None:
         "// title: t\nMATCH (x)\n  // BEGIN fragment pick(a, b) -- generated\n"
         "  WITH a, b, x, 1 AS one\n  // END fragment pick\nRETURN one\n")
     assert query_fragments.stale(tmp_path) == []
+
+
+def test_a_block_can_bind_a_parameter_of_the_fragment(tmp_path: Path) -> None:
+    (tmp_path / "fragments").mkdir()
+    (tmp_path / "fragments" / "pick.cypher.in").write_text(
+        "WITH __CARRY__x WHERE $year IS NULL OR x.year <= $year AND $years = 1\n", encoding="utf-8")
+    query = tmp_path / "q.cypher"
+    query.write_text("// title: t\n// param years: int = 1\n"
+                     "MATCH (x)\n// BEGIN fragment pick(y; $year = y + 1) -- generated\n"
+                     "// END fragment pick\nRETURN x\n", encoding="utf-8")
+    assert query_fragments.main([str(tmp_path)]) == 0
+    # $year is bound (and only $year: $years is another parameter)
+    assert "WITH y, x WHERE y + 1 IS NULL OR x.year <= y + 1 AND $years = 1\n" in \
+        query.read_text(encoding="utf-8")
+    assert query_fragments.parse_arguments(" a, b ; $year = as_of_year ") == \
+        (["a", "b"], {"year": "as_of_year"})
+    with pytest.raises(UsageError, match="expected `\\$param = expression`"):
+        query_fragments.parse_arguments("a; year = 1")
 
 
 # -- the rule on planted figures ---------------------------------------------------------------------
@@ -180,48 +202,66 @@ def _china_shares(snapshot_store: Any) -> dict[str, dict[tuple[str, str], set[fl
         seen["what-if-cutoff"][(r["input_id"], r["stage"])].add(round(r["lost_direct_share"], 9))
     for r in q(snapshot_store, "diversification", exclude="CHN"):
         seen["diversification"][(r["material_id"], r["stage"])].add(round(r["excluded_share"], 9))
-    exposure = (ROOT / "queries" / "china-exposure.cypher").read_text(encoding="utf-8")
-    if "latest-figure" in query_fragments.uses(exposure):
-        # china-exposure joins the check as soon as it uses the shared rule
-        for r in q(snapshot_store, "china-exposure"):
-            for v in r["via"]:
-                if v["basis"] == "world":
-                    seen["china-exposure"][(v["input_id"], v["stage"])].add(round(v["china_share"], 9))
+    for r in q(snapshot_store, "china-exposure"):
+        for v in r["via"]:
+            if v["basis"] in ("world", "world (group)"):      # China's share of world output
+                seen["china-exposure"][(v["input_id"], v["stage"])].add(round(v["china_share"], 9))
+    # a measure targeting China alone excludes China's share of world output
+    measured = snapshot_store.read(
+        "MATCH (:ImportMeasure)-[:RESTRICTS]->()<-[:REQUIRES*0..6]-(p:Product) "
+        "RETURN DISTINCT p.id AS id")
+    for product in sorted(r["id"] for r in measured):
+        for r in q(snapshot_store, "import-measure-exposure", product=product, include_inactive=True):
+            if r["targets"] == ["country:CHN"] and r["year"] is not None:
+                seen["import-measure-exposure"][(r["input_id"], r["stage"])].add(
+                    round(r["origin_share"], 9))
     return seen
 
 
 def test_the_chinese_share_of_an_input_is_the_same_in_every_query(snapshot_store: Any) -> None:
+    """Every query shows, for each input and stage, the share the documented rule gives: worked out
+    independently in plain Python (tests/query_oracle.py) from the graph's records."""
+    world = oracle.World.of(export_records(snapshot_store))
     seen = _china_shares(snapshot_store)
-    reference = seen.pop("concentration")
-    assert reference, "concentration returned nothing on the bundled graph"
-    compared = 0
+    assert set(seen) == {"concentration", "single-points-of-failure", "what-if-cutoff",
+                         "diversification", "china-exposure", "import-measure-exposure"}
+    compared: dict[str, int] = defaultdict(int)
     for name, shares in seen.items():
-        assert shares, f"{name} returned no Chinese share on the bundled graph"
-        for key, values in shares.items():
-            assert len(values) == 1, (name, key, values)
-            if key in reference:
-                assert values == reference[key], (name, key, values, reference[key])
-                compared += 1
-            else:
-                assert values == {0.0}, (name, key, values)   # China has no figure there
-    assert compared > 50
+        for (item, stage), values in shares.items():
+            assert len(values) == 1, (name, item, stage, values)
+            expected = round(oracle.latest_china_share(world, item, stage), 9)
+            assert values == {expected}, (name, item, stage, values, expected)
+            compared[name] += 1
+    assert compared["concentration"] > 50 and min(compared.values()) > 0, compared
+    reference = seen["concentration"]
     # the issue's cases: germanium refining (2023 figure under a 2024 NA row) and the magnet
     # rare earths, which the elements inherit
     assert reference[("material:germanium", "refining")] == {0.592}
     for element in ("neodymium", "praseodymium", "dysprosium", "terbium"):
         assert reference[(f"material:{element}", "separation")] == {round(73800 / 80800, 9)}
         assert (f"material:{element}", "separation") in seen["single-points-of-failure"]
+    # and china-exposure reads world shares where other queries show them
+    assert any(key in reference for key in seen["china-exposure"])
+
+
+def test_the_oracle_applies_the_rule_to_the_planted_cases(latest: Any) -> None:
+    """The independent rule (tests/query_oracle.py) on the planted fixture, against hand values."""
+    world = oracle.World.of(oracle.read_records([FIX / "base.jsonl", FIX / "latest.jsonl"]))
+    assert oracle.latest_china_share(world, "material:planted-ge", "refining") == approx(0.6)
+    nd = oracle.latest_figures(world, "material:planted-nd")
+    assert (nd["separation"]["basis"], nd["separation"]["holder"]) == \
+        ("group", "material:planted-lree")
+    assert oracle.latest_china_share(world, "material:planted-nd", "separation") == approx(0.9)
+    assert oracle.latest_china_share(world, "material:planted-dy", "separation") == approx(0.99)
+    cam = oracle.latest_figures(world, "product:planted-cam")["manufacturing"]
+    assert (cam["year"], cam["measure"]) == (2024, "capacity")
+    assert oracle.latest_china_share(world, "material:planted-sb", "mining") == approx(60 / 104)
 
 
 def test_every_query_using_production_figures_declares_the_fragment() -> None:
     """A query that reads country PRODUCES figures must take them from the shared rule."""
     no_national_shares = {"exposure-trend", "chinese-controlled-abroad", "provenance-audit",
                           "classification-gaps", "import-reliance", "export-control-impact"}
-    # Still computing China's world share their own way (a W/NA row can hide an older figure
-    # there); the consistency test above takes china-exposure in as soon as it uses the fragment.
-    not_yet = {"china-exposure", "import-measure-exposure"}
     for name, query in list_queries().items():
         uses = "latest-figure" in query_fragments.uses(query.cypher)
-        if name in not_yet:
-            continue
         assert uses or name in no_national_shares, name

@@ -193,8 +193,8 @@ SHARED_RULES = """## Rules every query shares
 ### The latest figure
 
 Every query that reads national production (`concentration`, `single-points-of-failure`,
-`what-if-cutoff`, `diversification`) takes its figures through one rule, written once in
-`queries/fragments/latest-figure.cypher.in`:
+`what-if-cutoff`, `diversification`, `china-exposure`, `import-measure-exposure`) takes its
+figures through one rule, written once in `queries/fragments/latest-figure.cypher.in`:
 
 1. **A figure is a row with a number.** A country-level `PRODUCES` row with a quantity or a share is
    a figure; a row with only a qualifier (`W` withheld, `NA`) is not, so a newer `NA` row never
@@ -218,10 +218,14 @@ cannot know, and a fragment keeps the write path free of query logic. The fragme
 into each query file between `// BEGIN fragment latest-figure(...)` and `// END fragment
 latest-figure` so every file stays one complete Cypher statement for Neo4j Browser; edit the
 fragment, then run `python -m kg.query_fragments` to rewrite the copies.
-`tests/test_query_latest_figure.py` fails while a copy differs from the fragment, and checks on the
-bundled graph that China's share of each input and stage is the same in every query that shows it.
-(`china-exposure` computes its own world shares today; the test covers it as soon as its file
-uses the fragment.)
+A query without a `year` parameter binds the fragment's to an expression of its own after a `;`
+(`latest-figure(as_of_year; $year = as_of_year)` in `import-measure-exposure`, whose year is that
+of `as_of`). `tests/test_query_latest_figure.py` fails while a copy differs from the fragment,
+and checks on the bundled graph that China's share of each input and stage is the same in every
+query that shows it (`concentration`, `single-points-of-failure`, `what-if-cutoff`,
+`diversification`, `china-exposure`'s world-output legs and `import-measure-exposure`'s origin
+share of measures that target China alone) and equals the share an independent
+Python implementation of the rule (`tests/query_oracle.py`) computes from the graph's records.
 
 ### Parameters
 

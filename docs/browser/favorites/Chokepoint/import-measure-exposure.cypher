@@ -19,16 +19,19 @@
 //   shows the rest with their status. The supply a measure excludes is picked by its `applies_by`:
 //   `origin` measures (tariffs, DFARS melted-or-produced rules) exclude the output of the countries
 //   the measure targets (TARGETS Country), at the stage the product takes the input from
-//   (REQUIRES.stage, else the most processed stage the graph has for it); `entity` measures (FEOC
-//   and prohibited-foreign-entity rules, named-firm bans) exclude, at every stage the graph has for
-//   the input (one row per stage: a mineral fails if it is mined or processed by a covered entity),
+//   (REQUIRES.stage, else the most processed stage that has a figure); `entity` measures (FEOC
+//   and prohibited-foreign-entity rules, named-firm bans) exclude, at every stage that has a figure
+//   for the input (its own or, for an element, its group's; one row per stage: a mineral fails if
+//   it is mined or processed by a covered entity),
 //   the targeted countries' output plus the output of assets outside them that their firms own: an
 //   asset's share of world output (its quantity over the world total of the country figures of the
 //   same stage and year) times the targeted interest in it, the sum over OWNS chains (up to 5 links,
 //   latest stake of each owner-asset pair) from a firm headquartered in a targeted country, owned by
 //   its state (times the state share) or named by the measure (TARGETS Firm), down to the asset,
 //   each chain the product of its shares. `origin_share` is the targeted countries' share of world
-//   output (latest year at or before the as_of year); `owned_abroad_share` and
+//   output by the latest-figure rule every query shares (docs/queries.md: latest year with a real
+//   figure at or before the as_of year, output before capacity, an element without figures takes
+//   its group's; the stages an input has are those with such a figure); `owned_abroad_share` and
 //   `owned_abroad_share_max` are the ownership part with unknown stakes (and unknown state shares)
 //   counted as 0 and as 1, `unknown_stakes` how many chains carry an unknown share;
 //   `excluded_share` = origin_share + owned_abroad_share and `excluded_share_max` =
@@ -78,9 +81,60 @@ UNWIND reach AS r
 WITH superseded, as_of_year, hqs, states, p, r
 ORDER BY r.depth, size(r.names)
 WITH superseded, as_of_year, hqs, states, p, r.i AS i, head(collect(r)) AS r
+WITH superseded, as_of_year, hqs, states, p, collect({i: i, r: r}) AS inputs
+// World output of the product and each of its inputs at every stage, by the latest-figure rule
+// every query shares (docs/queries.md, "The latest figure"; at or before the as_of year), read once.
+CALL {
+  WITH as_of_year, p
+  MATCH (p)-[:REQUIRES*0..6]->(x)
+  WITH DISTINCT as_of_year, x
+  // BEGIN fragment latest-figure(as_of_year; $year = as_of_year) -- generated from queries/fragments/latest-figure.cypher.in
+  OPTIONAL MATCH (grp:Material)
+  WHERE grp.id IN coalesce(x.member_of, [])
+  OPTIONAL MATCH (peer:Material)
+  WHERE grp.id IN coalesce(peer.member_of, [])
+  WITH as_of_year, x, grp, count(peer) AS members
+  WITH as_of_year, x, [{holder: x, rank: 0}]
+       + collect(CASE WHEN grp IS NULL THEN null ELSE {holder: grp, rank: members} END) AS holders
+  UNWIND holders AS hd
+  WITH as_of_year, x, hd.holder AS holder, hd.rank AS rank
+  MATCH (:Country)-[pr:PRODUCES]->(holder)
+  WHERE (as_of_year IS NULL OR pr.year <= as_of_year)
+    AND (pr.quantity IS NOT NULL OR pr.share IS NOT NULL)
+  WITH as_of_year, x, holder, rank, pr.stage AS stage,
+       max(CASE WHEN coalesce(pr.basis, 'output') <> 'capacity' THEN pr.year END)
+         AS output_year,
+       max(CASE WHEN coalesce(pr.basis, 'output') = 'capacity' THEN pr.year END)
+         AS capacity_year
+  WITH as_of_year, x, holder, rank, stage, coalesce(output_year, capacity_year) AS yr,
+       CASE WHEN output_year IS NULL THEN 'capacity' ELSE 'output' END AS measure
+  ORDER BY rank, holder.id
+  WITH as_of_year, x, stage, head(collect({holder: holder, yr: yr, measure: measure})) AS pick
+  WITH as_of_year, x, stage, pick.holder AS holder, pick.yr AS yr, pick.measure AS measure
+  MATCH (c:Country)-[pr:PRODUCES]->(holder)
+  WHERE pr.stage = stage AND pr.year = yr
+    AND (coalesce(pr.basis, 'output') = 'capacity') = (measure = 'capacity')
+  WITH as_of_year, x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,
+       sum(pr.quantity) AS reported_total, collect({c: c, pr: pr}) AS rows
+  WITH as_of_year, x, stage, yr, measure, holder, stated_world, reported_total, rows,
+       CASE WHEN stated_world IS NULL THEN null
+            WHEN reported_total > stated_world THEN reported_total ELSE stated_world END AS world
+  WITH as_of_year, x, stage, yr, measure, holder, stated_world, reported_total, world,
+       CASE WHEN holder = x THEN 'own' ELSE 'group' END AS basis,
+       [r IN rows | {c: r.c, pr: r.pr, share: coalesce(
+         toFloat(r.pr.quantity) / world, r.pr.share,
+         CASE WHEN reported_total > 0 THEN toFloat(r.pr.quantity) / reported_total END)}] AS figures
+  WITH as_of_year, x, stage, yr, measure, holder, stated_world, reported_total, world, basis, figures,
+       size([f IN figures WHERE f.share IS NOT NULL]) AS reporters
+  // END fragment latest-figure
+  RETURN collect({x: x.id, stage: stage, yr: yr,
+                  figures: [f IN figures | {k: f.c.id, share: f.share}]}) AS supply
+}
+UNWIND inputs AS ir
+WITH superseded, as_of_year, hqs, states, supply, p, ir.i AS i, ir.r AS r
 MATCH (imp:Country)-[:IMPOSES]->(m:ImportMeasure)-[rs:RESTRICTS]->(i)
 WHERE imp.id = $importer OR imp.id = 'country:' + $importer
-WITH superseded, as_of_year, hqs, states, p, i, r, m, rs, CASE
+WITH superseded, as_of_year, hqs, states, supply, p, i, r, m, rs, CASE
        WHEN $as_of IS NULL THEN coalesce(m.status, 'in-force')
        WHEN m.status = 'revoked' OR m.status = 'proposed' THEN m.status
        WHEN m.effective IS NULL OR m.effective > $as_of THEN 'announced'
@@ -89,44 +143,30 @@ WITH superseded, as_of_year, hqs, states, p, i, r, m, rs, CASE
             AND (m.suspended_until IS NULL OR $as_of <= m.suspended_until) THEN 'suspended'
        ELSE 'in-force' END AS status
 WHERE status = 'in-force' OR $include_inactive
-WITH superseded, as_of_year, hqs, states, p, i, r, m, rs, status,
+WITH superseded, as_of_year, hqs, states, supply, p, i, r, m, rs, status,
      coalesce(m.applies_by, 'origin') AS by,
      [(m)-[:TARGETS]->(tc:Country) | tc.id] AS tcs, [(m)-[:TARGETS]->(tf:Firm) | tf.id] AS tfs,
-     [(:Country)-[pp:PRODUCES {basis: 'output'}]->(i) WHERE as_of_year IS NULL OR pp.year <= as_of_year | pp.stage]
-       AS avail
+     [s IN supply WHERE s.x = i.id] AS xsupply
 // Root firms: headquartered in a targeted country or named by the measure (factor 1), or owned
 // by a targeted state (factor = the state share).
-WITH superseded, as_of_year, p, i, r, m, rs, status, by, tcs, tfs, states,
+WITH superseded, as_of_year, p, i, r, m, rs, status, by, tcs, tfs, states, xsupply,
      [h IN hqs WHERE h.c IN tcs | h.f] + tfs AS hq_ids,
-     [s IN ['mining', 'separation', 'refining', 'manufacturing'] WHERE s IN avail] AS avail
-WITH superseded, as_of_year, p, i, r, m, rs, status, by, tcs, tfs, hq_ids, avail,
+     [s IN ['mining', 'separation', 'refining', 'manufacturing']
+      WHERE s IN [x IN xsupply | x.stage]] AS avail
+WITH superseded, as_of_year, p, i, r, m, rs, status, by, tcs, tfs, hq_ids, avail, xsupply,
      [g IN states WHERE g.c IN tcs AND NOT g.f IN hq_ids] AS state_roots
-WITH superseded, as_of_year, p, i, r, m, rs, status, by, tcs, tfs, hq_ids, avail, state_roots,
-     hq_ids + [g IN state_roots | g.f] AS root_ids
+WITH superseded, as_of_year, p, i, r, m, rs, status, by, tcs, tfs, hq_ids, avail, xsupply,
+     state_roots, hq_ids + [g IN state_roots | g.f] AS root_ids
 WITH superseded, as_of_year, p, i, r, m, rs, status, by, tcs, tfs, hq_ids, state_roots, root_ids,
-     CASE WHEN by = 'entity' THEN avail ELSE [coalesce(r.stage, last(avail))] END AS stages
+     xsupply, CASE WHEN by = 'entity' THEN avail ELSE [coalesce(r.stage, last(avail))] END AS stages
 UNWIND CASE WHEN size(stages) = 0 THEN [null] ELSE stages END AS stage
-// The targeted countries' share of world output at that stage (latest year).
+// The targeted countries' share of world output at that stage: the shared rule's figures.
 WITH superseded, as_of_year, p, i, r, m, rs, status, by, tcs, tfs, hq_ids, state_roots, root_ids,
-     stage,
-     [(c:Country)-[pc:PRODUCES {basis: 'output'}]->(i)
-      WHERE pc.stage = stage AND (as_of_year IS NULL OR pc.year <= as_of_year)
-      | {k: c.id, y: pc.year, q: pc.quantity, w: pc.world_quantity, s: pc.share}] AS figs
+     stage, head([x IN xsupply WHERE x.stage = stage]) AS fig
 WITH superseded, as_of_year, p, i, r, m, rs, status, by, tcs, tfs, hq_ids, state_roots, root_ids,
-     stage, figs,
-     reduce(y = 0, f IN figs | CASE WHEN f.y > y THEN f.y ELSE y END) AS yr
-WITH superseded, as_of_year, p, i, r, m, rs, status, by, tcs, tfs, hq_ids, state_roots, root_ids,
-     stage, yr,
-     [f IN figs WHERE f.y = yr] AS figs
-WITH superseded, as_of_year, p, i, r, m, rs, status, by, tcs, tfs, hq_ids, state_roots, root_ids,
-     stage, yr, figs,
-     reduce(w = 0.0, f IN figs | CASE WHEN f.w > w THEN f.w ELSE w END) AS world,
-     reduce(t = 0.0, f IN figs | t + coalesce(f.q, 0.0)) AS ntotal
-WITH superseded, as_of_year, p, i, r, m, rs, status, by, tcs, tfs, hq_ids, state_roots, root_ids,
-     stage, yr,
-     reduce(t = 0.0, f IN [f IN figs WHERE f.k IN tcs] | t + coalesce(
-       CASE WHEN world > 0 AND f.q IS NOT NULL THEN toFloat(f.q) / world END, f.s,
-       CASE WHEN ntotal > 0 AND f.q IS NOT NULL THEN toFloat(f.q) / ntotal END, 0.0)) AS origin
+     stage, coalesce(fig.yr, 0) AS yr,
+     reduce(t = 0.0, f IN [f IN coalesce(fig.figures, []) WHERE f.k IN tcs]
+            | t + coalesce(f.share, 0.0)) AS origin
 // Entity rules: output of assets outside the targeted countries that their firms own.
 OPTIONAL MATCH (a)-[pa:PRODUCES]->(i)
 WHERE by = 'entity' AND (a:Facility OR a:Firm) AND pa.stage = stage
