@@ -40,15 +40,19 @@
 // :param material => null;
 // :param year => null;
 // :param min_ownership => 0.5;
-OPTIONAL MATCH (cf:Firm)
-WHERE (cf)-[:HEADQUARTERED_IN]->(:Country {id: 'country:CHN'})
-   OR (cf)-[:STATE_OWNED_BY]->(:Country {id: 'country:CHN'})
-WITH collect(CASE WHEN cf IS NULL THEN null ELSE {id: cf.id,
-       hq: size([(cf)-[:HEADQUARTERED_IN]->(hc:Country {id: 'country:CHN'}) | hc]) > 0,
-       state: reduce(b = {y: -1, s: null},
-                     so IN [(cf)-[so:STATE_OWNED_BY]->(:Country {id: 'country:CHN'})
-                            | {y: coalesce(so.year, 0), s: so.share}]
-                     | CASE WHEN so.y > b.y THEN so ELSE b END).s} END) AS roots
+OPTIONAL MATCH (cn:Country {id: 'country:CHN'})
+// the Chinese firms, found from China's node through the id index rather than by testing
+// every firm
+OPTIONAL MATCH (cf:Firm)-[:HEADQUARTERED_IN|STATE_OWNED_BY]->(cn)
+WITH DISTINCT cf
+// one pattern comprehension per projection: the embedded FalkorDB crashed (1M relationships)
+// on one map holding both after the DISTINCT
+WITH cf, size([(cf)-[:HEADQUARTERED_IN]->(hc:Country {id: 'country:CHN'}) | hc]) > 0 AS hq
+WITH cf, hq, reduce(b = {y: -1, s: null},
+                    so IN [(cf)-[so:STATE_OWNED_BY]->(:Country {id: 'country:CHN'})
+                           | {y: coalesce(so.year, 0), s: so.share}]
+                    | CASE WHEN so.y > b.y THEN so ELSE b END).s AS state
+WITH collect(CASE WHEN cf IS NULL THEN null ELSE {id: cf.id, hq: hq, state: state} END) AS roots
 WITH roots, [r IN roots | r.id] AS cn_ids
 MATCH chain = (o:Firm)-[:OWNS*0..5]->(a)
 WHERE o.id IN cn_ids AND (a:Facility OR a:Firm)

@@ -37,33 +37,35 @@ WHERE (x:Material OR x:Product)
   AND ($material IS NULL OR x.id = $material OR x.id = 'material:' + $material
        OR x.id = 'product:' + $material OR toLower(x.name) = toLower($material))
 // BEGIN fragment latest-figure(partner, partners) -- generated from queries/fragments/latest-figure.cypher.in
-OPTIONAL MATCH (grp:Material)
-WHERE grp.id IN coalesce(x.member_of, [])
-OPTIONAL MATCH (peer:Material)
-WHERE grp.id IN coalesce(peer.member_of, [])
-WITH partner, partners, x, grp, count(peer) AS members
+UNWIND CASE WHEN size(coalesce(x.member_of, [])) = 0 THEN [null] ELSE x.member_of END AS gid
+OPTIONAL MATCH (grp:Material {id: gid})
+WITH DISTINCT partner, partners, x, grp
+CALL {
+  WITH grp
+  WITH grp
+  WHERE grp IS NOT NULL
+  MATCH (peer:Material)
+  WHERE grp.id IN coalesce(peer.member_of, [])
+  RETURN count(peer) AS members
+}
 WITH partner, partners, x, [{holder: x, rank: 0}]
      + collect(CASE WHEN grp IS NULL THEN null ELSE {holder: grp, rank: members} END) AS holders
 UNWIND holders AS hd
 WITH partner, partners, x, hd.holder AS holder, hd.rank AS rank
-MATCH (:Country)-[pr:PRODUCES]->(holder)
-WHERE ($year IS NULL OR pr.year <= $year)
-  AND (pr.quantity IS NOT NULL OR pr.share IS NOT NULL)
-WITH partner, partners, x, holder, rank, pr.stage AS stage,
-     max(CASE WHEN coalesce(pr.basis, 'output') <> 'capacity' THEN pr.year END)
-       AS output_year,
-     max(CASE WHEN coalesce(pr.basis, 'output') = 'capacity' THEN pr.year END)
-       AS capacity_year
-WITH partner, partners, x, holder, rank, stage, coalesce(output_year, capacity_year) AS yr,
-     CASE WHEN output_year IS NULL THEN 'capacity' ELSE 'output' END AS measure
-ORDER BY rank, holder.id
-WITH partner, partners, x, stage, head(collect({holder: holder, yr: yr, measure: measure})) AS pick
-WITH partner, partners, x, stage, pick.holder AS holder, pick.yr AS yr, pick.measure AS measure
 MATCH (c:Country)-[pr:PRODUCES]->(holder)
-WHERE pr.stage = stage AND pr.year = yr
-  AND (coalesce(pr.basis, 'output') = 'capacity') = (measure = 'capacity')
-WITH partner, partners, x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,
-     sum(pr.quantity) AS reported_total, collect({c: c, pr: pr}) AS rows
+WITH partner, partners, x, holder, rank, pr.stage AS stage, pr.year AS yr,
+     coalesce(pr.basis, 'output') = 'capacity' AS capacity,
+     count(CASE WHEN pr.quantity IS NOT NULL OR pr.share IS NOT NULL THEN 1 END) AS real,
+     max(pr.world_quantity) AS stated_world, sum(pr.quantity) AS reported_total,
+     collect({c: c, pr: pr}) AS rows
+ORDER BY rank, holder.id, capacity, yr DESC
+WHERE real > 0 AND stage IS NOT NULL AND yr IS NOT NULL AND ($year IS NULL OR yr <= $year)
+WITH partner, partners, x, stage,
+     head(collect({holder: holder, yr: yr, capacity: capacity, stated_world: stated_world,
+                   reported_total: reported_total, rows: rows})) AS pick
+WITH partner, partners, x, stage, pick.holder AS holder, pick.yr AS yr,
+     CASE WHEN pick.capacity THEN 'capacity' ELSE 'output' END AS measure,
+     pick.stated_world AS stated_world, pick.reported_total AS reported_total, pick.rows AS rows
 WITH partner, partners, x, stage, yr, measure, holder, stated_world, reported_total, rows,
      CASE WHEN stated_world IS NULL THEN null
           WHEN reported_total > stated_world THEN reported_total ELSE stated_world END AS world

@@ -51,6 +51,10 @@ class World:
     def name(self, node_id: str) -> str:
         return self.nodes[node_id]["name"]
 
+    def groups_of(self, country: str) -> list[str]:
+        """The country groups (the EU-27) that list `country` among their members."""
+        return sorted(n for n, d in self.nodes.items() if country in d.get("members", []))
+
     def of_type(self, rel_type: str) -> list[dict[str, Any]]:
         return [r for r in self.rels if r["type"] == rel_type]
 
@@ -195,6 +199,7 @@ def _import_shares(world: World, importer: str, codes: list[str], year: int | No
     reporting basis; the partner flows of exactly those codes, that basis and year."""
     flows = [r for r in world.of_type("EXPORTS_TO") if r["to"] == importer
              and r.get("value_usd") is not None and r.get("month", 0) == 0
+             and r.get("flow_basis") != "exports"     # exporters' reports are not inflows
              and any(r["hs_code"].startswith(c) for c in codes)
              and (year is None or r["year"] <= year)]
     if not flows:
@@ -378,6 +383,11 @@ def china_exposure(world: World, importer: str = "country:USA", max_depth: int =
                 base, basis = 0.0, None
                 if depth > 0:
                     traded = china_content_from_trade(world, k, trade_codes(world, x), year)
+                    for grp in (world.groups_of(k) if traded is None else []):
+                        # a member without figures of its own takes its group's (the EU-27's)
+                        traded = china_content_from_trade(world, grp, trade_codes(world, x), year)
+                        if traded is not None:
+                            break
                     if traded is not None:
                         base, basis = traded, "trade"
                     else:

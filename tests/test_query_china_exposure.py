@@ -53,9 +53,22 @@ RECORDS: list[dict[str, Any]] = [
     _rel("CLASSIFIED_AS", "material:germanium", "hs:811292"),
     _rel("CLASSIFIED_AS", "material:tungsten", "hs:810194"),
     _rel("REQUIRES", "product:widget", "material:dysprosium", stage="separation"),
-    # China separates 90 % of the group's output (dysprosium has no figure of its own)
-    _rel("PRODUCES", "country:CHN", "material:rare-earths", stage="separation", year=2024, share=0.9),
-    _rel("PRODUCES", "country:MYS", "material:rare-earths", stage="separation", year=2024, share=0.1),
+    # China separates 90 % of the group's output (dysprosium has no figure of its own): 90 of 100 t;
+    # it mines 54 t, so at least 1 - 54 / 90 = 0.4 of its separation feedstock is not its own
+    # mining. Its imports of the group's codes in 2024: 30 t from Myanmar (China's report, low
+    # confidence); the US's report of 50 t it exported to China is not China's import; an older
+    # (2023) and a monthly (2025-03) flow are not the latest annual year.
+    _rel("PRODUCES", "country:CHN", "material:rare-earths", stage="separation", year=2024,
+         quantity=90.0, unit="t"),
+    _rel("PRODUCES", "country:MYS", "material:rare-earths", stage="separation", year=2024,
+         quantity=10.0, unit="t"),
+    _rel("PRODUCES", "country:CHN", "material:rare-earths", stage="mining", year=2024,
+         quantity=54.0, unit="t"),
+    {"type": "Country", "id": "country:MMR", "name": "Myanmar", "source_ids": [SRC]},
+    _flow("country:MMR", "country:CHN", "2846", 2024, quantity=30.0, unit="t", confidence="L"),
+    _flow("country:USA", "country:CHN", "2846", 2024, quantity=50.0, unit="t", flow_basis="exports"),
+    _flow("country:MYS", "country:CHN", "284690", 2023, quantity=80.0, unit="t"),
+    _flow("country:MMR", "country:CHN", "2846", 2025, month=3, quantity=5.0, unit="t"),
     # US imports of 850511 in 2024: a total of 110 from all partners, 100 of it by known partners
     _total("country:USA", "850511", 2024, value_usd=110.0),
     _flow("country:CHN", "country:USA", "850511", 2024, value_usd=40.0),
@@ -103,6 +116,33 @@ RECORDS: list[dict[str, Any]] = [
          quantity=40.0, unit="t"),
     _rel("PRODUCES", "country:KOR", "material:alloy", stage="refining", year=2024, quantity=100.0,
          unit="t"),
+    # Germany: its own 2024 imports of 850511 (total 50, China 20), and US exports to Germany
+    # (the exporter's report) of the same code and of tungsten, which Germany has no figure of
+    _total("country:DEU", "850511", 2024, value_usd=50.0),
+    _flow("country:CHN", "country:DEU", "850511", 2024, value_usd=20.0),
+    _flow("country:USA", "country:DEU", "850511", 2024, value_usd=15.0, flow_basis="exports"),
+    _flow("country:USA", "country:DEU", "810194", 2025, value_usd=5.0, flow_basis="exports"),
+    # The EU-27 (a country group) and a motor that needs dysprosium: US imports of 850132 in 2024,
+    # total 100: China 10, France 50, Germany 30, Viet Nam 10. The EU's own (extra-EU) imports of
+    # the rare-earth basket 2846 in 2024: 200 t, 80 t of it from China (0.4); France has no figure
+    # of its own, so the EU's stands in; Germany states its own (0.6), which wins; Viet Nam is in no
+    # group (the world figure, 0.9). The EU's older stated share (2023) is not its latest figure.
+    {"type": "Country", "id": "country:EU27", "name": "European Union (27)",
+     "members": ["country:DEU", "country:FRA", "country:ITA"], "source_ids": [SRC]},
+    {"type": "Country", "id": "country:FRA", "name": "FRA", "source_ids": [SRC]},
+    {"type": "HSCode", "id": "hs:850132", "name": "850132", "code": "850132", "source_ids": [SRC]},
+    {"type": "Product", "id": "product:motor", "name": "Motor", "source_ids": [SRC]},
+    _rel("CLASSIFIED_AS", "product:motor", "hs:850132"),
+    _rel("REQUIRES", "product:motor", "material:dysprosium", stage="separation"),
+    _total("country:USA", "850132", 2024, value_usd=100.0),
+    _flow("country:CHN", "country:USA", "850132", 2024, value_usd=10.0),
+    _flow("country:FRA", "country:USA", "850132", 2024, value_usd=50.0),
+    _flow("country:DEU", "country:USA", "850132", 2024, value_usd=30.0),
+    _flow("country:VNM", "country:USA", "850132", 2024, value_usd=10.0),
+    _total("country:EU27", "2846", 2024, quantity=200.0, unit="t", confidence="H"),
+    _flow("country:CHN", "country:EU27", "2846", 2024, quantity=80.0, unit="t", confidence="H"),
+    _flow("country:CHN", "country:EU27", "2846", 2023, share=0.95, share_basis="value"),
+    _flow("country:CHN", "country:DEU", "2846", 2024, share=0.6, share_basis="value"),
     _rel("IMPORT_RELIANCE", "country:USA", "material:gallium", year=2025, net_import_reliance=1.0,
          sources=["CAN", "JPN", "CHN"], source_shares=[0.28, 0.22, 0.18], other_share=0.32,
          sources_period="2021-2024"),
@@ -162,9 +202,58 @@ def test_the_year_parameter_and_another_importer(planted: Any) -> None:
     assert _rows(planted, importer="JPN") == {}      # Japan's inflows are inputs, not goods
 
 
-def test_matches_the_oracle(planted: Any) -> None:
-    expected = oracle.china_exposure(oracle.World.of(RECORDS))
-    rows = _rows(planted)
+def test_exporters_reports_are_not_the_importers_inflows(planted: Any) -> None:
+    # Germany's rows are the two goods of 850511 only: US exports of tungsten to Germany add no
+    # "Tungsten" row with null shares, and US exports of 850511 neither count as a partner flow
+    # nor take the share of the 30 the known partners leave unexplained
+    rows = _rows(planted, importer="DEU")
+    assert set(rows) == {"product:widget", "product:other-magnet"}
+    w = rows["product:widget"]
+    assert (w["year"], w["import_value_usd"], w["suppliers"]) == (2024, pytest.approx(50.0), 1)
+    assert w["direct_share"] == pytest.approx(20 / 50) and w["coverage"] == pytest.approx(20 / 50)
+    assert w["unexplained_share"] == pytest.approx(30 / 50)
+    assert w["lookthrough_share"] == pytest.approx(20 / 50)
+
+
+def test_a_group_figure_stands_in_for_a_member_without_its_own(planted: Any) -> None:
+    row = _rows(planted)["product:motor"]
+    assert row["direct_share"] == pytest.approx(0.1)
+    # China 10, France 50 * 0.4 (EU's 80 / 200 t), Germany 30 * 0.6 (its own), Viet Nam 10 * 0.9
+    assert row["lookthrough_share"] == pytest.approx((10 + 50 * 0.4 + 30 * 0.6 + 10 * 0.9) / 100)
+    via = {v["supplier_iso3"]: v for v in row["via"]}
+    fra, deu, vnm = via["FRA"], via["DEU"], via["VNM"]
+    assert fra["china_share"] == pytest.approx(0.4)
+    assert (fra["basis"], fra["reported_by"], fra["measure"], fra["period"], fra["hs_code"],
+            fra["confidence"]) == ("trade", "country:EU27", "weight", "2024", "2846", "H")
+    assert deu["china_share"] == pytest.approx(0.6) and deu["reported_by"] is None
+    assert (deu["basis"], deu["measure"]) == ("trade", "stated share")
+    assert (vnm["basis"], vnm["reported_by"]) == ("world (group)", None)
+
+
+def test_chinas_feedstock_from_abroad_is_shown_beside_separation_legs(planted: Any) -> None:
+    row = _rows(planted)["product:widget"]
+    via = {v["supplier_iso3"]: v for v in row["via"]}
+    feed = {"imported_min": pytest.approx(1 - 54 / 90), "year": 2024, "stage_below": "mining",
+            "own_below": 54.0, "output": 90.0, "unit": "t", "figures_of": "material:rare-earths",
+            "source": {"largest_source": "Myanmar", "source_iso3": "MMR", "source_period": "2024",
+                       "source_quantity": 30.0, "source_unit": "t", "source_value_usd": None,
+                       "source_basis": "imports", "source_hs_code": "2846",
+                       "source_confidence": "L"}}
+    # on Japan's and Korea's trade legs and Viet Nam's world-share leg (all dysprosium separation)
+    for iso3 in ("JPN", "KOR", "VNM"):
+        assert via[iso3]["china_feedstock"] == feed, iso3
+    assert via["CHN"]["china_feedstock"] is None            # the direct leg
+    # information only: the look-through is as before
+    assert row["lookthrough_share"] == pytest.approx((40 + 30 * 0.76 + 20 * 0.89 + 10 * 0.9) / 110)
+    # an ownership leg (Korea's Chinese-owned alloy refining) has none
+    alloy = {v["supplier_iso3"]: v for v in _rows(planted)["material:alloy"]["via"]}
+    assert alloy["KOR"]["basis"] == "ownership" and alloy["KOR"]["china_feedstock"] is None
+
+
+@pytest.mark.parametrize("importer", ["USA", "DEU"])
+def test_matches_the_oracle(planted: Any, importer: str) -> None:
+    expected = oracle.china_exposure(oracle.World.of(RECORDS), importer=f"country:{importer}")
+    rows = _rows(planted, importer=importer)
     assert set(rows) == set(expected)
     for item, exp in expected.items():
         if exp["direct"] is None:
@@ -207,12 +296,3 @@ def test_trade_stays_primary_with_usgs_as_a_cross_check(planted: Any) -> None:
     assert "material:bismuth" not in _rows(planted, year=2023)
     bi_2024 = _rows(planted, year=2024)["material:bismuth"]
     assert (bi_2024["direct_share"], bi_2024["flow_basis"]) == (pytest.approx(0.9), "usgs-import-sources 2020-2023")
-
-
-def test_the_whole_file_runs_with_its_comments(planted: Any) -> None:
-    """Each query file is one Cypher statement, comments included (Neo4j Browser users paste it):
-    FalkorDB's parser crashed on a comment opening a subquery, so the file itself is run here."""
-    from kg.queries import list_queries
-    for name in ("china-exposure", "import-measure-exposure"):
-        query = list_queries()[name]
-        assert planted.read(query.cypher, query.bind({})) == planted.read(query.body, query.bind({}))

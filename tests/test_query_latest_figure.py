@@ -47,7 +47,7 @@ def test_query_files_are_in_sync_with_the_fragment() -> None:
         "a fragment block differs from its fragment: run `python -m kg.query_fragments`"
     for name in USERS:
         text = (ROOT / "queries" / f"{name}.cypher").read_text(encoding="utf-8")
-        assert query_fragments.uses(text) == ["latest-figure"], name
+        assert "latest-figure" in query_fragments.uses(text), name
 
 
 def test_an_edited_block_is_detected_and_rewritten(tmp_path: Path) -> None:

@@ -122,6 +122,87 @@ def test_an_iri_the_grammar_forbids_is_refused() -> None:
         export_rows(rows, [], io.BytesIO(), "nt")
 
 
+# -- compiled templates against the describer -----------------------------------------------------
+
+def _described(nodes: list[dict[str, Any]], rels: list[dict[str, Any]], fmt: str) -> tuple[bytes, int]:
+    """The same rows written the general way: one `Description` per subject, rendered (the oracle)."""
+    from kg.rdf.export import NT, TURTLE, ExportReport, _prefix_lines, describe, nt_lines, turtle_block
+    report = ExportReport(fmt)
+    render = turtle_block if fmt == "turtle" else nt_lines
+    descs = list(describe(nodes, rels, TURTLE if fmt == "turtle" else NT, report))
+    text = (_prefix_lines() if fmt == "turtle" else "") + "".join(render(d) for d in descs)
+    return text.encode(), sum(d.size for d in descs)
+
+
+def _planted() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    fixture = Path(__file__).parent / "fixtures" / "rdf" / "planted.jsonl"
+    records = [json.loads(line) for line in fixture.read_text(encoding="utf-8").splitlines() if line]
+    return ([r for r in records if "from" not in r],
+            sorted((r for r in records if "from" in r), key=lambda r: r["from"]))
+
+
+@pytest.mark.parametrize("fmt", ["nt", "turtle"])
+def test_templates_write_the_bytes_the_describer_writes(fmt: str, monkeypatch: Any) -> None:
+    """The planted fixture (every type, hostile strings, sets, an ordered list): the compiled
+    per-shape templates and the general describer write the same bytes and count the same
+    triples; only the rows a template must decline go through the describer."""
+    from kg.rdf import export
+    nodes, rels = _planted()
+    expected, triples = _described(nodes, rels, fmt)
+    described: list[str] = []
+    for name in ("node", "relationship"):
+        original = getattr(export._Describer, name)
+
+        def spy(self: Any, row: dict[str, Any], original: Any = original) -> Any:
+            described.append(row["type"])
+            return original(self, row)
+        monkeypatch.setattr(export._Describer, name, spy)
+    buf = io.BytesIO()
+    report = export_rows(nodes, rels, buf, fmt)
+    assert buf.getvalue() == expected
+    assert report.statements == triples
+    # by hand from planted.jsonl: the 3 Sources (their self-citation is dropped) and the 2
+    # IMPORT_RELIANCE rows (an ordered rdf:List of import sources) are the describer's
+    assert sorted(described) == ["IMPORT_RELIANCE"] * 2 + ["Source"] * 3
+
+
+_ODD = st.one_of(st.none(), st.just(""), st.booleans(), st.integers(-3, 3000), st.floats(),
+                 st.text(max_size=6), st.lists(st.sampled_from(["source:s", "", "x"]), max_size=2),
+                 st.tuples(st.just("source:s")))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["nt", "turtle"]),
+       st.dictionaries(st.sampled_from(["name", "notes", "year", "share", "quantity", "unit", "stage",
+                                        "estimated", "source_ids", "basis", "wikidata"]), _ODD,
+                       max_size=6))
+def test_templates_agree_with_the_describer_on_odd_values(fmt: str, props: dict[str, Any]) -> None:
+    """Whatever a row holds (None, empty strings, numbers of the wrong type, NaN, tuples), the
+    template path writes what the describer writes, or fails with the describer's error."""
+    nodes = [SOURCE, {"type": "Material", "id": "material:x", **props}]
+    rels = [{"type": "PRODUCES", "from": "country:CHN", "to": "material:x", **props},
+            {"type": "PRODUCES", "from": "country:CHN", "to": "material:x", "year": 2024, **props}]
+    try:
+        expected: Any = _described(nodes, rels, fmt)
+    except DataError as exc:
+        expected = str(exc)
+    buf = io.BytesIO()
+    try:
+        report = export_rows(nodes, rels, buf, fmt)
+        got: Any = (buf.getvalue(), report.statements)
+    except DataError as exc:
+        got = str(exc)
+    assert got == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=8), st.integers()), max_size=4))
+def test_statement_names_in_turtle_are_what_turtle_iri_writes(keys: list[Any]) -> None:
+    from kg.rdf.templates import _statement_subject_turtle
+    iri = vocab.statement_iri("PRODUCES", "country:CHN", "material:x~y.", tuple(keys))
+    assert _statement_subject_turtle(iri[len(vocab.STATEMENT_NS):]) == turtle_iri(iri)
+
+
 # -- the embedded store's reads ----------------------------------------------------------------
 
 def test_redis_uses_the_hiredis_parser(embedded_store: Any) -> None:
@@ -177,3 +258,22 @@ def test_reads_with_parameters_and_errors(scratch: Any) -> None:
     assert [r["name"] for r in rows] == ['A"\\b', "稀土 🧲"]
     with pytest.raises(StoreError, match="query failed"):
         scratch.read("RETURN 1 +")
+
+
+def test_relationship_pages_decode_as_the_generic_reader(scratch: Any) -> None:
+    """The embedded store decodes a page of relationships straight into records-format rows; the
+    generic reader (rows through `read`, then merged) gives the same rows, value types included."""
+    from kg.store.base import paged_relationships
+    scratch.graph.query("MATCH (a:Material {id: 'material:b'}), (b:Material {id: 'material:a'}) "
+                        "CREATE (a)-[:REQUIRES {role: 'x\"\\\\y', source_ids: ['source:s', ''], "
+                        "estimated: false, year: 2024, share: 1e-7}]->(b)")
+    fast = list(scratch.iter_relationships(batch=1))
+    generic = list(paged_relationships(scratch.read, 1))
+    assert len(fast) == 2
+    assert fast == generic
+    from kg.store import falkordb_reply
+    from kg.store.base import EDGE_COLUMNS
+    page = falkordb_reply.edge_rows(scratch._execute(f"MATCH (a)-[r]->(b) {EDGE_COLUMNS} ORDER BY a.id"))
+    assert page == generic                      # the one-pass decoder itself, not its fallback
+    assert [[type(v) for v in row.values()] for row in fast] == \
+        [[type(v) for v in row.values()] for row in generic]

@@ -260,3 +260,18 @@ def test_ill_typed_decimals_follow_xsd(literal: str, ours: bool, pyshacl: bool) 
 
     assert datatype_violation(_validate_ox(data)) is ours
     assert datatype_violation(shacl.validate_graph(data)) is pyshacl
+
+
+def test_instances_of_a_subclass_in_the_data_are_checked() -> None:
+    """Targets include instances of subclasses declared in the data graph (SHACL's rdfs:subClassOf
+    rule): with such a triple present the compiled queries keep the `rdf:type/rdfs:subClassOf*`
+    path (without one they use plain `rdf:type`), and report what pySHACL reports."""
+    data = fixture_graph()
+    special = URIRef("http://example.org/SpecialCountry")
+    member = URIRef(vocab.node_iri("country:XSP"))
+    data.add((special, URIRef("http://www.w3.org/2000/01/rdf-schema#subClassOf"), URIRef(CP + "Country")))
+    data.add((member, RDF.type, special))
+    reference = shacl.validate_graph(data, name="subclass")
+    ours = _validate_ox(data)
+    assert any(v.focus == "country:XSP" and "[MinCount]" in v.message for v in ours.violations)
+    assert Counter(ours.violations) == Counter(reference.violations)

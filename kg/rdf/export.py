@@ -14,9 +14,11 @@ What is written (ontology/README.md has the full model):
   `prov:wasDerivedFrom` its Sources. Quantitative relationships are `cp:Observation`s.
 
 Rows come from `store.iter_nodes()` / `store.iter_relationships()` (either store) and are written
-as text, row by row: for each syntax every property has a precompiled writer (its predicate as
-text, a function from value to object text), so a row costs a few string joins and no per-term
-objects (`kg.rdf.terms` does the escaping). Turtle, N-Triples and N-Quads stream in constant
+as text, row by row: N-Triples and Turtle through a template compiled per row shape
+(`kg.rdf.templates`: one f-string per row), the rows a template declines and the other formats
+through the describer here, where every property has a precompiled writer (its predicate as text,
+a function from value to object text); no per-term objects either way (`kg.rdf.terms` does the
+escaping). Turtle, N-Triples and N-Quads stream in constant
 memory; TriG is grouped by named graph in memory before it is written; JSON-LD is written compact,
 object by object, with the context of `ontology/context.jsonld` inline. Speed against pyoxigraph is
 in `benchmarks/RESULTS.md`.
@@ -57,6 +59,7 @@ from ..vocab import (
     node_iri,
     statement_iri,
 )
+from .templates import Templates
 from .terms import compact, iri_ok, quoted, turtle_iri
 
 __all__ = ["FORMATS", "ExportReport", "compact", "export_rdf", "export_rows"]
@@ -214,6 +217,12 @@ class Description(NamedTuple):
         return (self.type is not None) + len(self.pairs) + len(self.cells)
 
 
+def _sources(row: dict[str, Any]) -> tuple[Any, ...]:
+    """The source ids of a row (its named graphs); a value that is not a list is refused later."""
+    sources = row.get("source_ids")
+    return tuple(sources) if isinstance(sources, list | tuple) else ()
+
+
 class _Describer:
     """Rows -> `Description`s in one syntax (N-Triples, Turtle or JSON-LD values)."""
 
@@ -282,8 +291,8 @@ class _Describer:
         label, nid = row.get("type"), row.get("id")
         if label not in CLASSES or not isinstance(nid, str):
             raise DataError(f"not a node of a known label: type={label!r}, id={nid!r}")
-        sources = tuple(row.get("source_ids") or ())
-        if label == "Source":
+        sources = _sources(row)
+        if label == "Source" and isinstance(row.get("source_ids"), list | tuple):
             # A Source is its own provenance: the self-citation is implied, not written.
             row = {**row, "source_ids": [s for s in sources if s != nid]}
             sources = (nid, *[s for s in sources if s != nid])
@@ -305,7 +314,7 @@ class _Describer:
         pairs, cells = self.values(row, subject_iri, lambda: f"{rel_type} {from_id} -> {to_id}")
         iri = self.syntax.iri
         statement = Description(iri(subject_iri), self.statement_classes[rel_type], pairs, cells,
-                                tuple(row.get("source_ids") or ()))
+                                _sources(row))
         return statement, self.relations[rel_type], iri(node_iri(to_id))
 
 
@@ -404,12 +413,6 @@ class _Out:
         self.out.write(data)
 
 
-def _write_nt(descs: Iterable[Description], out: _Out, report: ExportReport) -> None:
-    for d in descs:
-        report.statements += d.size
-        out.write(nt_lines(d))
-
-
 def _write_nq(descs: Iterable[Description], out: _Out, report: ExportReport) -> None:
     for d in descs:
         tails = [f" <{node_iri(g)}> .\n" for g in d.graphs] or [" .\n"]
@@ -418,11 +421,58 @@ def _write_nq(descs: Iterable[Description], out: _Out, report: ExportReport) -> 
             out.write(nt_lines(d, tail))
 
 
-def _write_turtle(descs: Iterable[Description], out: _Out, report: ExportReport) -> None:
-    out.write(_prefix_lines())
-    for d in descs:
-        report.statements += d.size
-        out.write(turtle_block(d))
+def _write_text(nodes: Iterable[dict[str, Any]], relationships: Iterable[dict[str, Any]], fmt: str,
+                out: _Out, report: ExportReport) -> None:
+    """N-Triples or Turtle, each row through its shape's template (`kg.rdf.templates`), or through
+    the describer when the template declines it; the same order and bytes as `describe`."""
+    syntax = TURTLE if fmt == "turtle" else NT
+    d = _Describer(syntax)
+    templates = Templates(fmt, d)
+    render = turtle_block if fmt == "turtle" else nt_lines
+    write = out.write
+    if fmt == "turtle":
+        write(_prefix_lines())
+    statements = 0
+    for row in nodes:
+        report.nodes += 1
+        try:
+            done = templates.node(row)
+        except Exception:                # the describer writes it, or names the row and field
+            done = None
+        if done is None:
+            desc = d.node(row)
+            write(render(desc))
+            statements += desc.size
+        else:
+            write(done[0])
+            statements += done[1]
+    current: Any = None
+    edges: dict[tuple[Any, Any], None] = {}   # direct edges of the current source node
+    for row in relationships:
+        report.relationships += 1
+        try:
+            done = templates.relationship(row)
+        except Exception:
+            done = None
+        if done is None:
+            statement, pred, obj = d.relationship(row)
+            write(render(statement))
+            statements += statement.size
+            subject = syntax.iri(node_iri(row["from"]))
+        else:
+            text, size, subject, pred, obj = done
+            write(text)
+            statements += size
+        if subject != current:
+            for p, o in edges:
+                write(f"{current} {p} {o} .\n")
+            statements += len(edges)
+            edges.clear()
+            current = subject
+        edges[(pred, obj)] = None
+    for p, o in edges:
+        write(f"{current} {p} {o} .\n")
+    report.statements += statements + len(edges)
 
 
 def _write_trig(descs: Iterable[Description], out: _Out, report: ExportReport) -> None:
@@ -502,9 +552,7 @@ def _write_jsonld(descs: Iterable[Description], out: _Out, report: ExportReport)
 
 
 _WRITERS: dict[str, tuple[Syntax, Callable[[Iterable[Description], _Out, ExportReport], None]]] = {
-    "nt": (NT, _write_nt),
     "nq": (NT, _write_nq),
-    "turtle": (TURTLE, _write_turtle),
     "trig": (TURTLE, _write_trig),
     "jsonld": (JSONLD, _write_jsonld),
 }
@@ -519,9 +567,12 @@ def export_rows(nodes: Iterable[dict[str, Any]], relationships: Iterable[dict[st
         raise UsageError(f"unknown RDF format {fmt!r}; expected one of {', '.join(FORMATS)}")
     report = ExportReport(fmt)
     started = time.perf_counter()
-    syntax, writer = _WRITERS[fmt]
     text = _Out(out)
-    writer(describe(nodes, relationships, syntax, report), text, report)
+    if fmt in ("nt", "turtle"):
+        _write_text(nodes, relationships, fmt, text, report)
+    else:
+        syntax, writer = _WRITERS[fmt]
+        writer(describe(nodes, relationships, syntax, report), text, report)
     text.flush()
     report.seconds = time.perf_counter() - started
     return report

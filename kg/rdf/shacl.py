@@ -247,6 +247,8 @@ def validate_store(store: Any, progress: Progress | None = None) -> ShaclReport:
     buf = io.BytesIO()
     export_rdf(store, buf, "nt")
     text = buf.getvalue()
+    if progress is not None:
+        progress("loading it into the SPARQL store", None, 0)
     data = ox.Store()
     data.bulk_load(text, format=ox.RdfFormat.N_TRIPLES)
     name = f"the {getattr(store, 'backend', '')} store's graph".replace("  ", " ")

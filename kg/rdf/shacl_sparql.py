@@ -3,11 +3,13 @@
 pySHACL evaluates every constraint on every focus node in Python over an rdflib graph: 30-110 s
 for the bundled graph's 114k triples. Here each shape of `ontology/shapes.ttl` becomes a few
 SPARQL queries that return only the violations — one query per property shape for its value
-constraints (a boolean column per constraint), one for its counts, one per node-level constraint —
-and pyoxigraph runs them in compiled code. The results are the same `Violation`s pySHACL gives
-(focus, path, value, message, constraint component, source shape); `tests/test_shacl_sparql.py`
-plants a violation of every constraint of every shape and checks both validators report exactly
-the same list.
+constraints (a boolean column per constraint), one per node shape for the usual counts of all its
+properties (`sh:minCount 1`, `sh:maxCount 1`: existence tests, no counting), one per node-level
+constraint — and pyoxigraph runs them in compiled code. Data without `rdfs:subClassOf` triples
+(every export of this tool) finds a class's instances by `rdf:type` alone. The results are the
+same `Violation`s pySHACL gives (focus, path, value, message, constraint component, source
+shape); `tests/test_shacl_sparql.py` plants a violation of every constraint of every shape and
+checks both validators report exactly the same list.
 
 Only the SHACL Core subset the shapes use is compiled (targets by class; `sh:path` predicates,
 sequences, inverse, alternative and zero-or-more/one-or-more/zero-or-one paths; `sh:minCount`,
@@ -37,7 +39,8 @@ SH = "http://www.w3.org/ns/shacl#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE, RDF_FIRST, RDF_REST, RDF_NIL = RDF + "type", RDF + "first", RDF + "rest", RDF + "nil"
-_INSTANCE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/<http://www.w3.org/2000/01/rdf-schema#subClassOf>*"
+RDFS_SUBCLASS_OF = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+_INSTANCE = f"<{RDF_TYPE}>/<{RDFS_SUBCLASS_OF}>*"
 
 
 class UnsupportedShape(Exception):
@@ -211,7 +214,7 @@ class Check:
 class Query:
     sparql: str
     checks: list[Check]          # one per boolean column ?c0, ?c1, ... (or the single check)
-    kind: str                    # "values", "counts", "focus", "closed"
+    kind: str                    # "values", "flags", "counts", "focus", "closed"
     bounds: tuple[int | None, int | None] = (None, None)
 
 
@@ -282,6 +285,35 @@ def _messages(g: _Graph, node: Any) -> list[str]:
     return [_string(m) for m in g.objects(node, SH + "message")]
 
 
+def _count_checks(focus: str, path: str, lo: int | None, hi: int | None, low_check: Check,
+                  high_check: Check) -> tuple[list[Query], list[tuple[Check, str]]]:
+    """`sh:minCount` / `sh:maxCount` of one property: a counting query for unusual bounds, else
+    conditions on the focus node `?f` that the shape's checks share one query for. Fewer than 1
+    value is no value (`NOT EXISTS`), more than 1 is two different terms (`sameTerm`, as
+    `COUNT(DISTINCT)` counts terms), more than 0 is any value."""
+    if (lo is not None and lo > 1) or (hi is not None and hi > 1):
+        having = " || ".join(([f"?n < {lo}"] if lo is not None else [])
+                             + ([f"?n > {hi}"] if hi is not None else []))
+        return [Query(f"SELECT ?f ?n WHERE {{ {{ SELECT ?f (COUNT(DISTINCT ?v) AS ?n) WHERE {{ {focus} "
+                      f"OPTIONAL {{ ?f {path} ?v }} }} GROUP BY ?f }} FILTER({having}) }}",
+                      [low_check, high_check], "counts", (lo, hi))], []
+    flags = []
+    if lo == 1:
+        flags.append((low_check, f"NOT EXISTS {{ ?f {path} ?_v }}"))
+    if hi == 1:
+        flags.append((high_check, f"EXISTS {{ ?f {path} ?_a . ?f {path} ?_b . FILTER(!sameTerm(?_a, ?_b)) }}"))
+    elif hi == 0:
+        flags.append((high_check, f"EXISTS {{ ?f {path} ?_a }}"))
+    return [], flags
+
+
+def _flags_query(focus: str, flags: list[tuple[Check, str]]) -> Query:
+    """One pass over a class's instances for all its count conditions (a boolean column each)."""
+    columns = " ".join(f"({violated} AS ?c{i})" for i, (_, violated) in enumerate(flags))
+    return Query(f"SELECT DISTINCT ?f {columns} WHERE {{ {focus} "
+                 f"FILTER({' || '.join(v for _, v in flags)}) }}", [c for c, _ in flags], "flags")
+
+
 def compile_shapes(triples: Iterator[Any]) -> Compiled:
     """Every node shape with a `sh:targetClass`, as SPARQL queries (raises `UnsupportedShape`)."""
     g = _Graph(triples)
@@ -306,6 +338,7 @@ def compile_shapes(triples: Iterator[Any]) -> Compiled:
             compiled.queries.append(Query(f"SELECT DISTINCT ?f WHERE {{ {focus} FILTER({violated}) }}",
                                           [check], "focus"))
         allowed: set[str] = set()
+        flags: list[tuple[Check, str]] = []
         for prop in g.objects(node, SH + "property"):
             unknown = {p for p, _ in g.out.get(prop, ())} - _PROPERTY_KEYS
             if unknown:
@@ -318,16 +351,14 @@ def compile_shapes(triples: Iterator[Any]) -> Compiled:
             low, high = g.value(prop, SH + "minCount"), g.value(prop, SH + "maxCount")
             if low is not None or high is not None:
                 lo, hi = (_int(low) if low is not None else None), (_int(high) if high is not None else None)
-                having = " || ".join(([f"?n < {lo}"] if lo is not None else [])
-                                     + ([f"?n > {hi}"] if hi is not None else []))
-                compiled.queries.append(Query(
-                    f"SELECT ?f ?n WHERE {{ {{ SELECT ?f (COUNT(DISTINCT ?v) AS ?n) WHERE {{ {focus} "
-                    f"OPTIONAL {{ ?f {path.sparql} ?v }} }} GROUP BY ?f }} FILTER({having}) }}",
-                    [Check("MinCount", shape, path.text, pmessages, f"Less than {lo} values on {path.text}",
-                           has_value=False),
-                     Check("MaxCount", shape, path.text, pmessages, f"More than {hi} values on {path.text}",
-                           has_value=False)],
-                    "counts", (lo, hi)))
+                queries, more = _count_checks(
+                    focus, path.sparql, lo, hi,
+                    Check("MinCount", shape, path.text, pmessages, f"Less than {lo} values on {path.text}",
+                          has_value=False),
+                    Check("MaxCount", shape, path.text, pmessages, f"More than {hi} values on {path.text}",
+                          has_value=False))
+                compiled.queries += queries
+                flags += more
             for value in g.objects(prop, SH + "hasValue"):
                 compiled.queries.append(Query(
                     f"SELECT ?f WHERE {{ {focus} FILTER NOT EXISTS {{ ?f {path.sparql} {_sparql(value)} }} }}",
@@ -340,6 +371,8 @@ def compile_shapes(triples: Iterator[Any]) -> Compiled:
                     f"SELECT DISTINCT ?f ?v {columns} WHERE {{ {focus} ?f {path.sparql} ?v . "
                     f"FILTER({' || '.join(v for _, v in checks)}) }}",
                     [c for c, _ in checks], "values"))
+        if flags:
+            compiled.queries.append(_flags_query(focus, flags))
         closed = g.value(node, SH + "closed")
         if closed is not None and closed.value == "true":
             ignored = g.value(node, SH + "ignoredProperties")
@@ -360,16 +393,21 @@ def run(compiled: Compiled, store: ox.Store, progress: Callable[[int], None] | N
         ) -> Iterator[Found]:
     """Every violation in `store` (its named graphs merged), query by query."""
     prefixes = {"xsd": XSD}
+    # Instances of a class are its members and its subclasses' members (rdfs:subClassOf in the
+    # data graph). Data without any subClassOf triple (every export of this tool) needs no
+    # property path: plain rdf:type finds the same nodes, and finds them much faster.
+    plain = not store.query(f"ASK {{ ?a <{RDFS_SUBCLASS_OF}> ?b }}", use_default_graph_as_union=True)
     for query in compiled.queries:
-        solutions = store.query(query.sparql, prefixes=prefixes, use_default_graph_as_union=True)
+        sparql = query.sparql.replace(_INSTANCE, f"<{RDF_TYPE}>") if plain else query.sparql
+        solutions = store.query(sparql, prefixes=prefixes, use_default_graph_as_union=True)
         assert isinstance(solutions, ox.QuerySolutions)     # every compiled query is a SELECT
         for row in solutions:
             focus = row["f"]
-            if query.kind == "values":
+            if query.kind in ("values", "flags"):
                 for i, check in enumerate(query.checks):
                     flag = row[f"c{i}"]
                     if flag is not None and flag.value == "true":
-                        yield check, focus, row["v"], None
+                        yield check, focus, row["v"] if query.kind == "values" else None, None
             elif query.kind == "counts":
                 n = int(row["n"].value)
                 low, high = query.bounds

@@ -244,6 +244,39 @@ lists the valid ids. Defaults are not checked against the graph.
 The Browser refuses a query whose parameters are not set. The end of each query file's header
 lists the `:param` lines of its defaults, commented out: run them (without the leading `//`,
 editing the values), then the file. The favourites in `docs/browser/` carry them uncommented.
+
+### Performance
+
+The stored queries are written so that their cost grows with the size of the graph, not with its
+square; the answers do not depend on how they are computed (the planted-answer and oracle tests,
+and side-by-side runs of the old and new text on the bundled and synthetic graphs, give the same
+rows). What keeps them linear, for whoever edits them (`benchmarks/targets.py` measures them at
+100 k and 1 M relationships, `benchmarks/RESULTS.md` has the figures):
+
+- **No scan per row.** A node named by id is looked up through the id index (`{id: value}`), not
+  found by testing every node of a label: the latest-figure rule finds an item's groups that way
+  and counts a group's members only for items that have one; `chinese-controlled-abroad` starts
+  from China's node.
+- **One pass over a relationship type where one will do.** The latest-figure rule reads a
+  holder's `PRODUCES` rows once, grouped by stage, year and basis, and picks the latest group;
+  `classification-gaps` reads the trade flows once; `provenance-audit` reads every relationship
+  once for its source and flag checks and the series once for stale and superseded figures.
+- **Joins by grouping, not by pairs.** `classification-gaps` matches HS codes with the traded
+  codes above and below them by grouping on code prefixes rather than testing every pair.
+- **No list as a grouping key.** A list carried through an aggregation is hashed for every row;
+  such lists are built in a subquery (`CALL { ... }`) instead.
+- **Sets, not paths.** `what-if-cutoff` finds the inputs within six `REQUIRES` levels one level at
+  a time (each node once per level) instead of listing every path: the same nodes as
+  `REQUIRES*1..6`. (On the embedded FalkorDB a variable-length match without a path variable
+  missed some of them: 143 of the 170 inputs of one synthetic product, checked by breadth-first
+  search; the level-by-level form returns all 170, as Neo4j does.)
+- **Examples only when needed.** `provenance-audit` looks up the example of a check only when
+  the check counts something, and stops at the first match.
+
+What remains is one pass over the relationships a query must read: at 1 M synthetic relationships
+`concentration` and `what-if-cutoff` group about 350 k country `PRODUCES` rows and
+`provenance-audit` groups about 850 k figures into series, which takes the embedded store more
+than a second; below that needs figures derived at load time rather than a faster query.
 """
 
 

@@ -168,19 +168,28 @@ def paged_nodes(read: Callable[..., list[dict[str, Any]]], batch: int) -> Iterat
             last = rows[-1]["id"]
 
 
-def paged_relationships(read: Callable[..., list[dict[str, Any]]], batch: int
+EDGE_COLUMNS = "RETURN type(r) AS type, a.id AS src, b.id AS dst, properties(r) AS props"
+"""What a page of relationships returns (`edge_rows` turns it into records-format rows)."""
+
+
+def edge_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"type": row["type"], "from": row["src"], "to": row["dst"], **row["props"]} for row in rows]
+
+
+def paged_relationships(read: Callable[..., list[dict[str, Any]]], batch: int,
+                        read_edges: Callable[..., list[dict[str, Any]]] | None = None
                         ) -> Iterator[dict[str, Any]]:
     """Every relationship, in pages of about `batch` rows whatever the degree distribution.
 
     Per label, source nodes are paged by id through the id index (a label-less lookup would scan
     every node) with their out-degrees; consecutive nodes are grouped while their relationships
     fit a page, and a node with more than a page of relationships (a country with a million trade
-    flows) is read in slices of its own."""
-    ret = "RETURN type(r) AS type, a.id AS src, b.id AS dst, properties(r) AS props"
+    flows) is read in slices of its own. `read_edges` runs a page's query (`EDGE_COLUMNS`) and
+    returns its rows in the records format (a store may decode its replies straight into them)."""
+    ret = EDGE_COLUMNS
 
-    def emit(rows: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        for row in rows:
-            yield {"type": row["type"], "from": row["src"], "to": row["dst"], **row["props"]}
+    def query(cypher: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        return read_edges(cypher, params) if read_edges is not None else edge_rows(read(cypher, params))
 
     for label in LABELS:
         last = ""
@@ -195,16 +204,16 @@ def paged_relationships(read: Callable[..., list[dict[str, Any]]], batch: int
             for node in nodes + [{"id": None, "degree": 0}]:
                 if node["id"] is None or (group and size + node["degree"] > batch):
                     if group:
-                        yield from emit(read(f"UNWIND $ids AS id MATCH (a:{label} {{id: id}})-[r]->(b) "
-                                             + ret, {"ids": group}))
+                        yield from query(f"UNWIND $ids AS id MATCH (a:{label} {{id: id}})-[r]->(b) "
+                                         + ret, {"ids": group})
                     group, size = [], 0
                 if node["id"] is None:
                     break
                 if node["degree"] > batch:
                     for skip in range(0, node["degree"], batch):
-                        yield from emit(read(f"MATCH (a:{label} {{id: $id}})-[r]->(b) {ret} "
-                                             f"ORDER BY id(r) SKIP $skip LIMIT $limit",
-                                             {"id": node["id"], "skip": skip, "limit": batch}))
+                        yield from query(f"MATCH (a:{label} {{id: $id}})-[r]->(b) {ret} "
+                                         f"ORDER BY id(r) SKIP $skip LIMIT $limit",
+                                         {"id": node["id"], "skip": skip, "limit": batch})
                 elif node["degree"]:
                     group.append(node["id"])
                     size += node["degree"]

@@ -23,6 +23,7 @@ from .base import (
     Progress,
     StatementSource,
     WriteSummary,
+    edge_rows,
     ids_present,
     paged_nodes,
     paged_relationships,
@@ -73,21 +74,25 @@ class FalkorDBStore:
     def _exists(self) -> bool:
         return self.graph_name in self.db.list_graphs()
 
-    def read(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        # The command the client's ro_query sends, with the C-encoded parameter header; the
-        # compact reply is decoded in one pass (falkordb_reply) unless it holds graph entities.
+    def _execute(self, cypher: str, params: dict[str, Any] | None = None) -> Any:
+        """The compact reply of a read-only query: the command the client's ro_query sends, with
+        the C-encoded parameter header."""
         params = params or {}
         header = (fast_params_header(params) if params else "") or self.graph._build_params_header(params)
         command = ("GRAPH.RO_QUERY", self.graph_name, f"{header} {cypher}" if header else cypher, "--compact")
         try:
-            try:
-                reply = self.graph.execute_command(*command)
-            except Exception as exc:
-                # a graph not created yet answers like an empty one (one round trip saved per read)
-                if "empty key" not in str(exc):
-                    raise
-                self._ensure_graph()
-                reply = self.graph.execute_command(*command)
+            return self.graph.execute_command(*command)
+        except Exception as exc:
+            # a graph not created yet answers like an empty one (one round trip saved per read)
+            if "empty key" not in str(exc):
+                raise
+            self._ensure_graph()
+            return self.graph.execute_command(*command)
+
+    def read(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        # The compact reply is decoded in one pass (falkordb_reply) unless it holds graph entities.
+        try:
+            reply = self._execute(cypher, params)
             try:
                 return falkordb_reply.rows(reply)[1]
             except falkordb_reply.Unsupported:
@@ -119,7 +124,18 @@ class FalkorDBStore:
 
     def iter_relationships(self, batch: int = 5000) -> Iterator[dict[str, Any]]:
         if self._exists():
-            yield from paged_relationships(self.read, batch)
+            yield from paged_relationships(self.read, batch, self._read_edges)
+
+    def _read_edges(self, cypher: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """A page of relationships decoded straight into records-format rows (`edge_rows`)."""
+        try:
+            reply = self._execute(cypher, params)
+        except Exception as exc:
+            raise StoreError(f"query failed on the embedded store: {exc}") from exc
+        try:
+            return falkordb_reply.edge_rows(reply)
+        except falkordb_reply.Unsupported:
+            return edge_rows(self.read(cypher, params))
 
     # -- writes --------------------------------------------------------------------------------
     def _ensure_graph(self, graph: Any | None = None) -> None:

@@ -56,3 +56,25 @@ def rows(reply: list[Any]) -> tuple[list[str], list[dict[str, Any]]]:
         return [], []
     names = [_text(h[1]) for h in reply[0]]
     return names, [dict(zip(names, map(value, row), strict=True)) for row in reply[1]]
+
+
+def edge_rows(reply: list[Any]) -> list[dict[str, Any]]:
+    """A page of `RETURN type(r), a.id, b.id, properties(r)` straight into records-format rows
+    (`{"type", "from", "to", **properties}`): no row dict per column, no second dict to merge."""
+    if any(isinstance(part, Exception) for part in reply):
+        raise Unsupported("error reply")
+    if len(reply) < 3:
+        return []
+    out = []
+    for kind, a, b, props in reply[1]:
+        if kind[0] != STRING or a[0] != STRING or b[0] != STRING or props[0] != MAP:
+            raise Unsupported("not a page of relationships")
+        row = {"type": _text(kind[1]), "from": _text(a[1]), "to": _text(b[1])}
+        raw = props[1]
+        for i in range(0, len(raw), 2):
+            v = raw[i + 1]
+            t = v[0]
+            row[_text(raw[i])] = (v[1] if t in (STRING, INTEGER) and v[1].__class__ is not bytes
+                                  else value(v))
+        out.append(row)
+    return out

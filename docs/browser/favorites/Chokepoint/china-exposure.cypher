@@ -11,7 +11,9 @@
 //   imports of the good's HS codes, by value: the importer's IMPORTS totals (all partners; BACI
 //   sums, Census/Comtrade world rows, cited totals) for the good's codes in the latest year that
 //   has one (or the latest at or before `year`), the importer's own report preferred, then mirror
-//   data, then exporters' reports; the partner flows are those of the same codes, year and basis.
+//   data; the partner flows are those of the same codes, year and basis. Exporters' reports
+//   (flow_basis `exports`, such as US exports to each partner) are not read as the importer's
+//   inflows, so they add no good to its list.
 //   Partner shares are never divided by the sum of the partners the graph happens to have:
 //   `coverage` = known partners' value over the total, `unexplained_share` = the part of the total
 //   no known partner explains (reported, not spread over the known partners). A good with partner
@@ -35,7 +37,12 @@
 //   group's codes, member_of): China's flows over k's IMPORTS total of the input's codes (by value,
 //   else by weight), or a share a source states; the latest year first, then annual before
 //   monthly, value before weight before a stated share; codes one level coarser than the input's
-//   count (a rare-earths basket for neodymium). Where k's imports are unknown it is China's share
+//   count (a rare-earths basket for neodymium). A supplier with neither an import total nor a
+//   stated share of its own for the input takes those of a country group it is a member of (the
+//   EU-27's, `country:EU27`, docs/trade.md "Country groups"), and `via` says so (`reported_by`:
+//   `country:EU27`); the EU's figures are its extra-EU imports only, so trade between members
+//   (a French import of Chinese metal through the Netherlands) is not in them. Where neither k's
+//   imports nor its group's are known it is China's share
 //   of world output at the stage the input comes from (REQUIRES.stage, or else the most processed
 //   stage that has a figure: mining < separation < refining < manufacturing), by the latest-figure
 //   rule every query shares (docs/queries.md: a W/NA row never hides an older figure, output
@@ -46,8 +53,18 @@
 //   pair; unknown shares count as 1), over k's latest national output figure of that input at that
 //   stage; the good's own output in k counts the same way. An input's Chinese share is the larger of the trade-or-world figure and the ownership
 //   figure. `via` lists the paths behind the number (supplier, its share, the input that sets c_k,
-//   the stage, the Chinese share, its basis, the period, code and confidence of the trade figure,
-//   and s_k*c_k), largest first; low-confidence (L) figures say so. `caveat` names other items that
+//   the stage, the Chinese share, its basis, the period, code, confidence and group reporter of
+//   the trade figure, and s_k*c_k), largest first; low-confidence (L) figures say so. A leg
+//   whose Chinese share rests on China's separation or refining (basis trade or world) carries
+//   `china_feedstock`, information that does not change the numbers (the chokepoint is still
+//   the Chinese stage): `imported_min` = 1 - China's output at the stage below over its output
+//   at the leg's stage (same figures: the input's or its group's, `figures_of`, same year and
+//   unit; e.g. IEA 2024 magnet rare earths, mined 45,800 t, separated 73,800 t: 0.379), the least
+//   share of China's feedstock that is not its own output that year (imports, or stocks and
+//   recycling), and `source` China's largest foreign source of the input's codes (the largest
+//   annual flow into China in the latest year, by weight, else value; exporters' reports not
+//   counted) with its period, quantity, basis, HS code and confidence (Burma's rare-earth
+//   exports, low confidence). Null where China has no output quantity at both stages. `caveat` names other items that
 //   share the good's HS code (811292 is gallium, germanium, indium, niobium and vanadium at once)
 //   and the code's scope notes (HS 2017 vs HS 2022). Reading it: this is a weakest-link,
 //   upper-bound measure (one input fully Chinese makes the whole supplier count as Chinese), not a
@@ -72,12 +89,16 @@
 // :param max_depth => 4;
 
 // The importer's inflows, read once: (code, year, basis) -> flows; annual figures with a value.
+// Exporters' reports (flow_basis 'exports', e.g. US domestic exports to each partner) are not
+// inflows the importer reported, and no import total has that basis: they would only add goods
+// with null shares (as in exposure-trend and export-control-impact, docs/trade.md).
 MATCH (imp:Country)
 WHERE imp.id = $importer OR imp.id = 'country:' + $importer
 CALL {
   WITH imp
   OPTIONAL MATCH (k:Country)-[e:EXPORTS_TO]->(imp)
   WHERE e.value_usd IS NOT NULL AND coalesce(e.month, 0) = 0 AND ($year IS NULL OR e.year <= $year)
+    AND coalesce(e.flow_basis, '') <> 'exports'
   WITH imp, e.hs_code AS code,
        collect({k: k, y: e.year, h: e.hs_code, basis: e.flow_basis, v: e.value_usd}) AS flows
   RETURN collect(CASE WHEN code IS NULL THEN null ELSE {code: code, flows: flows} END) AS inflows
@@ -216,33 +237,35 @@ CALL {
   WHERE cd.depth > 0
   WITH DISTINCT cd.x AS x
   // BEGIN fragment latest-figure() -- generated from queries/fragments/latest-figure.cypher.in
-  OPTIONAL MATCH (grp:Material)
-  WHERE grp.id IN coalesce(x.member_of, [])
-  OPTIONAL MATCH (peer:Material)
-  WHERE grp.id IN coalesce(peer.member_of, [])
-  WITH x, grp, count(peer) AS members
+  UNWIND CASE WHEN size(coalesce(x.member_of, [])) = 0 THEN [null] ELSE x.member_of END AS gid
+  OPTIONAL MATCH (grp:Material {id: gid})
+  WITH DISTINCT x, grp
+  CALL {
+    WITH grp
+    WITH grp
+    WHERE grp IS NOT NULL
+    MATCH (peer:Material)
+    WHERE grp.id IN coalesce(peer.member_of, [])
+    RETURN count(peer) AS members
+  }
   WITH x, [{holder: x, rank: 0}]
        + collect(CASE WHEN grp IS NULL THEN null ELSE {holder: grp, rank: members} END) AS holders
   UNWIND holders AS hd
   WITH x, hd.holder AS holder, hd.rank AS rank
-  MATCH (:Country)-[pr:PRODUCES]->(holder)
-  WHERE ($year IS NULL OR pr.year <= $year)
-    AND (pr.quantity IS NOT NULL OR pr.share IS NOT NULL)
-  WITH x, holder, rank, pr.stage AS stage,
-       max(CASE WHEN coalesce(pr.basis, 'output') <> 'capacity' THEN pr.year END)
-         AS output_year,
-       max(CASE WHEN coalesce(pr.basis, 'output') = 'capacity' THEN pr.year END)
-         AS capacity_year
-  WITH x, holder, rank, stage, coalesce(output_year, capacity_year) AS yr,
-       CASE WHEN output_year IS NULL THEN 'capacity' ELSE 'output' END AS measure
-  ORDER BY rank, holder.id
-  WITH x, stage, head(collect({holder: holder, yr: yr, measure: measure})) AS pick
-  WITH x, stage, pick.holder AS holder, pick.yr AS yr, pick.measure AS measure
   MATCH (c:Country)-[pr:PRODUCES]->(holder)
-  WHERE pr.stage = stage AND pr.year = yr
-    AND (coalesce(pr.basis, 'output') = 'capacity') = (measure = 'capacity')
-  WITH x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,
-       sum(pr.quantity) AS reported_total, collect({c: c, pr: pr}) AS rows
+  WITH x, holder, rank, pr.stage AS stage, pr.year AS yr,
+       coalesce(pr.basis, 'output') = 'capacity' AS capacity,
+       count(CASE WHEN pr.quantity IS NOT NULL OR pr.share IS NOT NULL THEN 1 END) AS real,
+       max(pr.world_quantity) AS stated_world, sum(pr.quantity) AS reported_total,
+       collect({c: c, pr: pr}) AS rows
+  ORDER BY rank, holder.id, capacity, yr DESC
+  WHERE real > 0 AND stage IS NOT NULL AND yr IS NOT NULL AND ($year IS NULL OR yr <= $year)
+  WITH x, stage,
+       head(collect({holder: holder, yr: yr, capacity: capacity, stated_world: stated_world,
+                     reported_total: reported_total, rows: rows})) AS pick
+  WITH x, stage, pick.holder AS holder, pick.yr AS yr,
+       CASE WHEN pick.capacity THEN 'capacity' ELSE 'output' END AS measure,
+       pick.stated_world AS stated_world, pick.reported_total AS reported_total, pick.rows AS rows
   WITH x, stage, yr, measure, holder, stated_world, reported_total, rows,
        CASE WHEN stated_world IS NULL THEN null
             WHEN reported_total > stated_world THEN reported_total ELSE stated_world END AS world
@@ -256,21 +279,67 @@ CALL {
   // END fragment latest-figure
   RETURN collect({x: x.id, stage: stage, yr: yr, measure: measure, basis: basis,
                   cn: coalesce(head([f IN figures WHERE f.c.id = 'country:CHN' AND f.share IS NOT NULL
-                                     | f.share]), 0.0)}) AS supply
+                                     | f.share]), 0.0), holder: holder.id,
+                  cnq: head([f IN figures WHERE f.c.id = 'country:CHN' AND f.pr.quantity IS NOT NULL
+                             | {q: f.pr.quantity, unit: f.pr.unit}])}) AS supply
 }
-// The HS codes each input's trade is read under: its own, else its group's (member_of); read once.
+// The HS codes each input's trade is read under: its own, else its group's (member_of). And
+// China's feedstock where it separates or refines an input with an output quantity: its own
+// output at the stage below (the most processed lower stage with a Chinese quantity of the same
+// figures, year and unit) over its output at the stage, and its largest foreign source of the
+// input: the largest annual flow into China of the input's codes in the latest year that has
+// one, by weight where any flow has a weight, else by value; exporters' reports are not China's
+// imports. Read once.
 CALL {
-  WITH goods
+  WITH goods, supply
   UNWIND goods AS gd
   UNWIND gd.cands AS cd
-  WITH cd
+  WITH supply, cd
   WHERE cd.depth > 0
-  WITH DISTINCT cd.x AS x
-  WITH x, [(x)-[:CLASSIFIED_AS]->(hx:HSCode) | hx.code] AS own
-  RETURN collect({x: x.id, codes: CASE WHEN size(own) > 0 OR size(coalesce(x.member_of, [])) = 0
-                                       THEN own
-                                       ELSE [(grp:Material)-[:CLASSIFIED_AS]->(hg:HSCode)
-                                             WHERE grp.id IN x.member_of | hg.code] END}) AS xcodes
+  WITH supply, collect(DISTINCT cd.x) AS xs
+  WITH xs, [w IN supply WHERE w.stage IN ['separation', 'refining'] AND w.cnq.q > 0 | {
+         x: w.x, stage: w.stage, w: w,
+         below: reduce(b = null, s IN [s IN supply WHERE s.x = w.x AND s.holder = w.holder
+                                       AND s.yr = w.yr AND s.cnq IS NOT NULL
+                                       AND coalesce(s.cnq.unit, '') = coalesce(w.cnq.unit, '')
+                                       AND (s.stage = 'mining'
+                                            OR (s.stage = 'separation' AND w.stage = 'refining'))]
+                       | CASE WHEN b IS NULL OR s.stage = 'separation' THEN s ELSE b END)}] AS fed
+  WITH xs, [f IN fed WHERE f.below IS NOT NULL | {x: f.x, stage: f.stage,
+         imported_min: CASE WHEN f.below.cnq.q >= f.w.cnq.q THEN 0.0
+                            ELSE 1.0 - toFloat(f.below.cnq.q) / f.w.cnq.q END,
+         year: f.w.yr, stage_below: f.below.stage, own_below: f.below.cnq.q, output: f.w.cnq.q,
+         unit: f.w.cnq.unit, figures_of: f.w.holder}] AS feeds
+  UNWIND xs AS x
+  WITH x, [f IN feeds WHERE f.x = x.id] AS feeds,
+       [(x)-[:CLASSIFIED_AS]->(hx:HSCode) | hx.code] AS own
+  WITH x, feeds, CASE WHEN size(own) > 0 OR size(coalesce(x.member_of, [])) = 0 THEN own
+                      ELSE [(grp:Material)-[:CLASSIFIED_AS]->(hg:HSCode)
+                            WHERE grp.id IN x.member_of | hg.code] END AS codes
+  OPTIONAL MATCH (chn:Country {id: 'country:CHN'})
+  WITH x, feeds, codes, CASE WHEN size(feeds) = 0 OR chn IS NULL OR size(codes) = 0 THEN [] ELSE
+         [(src:Country)-[e:EXPORTS_TO]->(chn) WHERE coalesce(e.month, 0) = 0
+            AND coalesce(e.flow_basis, '') <> 'exports' AND ($year IS NULL OR e.year <= $year)
+            AND (e.quantity IS NOT NULL OR e.value_usd IS NOT NULL)
+          | {k: src, y: e.year, h: e.hs_code, q: e.quantity, unit: e.unit, v: e.value_usd,
+             basis: e.flow_basis, conf: e.confidence}] END AS cin
+  WITH x, feeds, codes,
+       [f IN cin WHERE any(c IN codes WHERE f.h STARTS WITH c OR c STARTS WITH f.h)] AS cin
+  WITH x, feeds, codes, cin,
+       reduce(y = null, f IN cin | CASE WHEN y IS NULL OR f.y > y THEN f.y ELSE y END) AS cy
+  WITH x, feeds, codes, [f IN cin WHERE f.y = cy] AS cin
+  WITH x, feeds, codes, cin, any(f IN cin WHERE f.q IS NOT NULL) AS by_weight
+  WITH x, feeds, codes, reduce(b = null, f IN [f IN cin WHERE NOT by_weight OR f.q IS NOT NULL] | CASE
+         WHEN b IS NULL OR (by_weight AND f.q > b.q) OR (NOT by_weight AND f.v > b.v) THEN f
+         ELSE b END) AS top
+  RETURN collect({x: x.id, codes: codes, feeds: [f IN feeds | {stage: f.stage, feed: {
+           imported_min: f.imported_min, year: f.year, stage_below: f.stage_below,
+           own_below: f.own_below, output: f.output, unit: f.unit, figures_of: f.figures_of,
+           source: CASE WHEN top IS NULL THEN null ELSE {
+             largest_source: top.k.name, source_iso3: substring(top.k.id, 8),
+             source_period: toString(top.y), source_quantity: top.q, source_unit: top.unit,
+             source_value_usd: top.v, source_basis: top.basis, source_hs_code: top.h,
+             source_confidence: top.conf} END}}]}) AS xcodes
 }
 // The stage each input comes from: REQUIRES.stage, else the most processed stage that has a
 // figure by the shared rule; China's share of world output there (an element without figures of
@@ -293,16 +362,18 @@ WITH [s IN staged | {g: s.gd.g, imp: s.gd.imp, year: s.gd.year, has_total: s.gd.
         by_usgs: s.gd.by_usgs, usrc: s.gd.usrc, suppliers: s.gd.suppliers, known: s.gd.known,
         total: s.gd.total, bases: s.gd.bases, codes: s.gd.codes, caveat: s.gd.caveat,
         cands: [c IN s.cands | {x: c.cd.x, depth: c.cd.depth, st: c.st,
-                                w: head([w IN supply WHERE w.x = c.cd.x.id AND w.stage = c.st])}]}]
-       AS goods, xcodes
+                                w: head([w IN supply WHERE w.x = c.cd.x.id AND w.stage = c.st]),
+                                xc: CASE WHEN c.cd.depth = 0 THEN null
+                                         ELSE head([xc IN xcodes WHERE xc.x = c.cd.x.id]) END}]}]
+       AS goods
 WITH [gd IN goods | {g: gd.g, imp: gd.imp, year: gd.year, has_total: gd.has_total,
         by_usgs: gd.by_usgs, usrc: gd.usrc, suppliers: gd.suppliers, known: gd.known,
         total: gd.total, bases: gd.bases, codes: gd.codes, caveat: gd.caveat,
         cands: [cd IN gd.cands | {x: cd.x, depth: cd.depth, st: cd.st,
                                   by_group: cd.w.basis = 'group', world_cn: coalesce(cd.w.cn, 0.0),
-                                  codes: CASE WHEN cd.depth = 0 THEN []
-                                              ELSE coalesce(head([c IN xcodes WHERE c.x = cd.x.id
-                                                                  | c.codes]), []) END}]}]
+                                  feed: head([f IN coalesce(cd.xc.feeds, []) WHERE f.stage = cd.st
+                                              | f.feed]),
+                                  codes: coalesce(cd.xc.codes, [])}]}]
        AS goods
 // Chinese ownership of assets (read once): the output of facilities and firms that Chinese firms
 // or the Chinese state own, weighted by the Chinese interest in them. First the superseded
@@ -367,40 +438,72 @@ WITH k, goods, [r IN owned WHERE r.k = k.id] AS kowned,
      CASE WHEN k IS NULL OR k.id = 'country:CHN' THEN [] ELSE
        reduce(acc = [], gd IN goods | acc + reduce(a = [], cd IN gd.cands | a + cd.codes)) END
        AS kcodes
+// The country groups k belongs to (the EU-27): their figures stand in for an input k has none of
+// its own for (read once per supplier, each entry tagged with the group that reported it). A
+// subquery, because FalkorDB cannot collect inside a list expression; no comment may open it.
+CALL {
+  WITH k, kcodes
+  OPTIONAL MATCH (grp:Country)
+  WHERE k IS NOT NULL AND size(kcodes) > 0 AND k.id IN coalesce(grp.members, [])
+  WITH grp, CASE WHEN grp IS NULL THEN [] ELSE
+         [(grp)-[gt:IMPORTS]->(gh) WHERE $year IS NULL OR gt.year <= $year
+          | {h: gh.code, y: gt.year, m: coalesce(gt.month, 0), basis: gt.flow_basis,
+             v: gt.value_usd, q: gt.quantity, conf: gt.confidence, via: grp.id}] END AS t1,
+       CASE WHEN grp IS NULL THEN [] ELSE
+         [(gcn:Country)-[gx:EXPORTS_TO]->(grp) WHERE gcn.id = 'country:CHN'
+            AND ($year IS NULL OR gx.year <= $year)
+          | {h: gx.hs_code, y: gx.year, m: coalesce(gx.month, 0), basis: gx.flow_basis,
+             v: gx.value_usd, q: gx.quantity, s: gx.share, conf: gx.confidence, via: grp.id}] END AS c1
+  RETURN collect(t1) AS gtl, collect(c1) AS gcl
+}
+WITH k, goods, kowned, kcodes, reduce(a = [], t IN gtl | a + t) AS gtot0,
+     reduce(a = [], t IN gcl | a + t) AS gcn0
 WITH k, goods, kowned,
+     [r IN gtot0 WHERE any(c IN kcodes WHERE r.h STARTS WITH c OR c STARTS WITH r.h)] AS gtot,
+     [r IN gcn0 WHERE any(c IN kcodes WHERE r.h STARTS WITH c OR c STARTS WITH r.h)] AS gcn,
      CASE WHEN size(kcodes) = 0 THEN [] ELSE
        [r IN [(k)-[kt:IMPORTS]->(kh) WHERE $year IS NULL OR kt.year <= $year
               | {h: kh.code, y: kt.year, m: coalesce(kt.month, 0), basis: kt.flow_basis,
-                 v: kt.value_usd, q: kt.quantity, conf: kt.confidence}]
+                 v: kt.value_usd, q: kt.quantity, conf: kt.confidence, via: null}]
         WHERE any(c IN kcodes WHERE r.h STARTS WITH c OR c STARTS WITH r.h)] END AS ktot,
      CASE WHEN size(kcodes) = 0 THEN [] ELSE
        [r IN [(cn:Country)-[ex:EXPORTS_TO]->(k) WHERE cn.id = 'country:CHN'
                 AND ($year IS NULL OR ex.year <= $year)
               | {h: ex.hs_code, y: ex.year, m: coalesce(ex.month, 0), basis: ex.flow_basis,
-                 v: ex.value_usd, q: ex.quantity, s: ex.share, conf: ex.confidence}]
+                 v: ex.value_usd, q: ex.quantity, s: ex.share, conf: ex.confidence, via: null}]
         WHERE any(c IN kcodes WHERE r.h STARTS WITH c OR c STARTS WITH r.h)] END AS kcn
 UNWIND goods AS gd
 UNWIND CASE WHEN k IS NULL OR k.id = 'country:CHN' THEN [null] ELSE gd.cands END AS cd
-WITH k, kowned, gd, cd,
+WITH k, kowned, gd, cd, gtot, gcn,
      CASE WHEN cd IS NULL OR cd.depth = 0 THEN [] ELSE
        [t IN ktot WHERE any(c IN cd.codes WHERE t.h STARTS WITH c OR c STARTS WITH t.h)] END AS xt,
      CASE WHEN cd IS NULL OR cd.depth = 0 THEN [] ELSE
-       [f IN kcn WHERE any(c IN cd.codes WHERE f.h STARTS WITH c OR c STARTS WITH f.h)] END AS xc
+       [f IN kcn WHERE any(c IN cd.codes WHERE f.h STARTS WITH c OR c STARTS WITH f.h)] END AS xc,
+     CASE WHEN cd IS NULL OR cd.depth = 0 THEN [] ELSE
+       [t IN gtot WHERE any(c IN cd.codes WHERE t.h STARTS WITH c OR c STARTS WITH t.h)] END AS gxt,
+     CASE WHEN cd IS NULL OR cd.depth = 0 THEN [] ELSE
+       [f IN gcn WHERE any(c IN cd.codes WHERE f.h STARTS WITH c OR c STARTS WITH f.h)] END AS gxc
+// k's own figures for the input first; its group's only where k has none (a total or a stated share).
+WITH k, kowned, gd, cd,
+     CASE WHEN size(xt) > 0 OR size([f IN xc WHERE f.s IS NOT NULL]) > 0 THEN xt ELSE gxt END AS xt,
+     CASE WHEN size(xt) > 0 OR size([f IN xc WHERE f.s IS NOT NULL]) > 0 THEN xc ELSE gxc END AS xc
 // The datasets k has for the input: totals by value (rank 1) or weight (2), stated shares (3).
 WITH k, kowned, gd, cd, xt, xc,
-     [t IN xt WHERE t.v IS NOT NULL | {y: t.y, m: t.m, r: 1, basis: t.basis}]
-     + [t IN xt WHERE t.v IS NULL AND t.q IS NOT NULL | {y: t.y, m: t.m, r: 2, basis: t.basis}]
-     + [f IN xc WHERE f.s IS NOT NULL | {y: f.y, m: f.m, r: 3, basis: f.basis}] AS sets
+     [t IN xt WHERE t.v IS NOT NULL | {y: t.y, m: t.m, r: 1, basis: t.basis, via: t.via}]
+     + [t IN xt WHERE t.v IS NULL AND t.q IS NOT NULL | {y: t.y, m: t.m, r: 2, basis: t.basis, via: t.via}]
+     + [f IN xc WHERE f.s IS NOT NULL | {y: f.y, m: f.m, r: 3, basis: f.basis, via: f.via}] AS sets
 WITH k, kowned, gd, cd, xt, xc,
      reduce(b = null, s IN sets | CASE WHEN b IS NULL OR s.y > b.y
        OR (s.y = b.y AND s.m < b.m) OR (s.y = b.y AND s.m = b.m AND s.r < b.r)
-       OR (s.y = b.y AND s.m = b.m AND s.r = b.r AND s.basis < b.basis) THEN s ELSE b END) AS pick
+       OR (s.y = b.y AND s.m = b.m AND s.r = b.r AND s.basis < b.basis)
+       OR (s.y = b.y AND s.m = b.m AND s.r = b.r AND s.basis = b.basis AND coalesce(s.via, '') < coalesce(b.via, ''))
+       THEN s ELSE b END) AS pick
 WITH k, kowned, gd, cd, pick,
      CASE WHEN pick IS NULL OR pick.r = 3 THEN [] ELSE
-       [t IN xt WHERE t.y = pick.y AND t.m = pick.m AND t.basis = pick.basis
+       [t IN xt WHERE t.y = pick.y AND t.m = pick.m AND t.basis = pick.basis AND coalesce(t.via, '') = coalesce(pick.via, '')
         AND ((pick.r = 1 AND t.v IS NOT NULL) OR (pick.r = 2 AND t.v IS NULL AND t.q IS NOT NULL))] END AS pt,
      CASE WHEN pick IS NULL THEN [] ELSE
-       [f IN xc WHERE f.y = pick.y AND f.m = pick.m AND f.basis = pick.basis] END AS pc
+       [f IN xc WHERE f.y = pick.y AND f.m = pick.m AND f.basis = pick.basis AND coalesce(f.via, '') = coalesce(pick.via, '')] END AS pc
 WITH k, kowned, gd, cd, pick, pt,
      [f IN pc WHERE pick.r = 3 OR any(t IN pt WHERE t.h = f.h)] AS pc
 WITH k, kowned, gd, cd, pick, pt, pc,
@@ -415,7 +518,7 @@ WITH k, kowned, gd, cd, pick, pt, pc,
        period: toString(pick.y) + CASE WHEN pick.m > 0 THEN '-' + CASE WHEN pick.m < 10 THEN '0' ELSE '' END
                                         + toString(pick.m) ELSE '' END,
        measure: CASE pick.r WHEN 1 THEN 'value' WHEN 2 THEN 'weight' ELSE 'stated share' END,
-       flow_basis: pick.basis,
+       flow_basis: pick.basis, reporter: pick.via,
        hs_code: head([t IN pt | t.h] + [f IN pc | f.h]),
        confidence: reduce(c = null, r IN [t IN pt | t.conf] + [f IN pc | f.conf] | CASE
          WHEN r = 'L' OR c = 'L' THEN 'L' WHEN r = 'M' OR c = 'M' THEN 'M'
@@ -458,7 +561,9 @@ WITH gd.imp AS imp, gd.g AS g, gd.year AS year, gd.bases AS bases, gd.codes AS c
      gd.by_usgs AS by_usgs, gd.usrc AS usrc, k,
      gd.s_k AS s_k,
      head(collect({c: c, basis: c_basis, stage: c_stage, input: cd.x.name, input_id: cd.x.id,
-                   depth: cd.depth, trade: c_trade})) AS best
+                   depth: cd.depth, trade: c_trade,
+                   feed: CASE WHEN c_basis IN ['trade', 'world', 'world (group)'] THEN cd.feed END}))
+       AS best
 WITH imp, g, year, bases, codes, caveat, total, known, has_total, by_usgs, usrc, k, s_k, best,
      s_k * best.c AS contribution
 ORDER BY contribution DESC, k.id
@@ -470,7 +575,8 @@ WITH imp, g, year, bases, codes, caveat, total, known, has_total, by_usgs, usrc,
        input: best.input, input_id: best.input_id, depth: best.depth, stage: best.stage,
        china_share: best.c, basis: best.basis, period: best.trade.period,
        measure: best.trade.measure, hs_code: best.trade.hs_code,
-       confidence: best.trade.confidence, contribution: contribution} END) AS via
+       confidence: best.trade.confidence, reported_by: best.trade.reporter,
+       contribution: contribution, china_feedstock: best.feed} END) AS via
 RETURN g.name AS item,
        CASE WHEN has_total THEN direct END AS direct_share,
        CASE WHEN NOT has_total THEN null WHEN lookthrough > 1.0 THEN 1.0 ELSE lookthrough END

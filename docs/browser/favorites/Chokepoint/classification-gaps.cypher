@@ -33,32 +33,56 @@ CALL {
          'several items share this code: trade recorded under it cannot be split between them'
            AS detail
   UNION ALL
-  OPTIONAL MATCH ()-[e:EXPORTS_TO]->()
-  WITH collect(DISTINCT e.hs_code) AS traded
-  MATCH (i)-[:CLASSIFIED_AS]->(h:HSCode)
-  WHERE i:Material OR i:Product
-  UNWIND [t IN traded WHERE h.code STARTS WITH t AND size(h.code) > size(t)] AS t
-  WITH t, i
-  ORDER BY i.name
-  WITH t, collect(DISTINCT i) AS found
-  RETURN t AS hs_code, [i IN found | i.name] AS items, 'coarse-trade' AS issue,
-         [i IN found | i.id] AS item_ids,
-         'trade is recorded at this heading, above the codes of the items: it is not attributed to them'
-           AS detail
-  UNION ALL
   MATCH (i)
   WHERE (i:Material OR i:Product) AND NOT (i)-[:CLASSIFIED_AS]->(:HSCode)
   RETURN null AS hs_code, [i.name] AS items, 'no-hs-code' AS issue, [i.id] AS item_ids,
          'no HS code: no trade can be found for it' AS detail
   UNION ALL
-  OPTIONAL MATCH ()-[e:EXPORTS_TO]->()
-  WITH collect(DISTINCT e.hs_code) AS traded
+  // coarse-trade and no-trade-data from one pass over the trade flows. A code is traded above an
+  // item's code when it is a proper prefix of it, at or below it when the item's code is a prefix
+  // of it: both are found by grouping on the prefixes (a hash join), not by testing every pair.
+  // (the traded codes are collected in a subquery so that the list is never a grouping key)
   MATCH (i)-[:CLASSIFIED_AS]->(h:HSCode)
   WHERE i:Material OR i:Product
-  WITH traded, i, collect(h.code) AS codes
-  WHERE none(c IN codes WHERE any(t IN traded WHERE t STARTS WITH c))
-  RETURN head(codes) AS hs_code, [i.name] AS items, 'no-trade-data' AS issue, [i.id] AS item_ids,
-         'has HS codes but no trade flow in the graph at or below them' AS detail
+  WITH i, collect(h.code) AS codes
+  WITH collect({i: i, codes: codes}) AS items
+  CALL {
+    OPTIONAL MATCH ()-[e:EXPORTS_TO]->()
+    RETURN collect(DISTINCT e.hs_code) AS traded
+  }
+  UNWIND [t IN traded | {t: t, i: null, codes: []}] + items AS r
+  UNWIND CASE WHEN r.t IS NOT NULL
+           THEN [{k: r.t, kind: 'traded'}]
+                + [n IN range(0, size(coalesce(r.t, ''))) | {k: left(r.t, n), kind: 'traded-prefix'}]
+           ELSE [{k: null, kind: 'item'}]
+                + [c IN r.codes | {k: c, kind: 'code'}]
+                + reduce(acc = [], c IN r.codes
+                         | acc + [n IN range(0, size(c) - 1) | {k: left(c, n), kind: 'code-prefix'}])
+         END AS key
+  WITH key.k AS k, key.kind AS kind, r.i AS i, r.codes AS codes
+  WITH k, collect(CASE WHEN kind = 'traded' THEN true END) AS here,
+       collect(CASE WHEN kind = 'traded-prefix' THEN true END) AS below,
+       collect(CASE WHEN kind = 'code-prefix' THEN i END) AS finer,
+       collect(CASE WHEN kind = 'code' OR kind = 'item' THEN {i: i, codes: codes} END) AS owners
+  UNWIND CASE WHEN size(here) > 0 AND size(finer) > 0
+              THEN [{issue: 'coarse-trade', t: k, i: null, traded: null}] ELSE [] END
+         + [o IN owners | {issue: 'item', t: null, i: o.i, codes: o.codes,
+                           traded: k IS NOT NULL AND size(below) > 0}] AS out
+  WITH out.issue AS kind, out.t AS t, out.i AS oi, out.codes AS codes, out.traded AS has_trade,
+       finer
+  UNWIND CASE WHEN kind = 'coarse-trade' THEN finer ELSE [oi] END AS i
+  WITH kind, t, i, codes, has_trade
+  ORDER BY i.name
+  WITH kind, t, CASE WHEN kind = 'item' THEN i END AS owner, codes,
+       collect(DISTINCT i) AS found, collect(has_trade) AS trade_flags
+  WHERE kind = 'coarse-trade' OR none(f IN trade_flags WHERE f)
+  RETURN CASE WHEN kind = 'coarse-trade' THEN t ELSE head(codes) END AS hs_code,
+         [i IN found | i.name] AS items,
+         CASE WHEN kind = 'coarse-trade' THEN 'coarse-trade' ELSE 'no-trade-data' END AS issue,
+         [i IN found | i.id] AS item_ids,
+         CASE WHEN kind = 'coarse-trade'
+              THEN 'trade is recorded at this heading, above the codes of the items: it is not attributed to them'
+              ELSE 'has HS codes but no trade flow in the graph at or below them' END AS detail
 }
 WITH hs_code, items, issue, item_ids, detail
 WHERE $issue IS NULL OR issue = $issue

@@ -42,10 +42,14 @@
 // :param product => null;
 // :param year => null;
 // :param include_owned_abroad => false;
-OPTIONAL MATCH (sf:Firm)-[st:OWNS]->(sa)
-WITH sf, sa, collect(st) AS stakes, max(coalesce(st.year, 0)) AS latest
-WITH collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) AS older
-WITH reduce(acc = [], g IN older | acc + g) AS superseded
+CALL {
+  // older stakes of an owner-asset pair (only ownership chains use them: only when asked for)
+  UNWIND CASE WHEN $include_owned_abroad THEN [true] ELSE [] END AS wanted
+  MATCH (sf:Firm)-[st:OWNS]->(sa)
+  WITH sf, sa, collect(st) AS stakes, max(coalesce(st.year, 0)) AS latest
+  WITH collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) AS older
+  RETURN reduce(acc = [], g IN older | acc + g) AS superseded
+}
 WITH superseded,
      CASE WHEN $country STARTS WITH 'country:' THEN $country ELSE 'country:' + $country END AS cid
 // The country's firms: headquartered there, or owned by its state (root factor = state share).
@@ -76,38 +80,77 @@ WHERE pa.stage = stage AND pa.year = ay
 WITH cid, collect(CASE WHEN pa IS NULL THEN null ELSE {x: x.id, stage: stage,
        q: pa.quantity * CASE WHEN interest > 1.0 THEN 1.0 ELSE interest END} END) AS owned
 // Every input some (selected) product requires, judged once per stage.
-MATCH (p:Product)-[:REQUIRES*1..6]->(x)
-WHERE $product IS NULL OR p.id = $product OR p.id = 'product:' + $product
-      OR toLower(p.name) = toLower($product)
-WITH DISTINCT cid, owned, x
+CALL {
+  // BEGIN fragment bom-inputs() -- generated from queries/fragments/bom-inputs.cypher.in
+  MATCH (p:Product)-[:REQUIRES]->(n)
+  WHERE $product IS NULL OR p.id = $product OR p.id = 'product:' + $product
+        OR toLower(p.name) = toLower($product)
+  WITH collect(DISTINCT n) AS reached
+  UNWIND reached AS n
+  OPTIONAL MATCH (n)-[:REQUIRES]->(m)
+  UNWIND [n, m] AS z
+  WITH DISTINCT z
+  WHERE z IS NOT NULL
+  WITH collect(z) AS reached
+  UNWIND reached AS n
+  OPTIONAL MATCH (n)-[:REQUIRES]->(m)
+  UNWIND [n, m] AS z
+  WITH DISTINCT z
+  WHERE z IS NOT NULL
+  WITH collect(z) AS reached
+  UNWIND reached AS n
+  OPTIONAL MATCH (n)-[:REQUIRES]->(m)
+  UNWIND [n, m] AS z
+  WITH DISTINCT z
+  WHERE z IS NOT NULL
+  WITH collect(z) AS reached
+  UNWIND reached AS n
+  OPTIONAL MATCH (n)-[:REQUIRES]->(m)
+  UNWIND [n, m] AS z
+  WITH DISTINCT z
+  WHERE z IS NOT NULL
+  WITH collect(z) AS reached
+  UNWIND reached AS n
+  OPTIONAL MATCH (n)-[:REQUIRES]->(m)
+  UNWIND [n, m] AS z
+  WITH DISTINCT z
+  WHERE z IS NOT NULL
+  WITH collect(z) AS reached
+  UNWIND reached AS x
+  // END fragment bom-inputs
+  RETURN x
+}
+WITH cid, owned, x
 // BEGIN fragment latest-figure(cid, owned) -- generated from queries/fragments/latest-figure.cypher.in
-OPTIONAL MATCH (grp:Material)
-WHERE grp.id IN coalesce(x.member_of, [])
-OPTIONAL MATCH (peer:Material)
-WHERE grp.id IN coalesce(peer.member_of, [])
-WITH cid, owned, x, grp, count(peer) AS members
+UNWIND CASE WHEN size(coalesce(x.member_of, [])) = 0 THEN [null] ELSE x.member_of END AS gid
+OPTIONAL MATCH (grp:Material {id: gid})
+WITH DISTINCT cid, owned, x, grp
+CALL {
+  WITH grp
+  WITH grp
+  WHERE grp IS NOT NULL
+  MATCH (peer:Material)
+  WHERE grp.id IN coalesce(peer.member_of, [])
+  RETURN count(peer) AS members
+}
 WITH cid, owned, x, [{holder: x, rank: 0}]
      + collect(CASE WHEN grp IS NULL THEN null ELSE {holder: grp, rank: members} END) AS holders
 UNWIND holders AS hd
 WITH cid, owned, x, hd.holder AS holder, hd.rank AS rank
-MATCH (:Country)-[pr:PRODUCES]->(holder)
-WHERE ($year IS NULL OR pr.year <= $year)
-  AND (pr.quantity IS NOT NULL OR pr.share IS NOT NULL)
-WITH cid, owned, x, holder, rank, pr.stage AS stage,
-     max(CASE WHEN coalesce(pr.basis, 'output') <> 'capacity' THEN pr.year END)
-       AS output_year,
-     max(CASE WHEN coalesce(pr.basis, 'output') = 'capacity' THEN pr.year END)
-       AS capacity_year
-WITH cid, owned, x, holder, rank, stage, coalesce(output_year, capacity_year) AS yr,
-     CASE WHEN output_year IS NULL THEN 'capacity' ELSE 'output' END AS measure
-ORDER BY rank, holder.id
-WITH cid, owned, x, stage, head(collect({holder: holder, yr: yr, measure: measure})) AS pick
-WITH cid, owned, x, stage, pick.holder AS holder, pick.yr AS yr, pick.measure AS measure
 MATCH (c:Country)-[pr:PRODUCES]->(holder)
-WHERE pr.stage = stage AND pr.year = yr
-  AND (coalesce(pr.basis, 'output') = 'capacity') = (measure = 'capacity')
-WITH cid, owned, x, stage, yr, measure, holder, max(pr.world_quantity) AS stated_world,
-     sum(pr.quantity) AS reported_total, collect({c: c, pr: pr}) AS rows
+WITH cid, owned, x, holder, rank, pr.stage AS stage, pr.year AS yr,
+     coalesce(pr.basis, 'output') = 'capacity' AS capacity,
+     count(CASE WHEN pr.quantity IS NOT NULL OR pr.share IS NOT NULL THEN 1 END) AS real,
+     max(pr.world_quantity) AS stated_world, sum(pr.quantity) AS reported_total,
+     collect({c: c, pr: pr}) AS rows
+ORDER BY rank, holder.id, capacity, yr DESC
+WHERE real > 0 AND stage IS NOT NULL AND yr IS NOT NULL AND ($year IS NULL OR yr <= $year)
+WITH cid, owned, x, stage,
+     head(collect({holder: holder, yr: yr, capacity: capacity, stated_world: stated_world,
+                   reported_total: reported_total, rows: rows})) AS pick
+WITH cid, owned, x, stage, pick.holder AS holder, pick.yr AS yr,
+     CASE WHEN pick.capacity THEN 'capacity' ELSE 'output' END AS measure,
+     pick.stated_world AS stated_world, pick.reported_total AS reported_total, pick.rows AS rows
 WITH cid, owned, x, stage, yr, measure, holder, stated_world, reported_total, rows,
      CASE WHEN stated_world IS NULL THEN null
           WHEN reported_total > stated_world THEN reported_total ELSE stated_world END AS world
