@@ -99,3 +99,9 @@ def read_crosswalk(name: str) -> list[tuple[int, dict[str, str]]]:
 def crosswalk_file(name: str) -> str:
     """Display name of a crosswalk, for error messages."""
     return f"loaders/_crosswalks/{name}"
+
+
+def latest(sources: dict[str, dict[str, Any]], sid: str, field: str, value: str) -> str:
+    """The later of `value` and what the Source `sid` already records for `field` (ISO dates and
+    periods compare as strings): a Source built from several inputs is as fresh as the newest."""
+    return max(value, (sources.get(sid) or {}).get(field) or "")

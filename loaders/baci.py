@@ -59,7 +59,7 @@ from ._codes import (
     is_iso3,
     normalise_hs,
 )
-from ._common import crosswalk_file, read_crosswalk
+from ._common import crosswalk_file, latest, read_crosswalk
 from ._inputs import Input, iter_inputs
 
 log = logging.getLogger(__name__)
@@ -206,11 +206,7 @@ def _stream_extract(item: Input, prefixes: tuple[str, ...], wanted_years: set[st
     if wanted_years is not None and year not in wanted_years:
         return
     with item.open_text() as stream:
-        reader = csv.reader(stream)
-        header = [h.strip().lower() for h in next(reader, [])]
-        if header != EXTRACT_HEADER:
-            raise DataError(f"not a BACI extract: header {','.join(header)!r}, expected "
-                            f"{','.join(EXTRACT_HEADER)}", file=name, line=1)
+        reader = _reader(stream, EXTRACT_HEADER, "a BACI extract", name)
         for row in reader:
             line = reader.line_num
             if not row or not any(c.strip() for c in row):
@@ -264,16 +260,22 @@ def scope_notes() -> dict[tuple[str, str], str]:
     return out
 
 
+def _reader(stream: Any, expected: list[str], kind: str, name: str) -> Any:
+    """A CSV reader past the header line, which must be `expected` (any case and spacing)."""
+    reader = csv.reader(stream)
+    header = [h.strip().lower() for h in next(reader, [])]
+    if header != expected:
+        raise DataError(f"not {kind}: header {','.join(header)!r}, expected {','.join(expected)}",
+                        file=name, line=1)
+    return reader
+
+
 def _stream(item: Input, prefixes: tuple[str, ...], wanted_years: set[str] | None,
             fallback: dict[str, str | None], sid: str,
             totals: dict[tuple[str, str, str], float]) -> Iterator[Record]:
     name = item.name
     with item.open_text() as stream:
-        reader = csv.reader(stream)
-        header = [h.strip().lower() for h in next(reader, [])]
-        if header != HEADER:
-            raise DataError(f"not a BACI trade file: header {','.join(header)!r}, expected "
-                            f"{','.join(HEADER)}", file=name, line=1)
+        reader = _reader(stream, HEADER, "a BACI trade file", name)
         startswith = str.startswith
         for row in reader:
             if len(row) != 6:
@@ -360,7 +362,6 @@ def extract_source(item: Input, sources: dict[str, dict[str, Any]]) -> str:
     assert match is not None
     revision, release = match.group(1).upper(), match.group(2)
     sid = f"source:cepii-baci-{revision.lower()}-v{release}"
-    current = sources.get(sid)
     sources[sid] = {
         "type": "Source", "id": sid, "name": f"CEPII BACI {revision} V{release}",
         "title": f"BACI: International Trade Database at the Product-Level, {revision} "
@@ -369,7 +370,7 @@ def extract_source(item: Input, sources: dict[str, dict[str, Any]]) -> str:
         # The release is the origin, whichever copy of the extract was read.
         "url": f"{BASE_URL}/BACI_{revision}_V{release}.zip",
         "license": SPEC.license, "release": f"V{release}",
-        "retrieved": max(item.retrieved, current["retrieved"] if current else ""),
+        "retrieved": latest(sources, sid, "retrieved", item.retrieved),
     }
     return sid
 
@@ -378,7 +379,6 @@ def _source(item: Input, sources: dict[str, dict[str, Any]]) -> str:
     match = TRADE_FILE.fullmatch(item.filename)
     revision, release = (match.group(1).upper(), match.group(3)) if match else ("HS", "")
     sid = f"source:cepii-baci-{revision.lower()}" + (f"-v{release}" if release else "")
-    current = sources.get(sid)
     sources[sid] = {
         "type": "Source", "id": sid,
         "name": f"CEPII BACI {revision}" + (f" V{release}" if release else ""),
@@ -388,7 +388,7 @@ def _source(item: Input, sources: dict[str, dict[str, Any]]) -> str:
         "url": item.url or (f"{BASE_URL}/BACI_{revision}_V{release}.zip" if release
                             else SPEC.homepage),
         "license": SPEC.license, "release": f"V{release}" if release else None,
-        "retrieved": max(item.retrieved, current["retrieved"] if current else ""),
+        "retrieved": latest(sources, sid, "retrieved", item.retrieved),
     }
     if sources[sid]["release"] is None:
         del sources[sid]["release"]

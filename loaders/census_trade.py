@@ -43,6 +43,7 @@ from kg.sources import FetchedFile, SourceSpec, write_manifest
 
 from . import _http
 from ._codes import UnknownCode, census_country, default_hs_codes, normalise_hs
+from ._common import latest
 from ._inputs import Input, iter_inputs, json_array_items, load_json, number
 
 log = logging.getLogger(__name__)
@@ -295,14 +296,13 @@ def _source_for(layout: _Layout, year: int, time: str, item: Input,
                 sources: dict[str, dict[str, Any]]) -> str:
     """One Source per flow and year; its release is the latest period seen, e.g. 2024-12."""
     sid = f"source:census-intltrade-{layout.flow}-hs-{year}"
-    current = sources.get(sid, {})
     sources[sid] = {
         "type": "Source", "id": sid,
         "name": f"US Census international trade, {layout.flow} by HS and country, {year}",
         "title": f"U.S. International Trade API, {layout.flow}/hs ({layout.flow} by HS commodity "
                  f"and partner country), {year}",
         "publisher": SPEC.publisher, "url": f"{BASE_URL}/{layout.flow}/hs", "license": LICENSE,
-        "release": max(time, current.get("release", "")), "year": year,
-        "retrieved": max(item.retrieved, current.get("retrieved", "")),
+        "release": latest(sources, sid, "release", time), "year": year,
+        "retrieved": latest(sources, sid, "retrieved", item.retrieved),
     }
     return sid

@@ -46,6 +46,7 @@ from kg.sources import FetchedFile, FetchError, SourceSpec, write_manifest
 
 from . import _http
 from ._codes import UnknownCode, comtrade_country, default_hs_codes, normalise_hs
+from ._common import latest
 from ._inputs import Input, csv_rows, iter_inputs, json_array_items, load_json, number
 
 log = logging.getLogger(__name__)
@@ -273,8 +274,7 @@ def _tonnes(row: Mapping[str, Any], name: str, line: int) -> float | None:
 
 def _source_for(freq: str, year: int, item: Input, sources: dict[str, dict[str, Any]]) -> str:
     sid = f"source:un-comtrade-{'monthly' if freq == 'M' else 'annual'}-{year}"
-    current = sources.get(sid)
-    retrieved = max(item.retrieved, current["retrieved"] if current else "")
+    retrieved = latest(sources, sid, "retrieved", item.retrieved)
     sources[sid] = {
         "type": "Source", "id": sid,
         "name": f"UN Comtrade, {'monthly' if freq == 'M' else 'annual'} {year}",

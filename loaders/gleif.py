@@ -54,6 +54,7 @@ from kg.sources import FetchedFile, SourceSpec, download, write_manifest
 
 from . import _http
 from ._codes import iso2_to_iso3
+from ._common import latest
 from ._inputs import Input, csv_rows, header_index, iter_inputs, load_json
 
 log = logging.getLogger(__name__)
@@ -284,12 +285,11 @@ def _source(state: _State, item: Input, dataset: str) -> str:
         url = item.url or SPEC.homepage
         release = (f"{match.group(1)[:4]}-{match.group(1)[4:6]}-{match.group(1)[6:]}T"
                    f"{match.group(2)[:2]}:{match.group(2)[2:]}Z") if match else None
-    current = state.sources.get(sid, {})
     data = {"type": "Source", "id": sid, "name": title, "title": title, "publisher": SPEC.publisher,
             "url": url, "license": SPEC.license,
-            "retrieved": max(item.retrieved, current.get("retrieved", ""))}
-    if release or current.get("release"):
-        data["release"] = max(release or "", current.get("release", ""))
+            "retrieved": latest(state.sources, sid, "retrieved", item.retrieved)}
+    if release or state.sources.get(sid, {}).get("release"):
+        data["release"] = latest(state.sources, sid, "release", release or "")
     state.sources[sid] = data
     return sid
 

@@ -45,7 +45,7 @@ from kg.sources import FetchedFile, FetchError, SourceSpec, write_manifest
 
 from . import _http
 from ._codes import is_iso3
-from ._common import crosswalk_file, read_crosswalk
+from ._common import crosswalk_file, latest, read_crosswalk
 from ._inputs import Input, iter_inputs, json_array_items, load_json
 
 log = logging.getLogger(__name__)
@@ -455,15 +455,13 @@ def _edge_record(graph: _Graph, key: tuple[Any, ...], props: dict[str, Any]) -> 
 
 def _source(res: _Result, sources: dict[str, dict[str, Any]]) -> str:
     sid = f"source:wikidata-{res.kind}"
-    current = sources.get(sid)
+    retrieved = latest(sources, sid, "retrieved", res.item.retrieved)
     sources[sid] = {
         "type": "Source", "id": sid, "name": f"Wikidata query: {res.kind}",
         "title": f"Wikidata Query Service, stored query '{res.kind}' "
                  f"(loaders/_queries/wikidata_{res.kind}.rq)",
         "publisher": SPEC.publisher, "url": "https://query.wikidata.org/",
-        "license": SPEC.license, "retrieved": max(res.item.retrieved,
-                                                   current["retrieved"] if current else ""),
-        "release": max(res.item.retrieved, current["retrieved"] if current else ""),
-        "year": int(max(res.item.retrieved, current["retrieved"] if current else "")[:4]),
+        "license": SPEC.license, "retrieved": retrieved, "release": retrieved,
+        "year": int(retrieved[:4]),
     }
     return sid
