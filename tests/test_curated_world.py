@@ -138,3 +138,29 @@ def test_burma_feedstock_of_chinas_rare_earth_separation(snapshot_store: Any) ->
         "WHERE c.id IN ['country:CHN', 'country:MMR'] RETURN c.id AS c, p.stage AS stage, p.quantity AS t")}
     gap = iea[("country:CHN", "separation")] - iea[("country:CHN", "mining")]
     assert gap == approx(28000) and gap >= iea[("country:MMR", "mining")] == 12100
+
+
+def test_element_level_stage_shares_reach_the_queries(snapshot_store: Any) -> None:
+    # Benchmark/Yano, 2015 separator market: China 37.6 %, Japan 34.9 %, USA 11.1 %.
+    # HHI by hand: 37.6^2 + 34.9^2 + 11.1^2 = 1413.76 + 1218.01 + 123.21 = 2754.98.
+    sep = q(snapshot_store, "concentration", material="product:li-ion-separator")
+    assert len(sep) == 1
+    row = sep[0]
+    assert (row["stage"], row["year"], row["top_iso3"], row["producers"]) == (
+        "manufacturing", 2015, "CHN", 3)
+    assert row["top_share"] == approx(0.376) and row["china_share"] == approx(0.376)
+    assert row["hhi"] == approx(2754.98, abs=0.01)
+    # Every Li-ion cell requires a separator; China's 37.6 % shows at a 35 % threshold only.
+    spof = {(r["input_id"], r["rule"], r["supplier_id"]): r for r in q(
+        snapshot_store, "single-points-of-failure", product="product:li-ion-cell-lfp", threshold=0.35)}
+    hit = spof[("product:li-ion-separator", "country", "country:CHN")]
+    assert hit["share"] == approx(0.376) and hit["stage"] == "manufacturing" and hit["year"] == 2015
+    assert not [k for k in q(snapshot_store, "single-points-of-failure", product="product:li-ion-cell-lfp")
+                if k["input_id"] == "product:li-ion-separator"]
+    # NCM precursors take their manganese as HPMSM, 84 % Chinese (Stratas, 2022): a single point
+    # of failure two levels below the NMC811 cell, through the cathode and its precursor.
+    nmc = [r for r in q(snapshot_store, "single-points-of-failure", product="product:li-ion-cell-nmc811")
+           if r["input_id"] == "material:hpmsm" and r["rule"] == "country"]
+    assert len(nmc) == 1 and nmc[0]["supplier_id"] == "country:CHN"
+    assert nmc[0]["share"] == approx(0.84) and nmc[0]["required_stage"] == "refining"
+    assert nmc[0]["depth"] == 3
