@@ -164,6 +164,12 @@ def test_element_level_stage_shares_reach_the_queries(snapshot_store: Any) -> No
     assert (sep["share"], sep["year"], sep["stage"]) == (approx(0.874), 2023, "manufacturing")
     ele = lfp[("product:li-ion-electrolyte", "country:CHN")]
     assert (ele["share"], ele["year"]) == (approx(0.85), 2023)
+    # Copper foil (EVTank): 74.2 % in 2022, 75.9 % in H1 2023; its copper is one level further down.
+    foil = lfp[("product:li-ion-copper-foil", "country:CHN")]
+    assert (foil["share"], foil["year"], foil["depth"]) == (approx(0.759), 2023, 1)
+    as_2022 = spof("product:li-ion-cell-lfp", year=2022)
+    assert as_2022[("product:li-ion-copper-foil", "country:CHN")]["share"] == approx(0.742)
+    assert as_2022[("product:li-ion-separator", "country:CHN")]["share"] == approx(0.68)   # SNE
     # As of 2015 China's 37.6 % of separators shows only below a 37.6 % threshold.
     assert ("product:li-ion-separator", "country:CHN") not in spof("product:li-ion-cell-lfp", year=2015)
     low = spof("product:li-ion-cell-lfp", year=2015, threshold=0.35)
