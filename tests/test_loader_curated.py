@@ -652,7 +652,7 @@ def test_third_review_pass_reaches_the_remaining_weak_facts(nodes, rels) -> None
     located = {r.from_id: r for r in rels["LOCATED_IN"]}
     operates = {(r.from_id, r.to_id): r for r in rels["OPERATES"]}
     owns = {(r.from_id, r.to_id, r.year): r for r in rels["OWNS"]}
-    resourced = [hq[f] for f in ("firm:farmson", "firm:talison", "firm:tlea", "firm:young-poong",
+    resourced = [hq[f] for f in ("firm:farmson", "firm:anqiu-luan", "firm:talison", "firm:tlea", "firm:young-poong",
                                  "firm:peak-rare-earths", "firm:vital-metals", "firm:tdk", "firm:ecopro-bm",
                                  "firm:erg", "firm:putailai", "firm:lg-chem", "firm:cspc",
                                  "firm:xiamen-tungsten", "firm:bintang-delapan", "firm:jaga")]
@@ -665,9 +665,17 @@ def test_third_review_pass_reaches_the_remaining_weak_facts(nodes, rels) -> None
         assert any(nodes[s].confidence in {"H", "M"} for s in r.source_ids), (r.from_id, r.to_id)
     # Minmetals' 51% of HNG (agreed Dec 2009) is unchanged; the better sources confirm control only.
     assert owns[("firm:china-minmetals", "firm:hng", 2009)].share == pytest.approx(0.51)
+    # Shenghe in MP Materials: Reuters gave "about 7.7%" on 31 Mar 2022 (the wiki mirror's "Dec 2021"
+    # is gone) and Moneycontrol 8% in July 2025; the 2020 13G/A row (8.0%) stays.
+    shenghe = {k[2]: r for k, r in owns.items() if k[:2] == ("firm:shenghe-resources", "firm:mp-materials")}
+    assert sorted(shenghe) == [2020, 2022, 2024, 2025]
+    assert shenghe[2022].share == pytest.approx(0.077) and shenghe[2022].confidence == "M"
+    assert shenghe[2025].share == pytest.approx(0.08) and shenghe[2025].confidence == "M"
+    # Anqiu Lu'an: NRC/Zembla (2020) call it the largest paracetamol API maker, on batches of spring 2019.
+    anqiu = [r for r in rels["PRODUCES"] if r.from_id == "firm:anqiu-luan"]
+    assert [(r.year, r.confidence) for r in anqiu] == [(2019, "M")]
     # No better source was found for these: the L mark stays.
     for key in (("firm:interros", "firm:nornickel", 2022), ("firm:rusal", "firm:nornickel", 2022),
-                ("firm:shenghe-resources", "firm:mp-materials", 2021),
                 ("firm:shenghe-resources", "firm:mp-materials", 2024),
                 ("firm:shanghai-decent", "facility:imip", 2026)):
         assert owns[key].confidence == "L", key
