@@ -86,7 +86,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if strays:
         raise pytest.UsageError(f"{', '.join(strays)} use the cypher_lint fixture: add them to "
                                 f"LINTER_FILES in tests/conftest.py (one linter per session)")
-    if users and not os.environ.get("PYTEST_XDIST_WORKER") and missing_linter() is None:
+    if (users and not os.environ.get("PYTEST_XDIST_WORKER") and not config.option.collectonly
+            and missing_linter() is None):
         _LINTER = CypherLinter()
         _LINTER.warm_up(QUERIES)
 
