@@ -9,7 +9,9 @@ Licence: CC0 1.0. Level 1 follows LEI-CDF 3.1, Level 2 relationships RR-CDF 2.1.
 Mapped:
 - Level 1 (`lei2` CSV or `lei-records`) → `Firm` `firm:lei:<LEI>` with the legal name, `lei` and
   `status` (the entity status, lower case); `HEADQUARTERED_IN` the headquarters country (else the
-  legal-address country). The same LEI from Wikidata (P1278) gives the same id, so both sources merge.
+  legal-address country). The same LEI from Wikidata (P1278) gives the same id, so both sources merge;
+  an LEI a curated firm carries gives the curated firm's id instead (`loaders.firm_identifiers`),
+  and `fetch` finds the LEIs of curated firms that have none by legal name (`loaders.gleif_names`).
 - Level 2 relationship records (the 54-column `rr` CSV or `relationship-records`) of type
   `IS_DIRECTLY_CONSOLIDATED_BY` / `IS_ULTIMATELY_CONSOLIDATED_BY` → `OWNS` parent (EndNode) → child
   (StartNode) with `basis` "accounting consolidation (GLEIF IS_…_CONSOLIDATED_BY)", `share` null

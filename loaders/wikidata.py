@@ -10,6 +10,8 @@ Mapped (each record cites the query's Source, retrieved on the fetch date):
 - `Firm` for every business, owner, parent, subsidiary and operator: `firm:lei:<LEI>` when Wikidata
   gives a Legal Entity Identifier (P1278) for it anywhere in the results, else `firm:<qid>`; `wikidata`
   = the QID, `lei`. The same LEI in GLEIF gives the same id, so the two sources merge into one node.
+  An item whose QID or LEI a curated firm carries takes the curated firm's id; the `identifiers`
+  query finds the items of curated firms that have an LEI but no QID (by P1278, never by name).
 - `HEADQUARTERED_IN` from the headquarters location's country (P159/P17), else the firm's country (P17).
 - `OWNS` owner → firm from P127 (owned by; `share` from the P1107 proportion qualifier) and P749
   (parent organisation), and firm → subsidiary from P355; `basis` names the property. A statement with
