@@ -94,9 +94,10 @@ def fetch(dest: Path, *, base_url: str | None = None, leis: Iterable[str] | None
           backoff: float = 2.0) -> list[Path]:
     """Download Level 1 and Level 2 data for `leis` from the API (or the full golden copy).
 
-    Without `leis`, the LEIs of `dest/leis.txt`, else those of the bundled snapshot's firms and
-    curated firms are used, and (`resolve_names`) the curated firms without an LEI are looked up
-    by legal name (`loaders.gleif_names`; the outcome in `dest/name-matches.csv`). `curated` is
+    Without `leis`: the LEIs of `dest/leis.txt` (else of the bundled snapshot's `firm:lei:` firms)
+    and of the curated firms, and (`resolve_names`) those found by legal name for the curated
+    firms that have none (`loaders.gleif_names`; every outcome in `dest/name-matches.csv`, which
+    the manifest lists so `kg build` links the firms too). `curated` is
     the folder of the curated tables (default the bundled snapshot's). `golden_copy=True`
     downloads the latest full lei2/rr/repex CSV files instead (~4.5 GB).
     GLEIF asks API users to stay under 60 requests a minute: one request per `pace_seconds`.
@@ -108,12 +109,15 @@ def fetch(dest: Path, *, base_url: str | None = None, leis: Iterable[str] | None
     pace = _http.Pace(pace_seconds)
     opts: dict[str, Any] = {"pace": pace, "timeout": timeout, "retries": retries, "backoff": backoff}
     wanted = list(leis) if leis is not None else list(_default_leis(dest))
+    fetched: list[FetchedFile] = []
     if leis is None:
         firms = CuratedFirms.read(curated)
         wanted += firms.by_lei
         if resolve_names and firms.without_lei():
             outcomes = gleif_names.resolve(firms.without_lei(), base, dest, opts)
             wanted += [o.lei for o in outcomes if o.status == "resolved"]
+            fetched.append(gleif_names.manifest_entry(dest / gleif_names.REPORT,
+                                                      f"{base}/lei-records"))
     seed = sorted({x.strip().upper() for x in wanted if x.strip()})
     bad = [x for x in seed if not _LEI.match(x)]
     if bad:
@@ -121,7 +125,6 @@ def fetch(dest: Path, *, base_url: str | None = None, leis: Iterable[str] | None
     if not seed:
         log.warning("gleif: no LEIs to fetch (pass leis=, or write %s/leis.txt)", dest)
         return []
-    fetched: list[FetchedFile] = []
     parents: set[str] = set()
     for lei in seed:
         for kind in ("direct-parent-relationship", "ultimate-parent-relationship",

@@ -23,12 +23,14 @@ reads that file, and a warning gives the counts.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import logging
 from dataclasses import dataclass, replace
-from datetime import date
 from pathlib import Path
 from typing import Any
+
+from kg.sources import FetchedFile, sha256_file
 
 from . import _http
 from ._codes import iso2_to_iso3
@@ -111,7 +113,7 @@ def match(firm: CuratedFirm, items: list[dict[str, Any]]) -> Outcome:
 def resolve(firms: list[CuratedFirm], base: str, dest: Path, opts: dict[str, Any]) -> list[Outcome]:
     """Search GLEIF for each firm's legal name; write `dest/name-matches.csv`; the outcomes."""
     outcomes = []
-    today = date.today().isoformat()
+    today = dt.date.today().isoformat()
     scratch = dest / ".name-search.json"
     for firm in firms:
         if not firm.countries:      # nothing to check a candidate's country against: not searched
@@ -152,6 +154,13 @@ def write_report(path: Path, outcomes: list[Outcome]) -> None:
         writer.writeheader()
         for outcome in sorted(outcomes, key=lambda o: (o.status != "resolved", o.firm.id)):
             writer.writerow(outcome.row())
+
+
+def manifest_entry(path: Path, url: str) -> FetchedFile:
+    """The report as a manifest entry, so `kg build` passes it to `parse` with the downloads."""
+    return FetchedFile(url=url, path=path, sha256=sha256_file(path), size=path.stat().st_size,
+                       retrieved=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                       extra={"note": "curated firms matched to LEIs by legal name (loaders/gleif_names.py)"})
 
 
 def read_report(text: str) -> dict[str, str]:

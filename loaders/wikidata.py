@@ -104,6 +104,9 @@ def fetch(dest: Path, *, base_url: str | None = None,
             leis = _unidentified_leis(dest, curated, gleif_matches)
             if not leis:
                 continue
+            if (dest / gleif_names.REPORT).is_file():
+                fetched.append(gleif_names.manifest_entry(dest / gleif_names.REPORT,
+                                                          "https://api.gleif.org/api/v1/lei-records"))
             query = query_text(name).replace('"LEI_VALUES"', " ".join(f'"{x}"' for x in leis))
         else:
             query = query_text(name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 
+from kg.build import verified_cache
 from loaders import gleif, gleif_names
 from loaders.firm_identifiers import CuratedFirm, CuratedFirms
 
@@ -60,7 +61,9 @@ def test_fetch_resolves_names_and_reports_the_rest(tmp_path):
     assert rows["firm:tesla"]["gleif_name"] == "Tesla, Inc." and rows["firm:tesla"]["countries"] == "USA"
     assert "filter%5Bfulltext%5D=Tesla" in rows["firm:tesla"]["query"]
     assert rows["firm:tesla"]["retrieved"]
-    assert [p.name for p in files] == ["gleif_lei-records_001.json"]   # 404s: no parents, no exceptions
+    # 404s: no parents, no exceptions; the report is in the manifest, so `kg build` reads it too
+    assert [p.name for p in files] == ["name-matches.csv", "gleif_lei-records_001.json"]
+    assert [p.name for p in verified_cache(tmp_path)] == ["name-matches.csv", "gleif_lei-records_001.json"]
 
 
 def test_parse_links_gleif_records_to_curated_firms(tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import shutil
 
+from kg.build import verified_cache
 from loaders import wikidata
 
 from .conftest import FIXTURES
@@ -47,8 +48,9 @@ def test_fetch_asks_by_lei_for_curated_firms_without_a_qid(tmp_path):
     # the ambiguous firm has no LEI: neither is asked for
     assert f'VALUES ?identifiedLei {{ "{ABROAD}" "{BHP}" }}' in query
     assert "LEI_VALUES" not in query and "rdfs:label" not in query   # no name matching
-    assert [p.name for p in files] == ["wikidata_identifiers.json"]
-    assert (tmp_path / "wikidata" / "name-matches.csv").is_file()     # copied for parse
+    # the GLEIF report copied beside the results and listed in the manifest, for parse and kg build
+    assert [p.name for p in files] == ["name-matches.csv", "wikidata_identifiers.json"]
+    assert [p.name for p in verified_cache(tmp_path / "wikidata")] == [p.name for p in files]
 
 
 def test_no_lei_to_ask_runs_no_query(tmp_path):
