@@ -67,8 +67,12 @@ class CuratedFirms:
             self.by_qid[firm.wikidata] = firm.id
 
     def link(self, firm_id: str, lei: str) -> None:
-        """An LEI found for a curated firm (GLEIF name resolution): that firm now carries it."""
+        """An LEI found for a curated firm (GLEIF name resolution): that firm now carries it.
+
+        A firm that already carries an LEI keeps it (the curated table wins over an older report)."""
         firm = self.firms[firm_id]
+        if firm.lei:
+            return
         self.add(CuratedFirm(firm.id, firm.name, lei, firm.wikidata, firm.countries, firm.notes))
 
     def lei_of(self, lei: str) -> CuratedFirm | None:

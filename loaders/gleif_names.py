@@ -24,17 +24,18 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from kg.errors import DataError
 from kg.sources import FetchedFile, sha256_file
 
 from . import _http
 from ._codes import iso2_to_iso3
 from ._firms import base_and_short, key
+from ._inputs import load_json
 from .firm_identifiers import CuratedFirm
 
 log = logging.getLogger(__name__)
@@ -129,11 +130,14 @@ def resolve(firms: list[CuratedFirm], base: str, dest: Path, opts: dict[str, Any
                             allow_empty=True, **opts)
             if got is None:
                 break
-            doc = json.loads(got.path.read_text(encoding="utf-8"))
+            text = got.path.read_text(encoding="utf-8")
             scratch.unlink()
+            doc = load_json(text, f"{got.url} (GLEIF name search)")
+            if not isinstance(doc, dict) or not isinstance(doc.get("data", []), list):
+                raise DataError("not a GLEIF JSON:API list (no 'data' list)", file=got.url, line=1)
             items.extend(i for i in doc.get("data") or [] if isinstance(i, dict))
-            last = ((doc.get("meta") or {}).get("pagination") or {}).get("lastPage") or 1
-            if page >= int(last):
+            last = ((doc.get("meta") or {}).get("pagination") or {}).get("lastPage")
+            if not isinstance(last, int) or page >= last:
                 break
             truncated = page == MAX_PAGES
         outcome = Outcome(firm, "truncated") if truncated else match(firm, items)

@@ -476,9 +476,16 @@ def _records(graph: _Graph) -> Iterator[Record]:
     for mid, cited in sorted(graph.materials.items()):
         yield parse_record({"type": "Material", "id": mid, **material_nodes[mid],
                             "source_ids": sorted(cited)})
+    seen: dict[str, str] = {}
     for qid, firm in sorted(graph.firms.items()):
+        fid = _firm_id(graph, qid)
+        if fid in seen:   # two items, one curated firm (by QID and by LEI): the first one stands
+            log.warning("wikidata: %s and %s are both the curated firm %s; %s ignored",
+                        seen[fid], qid, fid, qid)
+            continue
+        seen[fid] = qid
         leis = sorted(graph.leis.get(qid, ()))
-        data = {"type": "Firm", "id": _firm_id(graph, qid), "name": firm["name"],
+        data = {"type": "Firm", "id": fid, "name": firm["name"],
                 "wikidata": qid, "source_ids": sorted(firm["sources"])}
         if leis:
             data["lei"] = leis[0]

@@ -158,3 +158,23 @@ def test_curated_identifiers_read():
                                                   "firm:example-dormant", "firm:example-nothing",
                                                   "firm:example-homeless"]
     assert firms.firms["firm:example-abroad"].countries == ("GBR",)
+
+
+def test_a_report_never_replaces_a_curated_lei():
+    firms = CuratedFirms.read(CUR)
+    firms.link("firm:bhp", "5493EXMPLSTALE000001")          # an older report row for a firm with an LEI
+    firms.link("firm:example-twin", "5493EXMPLTWINMET0001")
+    assert firms.by_lei == {BHP: "firm:bhp", "5493EXMPLTWINMET0001": "firm:example-twin"}
+
+
+def test_search_answer_that_is_not_json_is_a_clear_error(tmp_path):
+    import pytest
+
+    from kg.errors import DataError
+    firm = CuratedFirm("firm:tesla", "Tesla, Inc.", countries=("USA",))
+    with loopback() as srv:
+        srv.route("/api/v1/lei-records", Answer(200, b"<html><body>Service Unavailable</body></html>"))
+        with pytest.raises(DataError, match="an HTML page, not JSON"):
+            gleif_names.resolve([firm], f"{srv.url}/api/v1", tmp_path,
+                                {"pace": None, "timeout": 5, "retries": 0, "backoff": 0})
+    assert not (tmp_path / "name-matches.csv").exists()

@@ -4,7 +4,6 @@ into the curated firms they are (by QID or LEI)."""
 from __future__ import annotations
 
 import csv
-import shutil
 
 from kg.build import verified_cache
 from loaders import wikidata
@@ -81,8 +80,7 @@ def test_items_of_curated_firms_take_their_ids(tmp_path):
         "firm:example-lithium,Example Lithium Holdings Ltd,,source:t,curated note,,Q900001\n"   # by QID
         "firm:example-state,Example State Holding,,source:t,,549300EXMPLSTATEH002,\n",        # by LEI
         encoding="utf-8")
-    shutil.copytree(FIXTURES / "wikidata", tmp_path / "wd")
-    records = list(wikidata.parse([with_manifest(tmp_path / "wd", tmp_path / "raw")], curated=cur))
+    records = list(wikidata.parse([with_manifest(FIXTURES / "wikidata", tmp_path / "raw")], curated=cur))
     firms = {r.id: r for r in records if r.type_name == "Firm"}
     lithium, state = firms["firm:example-lithium"], firms["firm:example-state"]
     assert (lithium.name, lithium.wikidata, lithium.lei, lithium.notes) == (
@@ -92,3 +90,16 @@ def test_items_of_curated_firms_take_their_ids(tmp_path):
     owns = edges(records, "OWNS")
     assert owns[("firm:example-state", "firm:example-lithium")].share == 0.51
     assert edges(records, "STATE_OWNED_BY")[("firm:example-state", "country:CHN")].share == 0.25
+
+
+def test_two_items_for_one_curated_firm_give_one_record(tmp_path, caplog):
+    cur = tmp_path / "curated"
+    cur.mkdir()
+    # Q900001 by its QID and Q900010 by its LEI would both be this firm: the first (by QID order) stands
+    (cur / "Firm.csv").write_text("id,name,ticker,source_ids,notes,lei,wikidata\n"
+                                  "firm:example-x,Example X,,source:t,,549300EXMPLSTATEH002,Q900001\n",
+                                  encoding="utf-8")
+    records = list(wikidata.parse([with_manifest(FIXTURES / "wikidata", tmp_path / "raw")], curated=cur))
+    firms = [r for r in records if r.type_name == "Firm" and r.id == "firm:example-x"]
+    assert len(firms) == 1 and firms[0].wikidata == "Q900001" and firms[0].lei == "549300EXMPLSTATEH002"
+    assert "Q900001 and Q900010 are both the curated firm firm:example-x" in caplog.text
