@@ -140,17 +140,19 @@ def test_the_flat_decoder_refuses_what_it_cannot_carry_on_its_own(graph: Any) ->
     with a null column, a set whose count disagrees."""
     layout = falkordb_flat.node_layout("Material", graph._property_keys())
     reply = graph._execute(f"MATCH (n:Material) {layout.ret} ORDER BY n.id", compact=False)
-    rows = falkordb_flat.node_rows(layout, "Material", reply)
+    rows = falkordb_flat.node_rows(layout, reply)
     assert [r["id"] for r in rows] == ["material:a", "material:b"]
     assert rows[1]["critical_lists"] == ["eu-2023", "us, dod", 'q"', ""]
-    head = layout.head + 1
-    sets = head + layout.index["critical_lists"][0]
-    for change in ({1: "id" + SEP + "colour"}, {head: None}, {sets + 1: 3}, {1: "name" + SEP + "name"}):
+    keys, first = layout.head, layout.head + 1            # the key list, then the value columns
+    sets = layout.index["critical_lists"][0]
+    assert reply[1][1][keys].split(SEP)[:2] == ["id", "name"]
+    for change in ({keys: "id" + SEP + "colour"}, {first: None}, {sets + 1: 3}, {keys: "name" + SEP + "name"},
+                   {sets: "a" + SEP + "b"}, {first: 1}):
         cells = list(reply[1][1])
         for i, v in change.items():
             cells[i] = v
         with pytest.raises(falkordb_flat.Unsupported):
-            falkordb_flat.node_rows(layout, "Material", [reply[0], [cells], reply[2]])
+            falkordb_flat.node_rows(layout, [reply[0], [cells], reply[2]])
 
 
 def test_columns_follow_the_graphs_property_keys(graph: Any) -> None:

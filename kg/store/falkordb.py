@@ -142,7 +142,7 @@ class FalkorDBStore:
         """A page of nodes as flat columns in a plain reply (`falkordb_flat`), else the compact way."""
         layout = falkordb_flat.node_layout(label, keys)
         try:
-            return falkordb_flat.node_rows(layout, label, self._execute(f"{match} {layout.ret}{tail}", params,
+            return falkordb_flat.node_rows(layout, self._execute(f"{match} {layout.ret}{tail}", params,
                                                                         compact=False))
         except Exception:          # a page the flat columns cannot hold: read it the compact way
             pass

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 from ..models import NODE_TYPES, RELATIONSHIP_TYPES
@@ -78,72 +79,75 @@ class Layout:
     """The RETURN clause of one label's pages (or of the relationships leaving it) and the
     decoder of its plain reply."""
 
-    def __init__(self, head: list[str], var: str, names: list[str]) -> None:
+    def __init__(self, head: list[str], var: str, names: list[str], fixed: dict[str, int]) -> None:
         self.columns = _columns(var, names)
         self.head = len(head)
+        self.fixed = fixed                    # row keys taken from the head columns ("from": 1, ...)
         exprs = [*head, f"string.join(keys({var}), '{SEP}')",
                  *(expr for expr, _, _ in self.columns)]
+        self.width = len(exprs)
         self.ret = "RETURN " + ", ".join(f"{e} AS c{i}" for i, e in enumerate(exprs))
-        self.index = {name: (i, kind) for i, (_, kind, name) in enumerate(self.columns)
+        self.index = {name: (self.head + 1 + i, kind) for i, (_, kind, name) in enumerate(self.columns)
                       if kind != "-"}
-        self.plans: dict[str, list[tuple[str, int, str]]] = {}
+        self.builders: dict[str, Callable[[list[Any]], dict[str, Any]]] = {}
 
-    def plan(self, keys: Any) -> list[tuple[str, int, str]]:
-        """(property, column, decoding) of each property a row lists, in the row's order."""
+    def builder(self, keys: Any) -> Callable[[list[Any]], dict[str, Any]]:
+        """The row builder of the rows listing the properties `keys` (in their stored order):
+        generated once per key list, as Python source, like kg/rdf/templates.py does for rows."""
+        try:
+            return self.builders[keys]
+        except (KeyError, TypeError):
+            pass
         if keys.__class__ is not str:
             raise Unsupported("no key list")
         names = keys.split(SEP) if keys else []
-        try:
-            plan = [(name, *self.index[name]) for name in names]
-        except KeyError:
-            raise Unsupported("a property without a column") from None
         if len(set(names)) != len(names):
             raise Unsupported("a key holding the separator")
-        if len(self.plans) < 10_000:
-            self.plans[keys] = plan
-        return plan
-
-    def values(self, cells: list[Any], plan: list[tuple[str, int, str]], out: dict[str, Any]) -> None:
-        """The row's properties decoded from its cells into `out`; every other column must be null
-        (a listed key with a null column, or a value in an unlisted one, is a mismatch)."""
-        base = self.head + 1
-        present = 0
-        for name, i, kind in plan:
-            v = cells[base + i]
-            cls = v.__class__
+        if any(name not in self.index for name in names):
+            raise Unsupported("a property without a column")
+        lines = ["def build(c):"]
+        checks: list[str] = []
+        fields = [f"{key!r}: c[{i}]" for key, i in self.fixed.items()]
+        used = self.head + 1
+        for j, name in enumerate(names):
+            i, kind = self.index[name]
+            v = f"v{j}"
+            lines.append(f"    {v} = c[{i}]")
+            used += 1
             if kind == "string":
-                if cls is not str:
-                    raise Unsupported(name)
-            elif kind == "decimal":
-                if cls is str:
-                    v = float(v)
-                elif cls is not int:
-                    raise Unsupported(name)
+                checks.append(f"{v}.__class__ is not str")
             elif kind == "integer":
-                if cls is not int:
-                    raise Unsupported(name)
+                checks.append(f"{v}.__class__ is not int")
+            elif kind == "decimal":
+                lines.append(f"    {v} = float({v}) if {v}.__class__ is str else {v} if {v}.__class__ is int else BAD")
+                checks.append(f"{v} is BAD")
             elif kind == "boolean":
-                if v == "true":
-                    v = True
-                elif v == "false":
-                    v = False
-                else:
-                    raise Unsupported(name)
+                lines.append(f"    {v} = BOOLEANS.get({v}, BAD) if {v}.__class__ is str else BAD")
+                checks.append(f"{v} is BAD")
             elif kind == "strings":
-                size = cells[base + i + 1]
-                if cls is not str or size.__class__ is not int:
-                    raise Unsupported(name)
-                v = v.split(SEP) if size else []
-                if len(v) != size:
-                    raise Unsupported(name)
-                present += 1
+                used += 1
+                lines.append(f"    n{j} = c[{i + 1}]")
+                lines.append(f"    if {v}.__class__ is not str or n{j}.__class__ is not int: raise U({name!r})")
+                lines.append(f"    {v} = {v}.split(SEP) if n{j} else []")
+                checks.append(f"len({v}) != n{j}")
             else:                                   # numbers
-                v = _numbers(v, cells[base + i + 1])
-                present += 1
-            out[name] = v
-            present += 1
-        if present != len(cells) - base - cells.count(None):
-            raise Unsupported("a value in a column the row does not list")
+                used += 1
+                lines.append(f"    {v} = NUMBERS({v}, c[{i + 1}])")
+            fields.append(f"{name!r}: {v}")
+        # every column the row does not list must be null: nothing unlisted, nothing lost
+        checks.append(f"c.count(None) != {self.width - used}")
+        lines.append(f"    if {' or '.join(checks)}: raise U({keys!r})")
+        lines.append("    return {" + ", ".join(fields) + "}")
+        ns: dict[str, Any] = {"U": Unsupported, "SEP": SEP, "BAD": _BAD, "NUMBERS": _numbers,
+                              "BOOLEANS": {"true": True, "false": False}}
+        exec("\n".join(lines), ns)      # built from vocabulary names and column numbers only
+        build: Callable[[list[Any]], dict[str, Any]] = ns["build"]
+        if len(self.builders) < 10_000:
+            self.builders[keys] = build
+        return build
+
+
+_BAD = object()
 
 
 def _numbers(values: Any, types: Any) -> list[int | float]:
@@ -181,15 +185,17 @@ def _edge_names(label: str) -> list[str]:
 def node_layout(label: str, keys: frozenset[str]) -> Layout:
     """The columns of a label's nodes, limited to the property keys the graph has (`keys`, from
     `db.propertyKeys()`): each column costs the server an expression per row."""
-    return Layout(["substring(n.id, 0)"], "n",
-                  [name for name in _fields(NODE_TYPES[label]) if name in keys or name == "id"])
+    return Layout([f"'{label}'", "substring(n.id, 0)"], "n",
+                  [name for name in _fields(NODE_TYPES[label]) if name in keys or name == "id"],
+                  {"type": 0})
 
 
 @functools.lru_cache(maxsize=256)
 def edge_layout(label: str, keys: frozenset[str]) -> Layout:
     """The columns of the relationships leaving a label's nodes, limited as `node_layout`'s."""
     return Layout(["type(r)", "substring(a.id, 0)", "substring(b.id, 0)"], "r",
-                  [name for name in _edge_names(label) if name in keys])
+                  [name for name in _edge_names(label) if name in keys],
+                  {"type": 0, "from": 1, "to": 2})
 
 
 def _body(reply: list[Any]) -> list[Any]:
@@ -198,16 +204,14 @@ def _body(reply: list[Any]) -> list[Any]:
     return reply[1] if len(reply) >= 3 else []
 
 
-def node_rows(layout: Layout, label: str, reply: list[Any]) -> list[dict[str, Any]]:
+def node_rows(layout: Layout, reply: list[Any]) -> list[dict[str, Any]]:
     """A page of nodes (`layout.ret`) as records-format rows."""
+    builders, builder = layout.builders, layout.builder
     out = []
-    plans, plan_of, values = layout.plans, layout.plan, layout.values
     for cells in _body(reply):
-        keys = cells[1]
-        plan = plans.get(keys) or plan_of(keys)
-        row: dict[str, Any] = {"type": label}
-        values(cells, plan, row)
-        if row.get("id") != cells[0]:
+        keys = cells[2]
+        row = (builders.get(keys) or builder(keys))(cells)
+        if row.get("id") != cells[1]:
             raise Unsupported("id")
         out.append(row)
     return out
@@ -215,14 +219,11 @@ def node_rows(layout: Layout, label: str, reply: list[Any]) -> list[dict[str, An
 
 def edge_rows(layout: Layout, reply: list[Any]) -> list[dict[str, Any]]:
     """A page of relationships (`layout.ret`) as records-format rows."""
+    builders, builder = layout.builders, layout.builder
     out = []
-    plans, plan_of, values = layout.plans, layout.plan, layout.values
     for cells in _body(reply):
-        kind, a, b, keys = cells[0], cells[1], cells[2], cells[3]
-        if kind.__class__ is not str or a.__class__ is not str or b.__class__ is not str:
+        if cells[0].__class__ is not str or cells[1].__class__ is not str or cells[2].__class__ is not str:
             raise Unsupported("endpoints")
-        plan = plans.get(keys) or plan_of(keys)
-        row: dict[str, Any] = {"type": kind, "from": a, "to": b}
-        values(cells, plan, row)
-        out.append(row)
+        keys = cells[3]
+        out.append((builders.get(keys) or builder(keys))(cells))
     return out
