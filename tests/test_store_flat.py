@@ -203,3 +203,42 @@ def test_the_export_of_hostile_values_parses_back_exactly(graph: Any, fmt: str) 
         head = one(head, str(vocab.RDF_REST))
     assert [Decimal(i.value) for i in items] == [Decimal(x) for x in ("0.25", "2", "2.0", "0", "1e-300", "1.5e300")]
     assert [i.value for i in items][1:3] == ["2", "2.0"]        # an integer and a float stay apart
+
+
+# -- reading ahead -------------------------------------------------------------------------------
+
+def test_prefetched_pages_come_in_order_and_errors_where_they_happened() -> None:
+    from kg.store.prefetch import prefetched
+
+    def pages(fail_at: int | None = None) -> Any:
+        for i in range(50):
+            if i == fail_at:
+                raise ValueError(f"page {i}")
+            yield [{"n": i * 3 + k} for k in range(3)]
+
+    assert [r["n"] for r in prefetched(pages())] == list(range(150))
+    got = []
+    with pytest.raises(ValueError, match="page 7"):
+        for row in prefetched(pages(fail_at=7)):
+            got.append(row["n"])
+    assert got == list(range(21))                  # every row before the failing page, then the error
+
+
+def test_a_caller_that_stops_early_stops_the_reader() -> None:
+    import threading
+    import time
+
+    from kg.store.prefetch import prefetched
+    produced = []
+
+    def pages() -> Any:
+        for i in range(10_000):
+            produced.append(i)
+            yield [{"n": i}]
+
+    rows = prefetched(pages(), ahead=2)
+    assert next(rows) == {"n": 0}
+    rows.close()                                    # what a `for` loop broken by an error does
+    time.sleep(0.3)
+    assert len(produced) <= 5
+    assert not any(t.name == "kg-prefetch" and t.is_alive() for t in threading.enumerate())

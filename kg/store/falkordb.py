@@ -27,13 +27,14 @@ from .base import (
     WriteSummary,
     edge_rows,
     ids_present,
+    node_pages,
     node_rows,
-    paged_nodes,
-    paged_relationships,
     plain,
+    relationship_pages,
     stats_from_rows,
 )
 from .embedded import ServerInfo, file_lock
+from .prefetch import prefetched
 from .staging import (
     StagedWrite,
     background_save,
@@ -125,12 +126,13 @@ class FalkorDBStore:
     def iter_nodes(self, batch: int = 5000) -> Iterator[dict[str, Any]]:
         if self._exists():
             keys = self._property_keys()
-            yield from paged_nodes(self.read, batch, lambda *page: self._read_nodes(keys, *page))
+            yield from prefetched(node_pages(self.read, batch, lambda *page: self._read_nodes(keys, *page)))
 
     def iter_relationships(self, batch: int = 5000) -> Iterator[dict[str, Any]]:
         if self._exists():
             keys = self._property_keys()
-            yield from paged_relationships(self.read, batch, lambda *page: self._read_edges(keys, *page))
+            yield from prefetched(relationship_pages(self.read, batch,
+                                                     lambda *page: self._read_edges(keys, *page)))
 
     def _property_keys(self) -> frozenset[str]:
         """Every property key of the graph (a key added later shows in `keys()` and the page is
