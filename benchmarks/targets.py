@@ -232,7 +232,10 @@ def measure_size(server: Server, n: int, tmp: Path, runs: int, load_only: bool =
         with contextlib.suppress(Exception):
             server.fresh("kg").graph.delete()
         kg_cli(server, "import", str(path))
-        return export_step(server, server.fresh("kg"), n, tmp, runs, out, ox)
+        kg_store = server.fresh("kg")
+        export_step(server, kg_store, n, tmp, runs, out, ox)
+        kg_store.graph.delete()              # the bundled step builds into the same graph name
+        return out
     probe = server.fresh("probe")
     # 1. load, `runs` times (medians; peak RSS: the largest)
     loads = [load_step(server, probe, path, n) for _ in range(runs)]
