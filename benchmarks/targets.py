@@ -452,7 +452,8 @@ def _growth(a: dict[str, Any], b: dict[str, Any], q: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[100_000],
+                        help="synthetic graph sizes (relationships); none with --export-only: the bundled step alone")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--write", type=Path, help="also write the report to this file (RESULTS.md)")
     parser.add_argument("--load-only", action="store_true",
