@@ -15,15 +15,14 @@ all written with the export's prefixes (`stmt:produces_country:CHN_material:gall
 
 from __future__ import annotations
 
+import io
 import logging
-import os
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -242,54 +241,19 @@ def validate_file(path: Path, progress: Progress | None = None) -> ShaclReport:
 
 
 def validate_store(store: Any, progress: Progress | None = None) -> ShaclReport:
-    """Export the live graph (N-Triples, in memory) and validate it.
-
-    The export runs in a thread that feeds pyoxigraph's parser through a pipe: the parser releases
-    the GIL, so on two cores the store is loaded while it is being exported."""
+    """Export the live graph (N-Triples, in memory) and validate it."""
     if progress is not None:
-        progress("exporting the graph into the SPARQL store", None, 0)
+        progress("exporting the graph", None, 0)
+    buf = io.BytesIO()
+    export_rdf(store, buf, "nt")
+    text = buf.getvalue()
+    if progress is not None:
+        progress("loading it into the SPARQL store", None, 0)
     data = ox.Store()
-    chunks: list[bytes] = []
-    failed: list[BaseException] = []
-    read_fd, write_fd = os.pipe()
-
-    def produce() -> None:
-        try:
-            with open(write_fd, "wb") as pipe:
-                export_rdf(store, cast(BinaryIO, _Tee(pipe, chunks)), "nt")
-        except BaseException as exc:          # raised below, after the parser has stopped
-            failed.append(exc)
-
-    worker = threading.Thread(target=produce, name="kg-validate-export", daemon=True)
-    with open(read_fd, "rb") as source:
-        worker.start()
-        try:
-            data.bulk_load(source, format=ox.RdfFormat.N_TRIPLES)
-        except BaseException:
-            source.close()                    # a parser that stopped early unblocks the writer
-            worker.join()
-            if failed and not isinstance(failed[0], BrokenPipeError):
-                raise failed[0] from None     # the export's own error, not the cut-off text's
-            raise
-    worker.join()
-    if failed:
-        raise failed[0]
-    text = b"".join(chunks)
-    chunks.clear()
+    data.bulk_load(text, format=ox.RdfFormat.N_TRIPLES)
     name = f"the {getattr(store, 'backend', '')} store's graph".replace("  ", " ")
     return validate_ox(data, name=name, progress=progress,
                        source=lambda: ox.parse(text, format=ox.RdfFormat.N_TRIPLES))
-
-
-class _Tee:
-    """Writes to a pipe and keeps a copy (violations are quoted from the text as written)."""
-
-    def __init__(self, out: BinaryIO, copy: list[bytes]) -> None:
-        self.out, self.copy = out, copy
-
-    def write(self, data: bytes) -> int:
-        self.copy.append(data)
-        return self.out.write(data)
 
 
 # -- rendering --------------------------------------------------------------------------------
