@@ -60,12 +60,24 @@ WITH imp, series_codes,
        AS classes,
      [(imp)-[t:IMPORTS]->(ht) WHERE coalesce(t.month, 0) = 0 AND t.value_usd IS NOT NULL
       | {code: ht.code, y: t.year, basis: t.flow_basis, v: t.value_usd}] AS totals
-// The goods of each code (items at or below it) once per code, not per code and year.
-UNWIND series_codes AS sc
-WITH classes, imp, totals, sc.code AS code, sc.years AS years
-WITH imp, totals, code, years,
-     reduce(acc = [], c IN classes | CASE WHEN c.code STARTS WITH code AND NOT c.g IN acc
-                                          THEN acc + [c.g] ELSE acc END) AS goods
+// The goods of each code: the items whose code starts with it, in the order of `classes`. Found by
+// grouping the codes with every prefix of the items' codes (a hash join), not by testing every
+// pair of code and item.
+CALL {
+  WITH classes
+  UNWIND range(0, size(classes) - 1) AS i
+  WITH i, classes[i] AS c
+  UNWIND range(0, size(c.code)) AS n
+  RETURN collect({k: left(c.code, n), i: i, g: c.g}) AS prefixes
+}
+UNWIND [sc IN series_codes | {k: sc.code, sc: sc}] + prefixes AS e
+WITH imp, totals, e
+ORDER BY e.i
+WITH imp, totals, e.k AS k, collect(e.sc) AS scs,
+     collect(CASE WHEN e.sc IS NULL THEN e.g END) AS found
+UNWIND scs AS sc
+WITH imp, totals, sc.code AS code, sc.years AS years,
+     reduce(acc = [], g IN found | CASE WHEN NOT g IN acc THEN acc + [g] ELSE acc END) AS goods
 WHERE ($hs_code IS NULL OR code = $hs_code OR code STARTS WITH $hs_code)
   AND ($item IS NULL
        OR any(g IN goods WHERE g.id = $item OR g.id = 'product:' + $item OR g.id = 'material:' + $item
