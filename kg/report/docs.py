@@ -273,10 +273,15 @@ rows). What keeps them linear, for whoever edits them (`benchmarks/targets.py` m
 - **Examples only when needed.** `provenance-audit` looks up the example of a check only when
   the check counts something, and stops at the first match.
 
-What remains is one pass over the relationships a query must read: at 1 M synthetic relationships
-`concentration` and `what-if-cutoff` group about 350 k country `PRODUCES` rows and
-`provenance-audit` groups about 850 k figures into series, which takes the embedded store more
-than a second; below that needs figures derived at load time rather than a faster query.
+- **Aggregates derived at write time.** What a whole-graph default must group over every figure
+  is grouped once per write instead, inside the write (`kg/store/derived.py`,
+  docs/architecture.md): the latest figure of every item and stage (`concentration`,
+  `what-if-cutoff`), the figure series and the relationships by source list and flag
+  (`provenance-audit`). A query reads them only when the graph's node and relationship counts,
+  which the runner passes as `graph_size`, match the counts stamped on them, and only for the
+  parameters they were derived for (no `year`; for `what-if-cutoff` no owned assets abroad);
+  otherwise it recomputes by the same rule, with the same rows. `graph_size` is not meant to be
+  set by hand: left null (as in Neo4j Browser) the query recomputes.
 """
 
 
