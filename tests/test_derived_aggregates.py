@@ -55,6 +55,13 @@ PLANTED = [
     _produces("USA", "mining", 2024, 10, 100, "source:a"),
     _produces("CHN", "mining", 2023, 50, 100, "source:b"),
     _produces("CHN", "refining", 2024, 9, 10, "source:b"),
+    {"type": "HSCode", "id": "hs:283691", "name": "Lithium carbonates", "code": "283691",
+     "hs_version": "HS2022", "level": 6, "source_ids": ["source:a"]},
+    {"type": "CLASSIFIED_AS", "from": "material:lithium", "to": "hs:283691",
+     "hs_version": "HS2022", "source_ids": ["source:a"]},
+    # trade recorded at the heading 2836, above lithium's own code
+    {"type": "EXPORTS_TO", "from": "country:CHN", "to": "country:USA", "hs_code": "2836",
+     "year": 2023, "value_usd": 1000, "flow_basis": "imports", "source_ids": ["source:a"]},
 ]
 
 
@@ -94,24 +101,31 @@ def test_aggregates_hold_the_hand_worked_values(planted: Any) -> None:
     assert refining["sources"] == ["source:b"] and refining["reporters"] == 1
 
     # four series (China mining, Australia mining, USA mining, China refining), all newest in 2024;
-    # one older figure (China's 2023 mining figure)
-    series = derived_nodes(planted, "figure-series")
-    assert [(s["type"], s["latest"], s["series"], s["older"]) for s in series] == \
-        [("PRODUCES", 2024, 4, 1)]
-    assert series[0]["first_pair"] == "country:AUS material:lithium"
-    assert series[0]["first_older_pair"] == "country:CHN material:lithium"
+    # one older figure (China's 2023 mining figure); one trade series, newest in 2023
+    series = {(s["type"], s["latest"]): s for s in derived_nodes(planted, "figure-series")}
+    assert {k: (s["series"], s["older"]) for k, s in series.items()} == \
+        {("PRODUCES", 2024): (4, 1), ("EXPORTS_TO", 2023): (1, 0)}
+    assert series["PRODUCES", 2024]["first_pair"] == "country:AUS material:lithium"
+    assert series["PRODUCES", 2024]["first_older_pair"] == "country:CHN material:lithium"
+    assert series["EXPORTS_TO", 2023]["first_pair"] == "country:CHN country:USA"
 
-    groups = {tuple(g["sids"]): g["n"] for g in derived_nodes(planted, "relationship-group")}
-    assert groups == {("source:a",): 3, ("source:b",): 2}
+    groups = {(tuple(g["sids"]), g["type"]): g["n"]
+              for g in derived_nodes(planted, "relationship-group")}
+    assert groups == {(("source:a",), "PRODUCES"): 3, (("source:b",), "PRODUCES"): 2,
+                      (("source:a",), "CLASSIFIED_AS"): 1, (("source:a",), "EXPORTS_TO"): 1}
+    [traded] = derived_nodes(planted, "traded-codes")
+    assert traded["codes"] == ["2836"]
 
     [stamp] = derived_nodes(planted, "stamp")
-    assert (stamp["nodes"], stamp["relationships"], stamp["generation"]) == (7, 5, 1)
-    assert derived.graph_size(planted.read) == [7, 5]
+    assert (stamp["nodes"], stamp["relationships"], stamp["generation"]) == (8, 7, 1)
+    assert sorted(stamp["kinds"]) == ["figure-series", "latest-figure", "relationship-group",
+                                      "traded-codes"]
+    assert derived.graph_size(planted.read) == [8, 7]
 
 
 QUERIES = [("concentration", {}), ("concentration", {"material": "lithium", "stage": "mining"}),
            ("provenance-audit", {}), ("what-if-cutoff", {"threshold": 1.0}),
-           ("what-if-cutoff", {})]
+           ("what-if-cutoff", {}), ("classification-gaps", {})]
 
 
 @pytest.mark.parametrize(("name", "params"), QUERIES)
@@ -130,6 +144,11 @@ def test_the_queries_read_the_aggregates_when_the_stamp_matches(planted: Any) ->
     assert [r["top_share"] for r in rows] == [pytest.approx(0.5)]
     rows = run_query(planted, "concentration", {"stage": "refining", "graph_size": [0, 0]})[1]
     assert [r["top_share"] for r in rows] == [pytest.approx(0.9)]
+    # the traded codes likewise: the heading 2836 above lithium's code is a coarse-trade gap
+    gaps = run_query(planted, "classification-gaps", {"issue": "coarse-trade"})[1]
+    assert [(g["hs_code"], g["items"]) for g in gaps] == [("2836", ["Lithium"])]
+    raw_write(planted, "MATCH (d:_Meta {id: 'derived:traded-codes'}) SET d.codes = []")
+    assert run_query(planted, "classification-gaps", {"issue": "coarse-trade"})[1] == []
 
 
 def test_a_graph_written_around_the_loader_is_recomputed(planted: Any) -> None:
@@ -145,8 +164,9 @@ def test_a_graph_written_around_the_loader_is_recomputed(planted: Any) -> None:
     assert audit["licence", "CC-BY-4.0"] == 1
     cited = {r["detail"]: r["cited"] for r in run_query(planted, "provenance-audit")[1]
              if r["kind"] == "licence"}
-    # source:a: 3 countries, 2 materials, 3 mining figures and the new one; source:b: 2 figures
-    assert cited == {"CC-BY-4.0": 9, "public-domain": 2}
+    # source:a: 3 countries, 2 materials, the HS code, 3 mining figures, the classification,
+    # the flow and the new figure; source:b: 2 figures
+    assert cited == {"CC-BY-4.0": 12, "public-domain": 2}
 
 
 def test_every_load_derives_them_again(planted: Any, tmp_path: Path) -> None:
@@ -161,7 +181,7 @@ def test_every_load_derives_them_again(planted: Any, tmp_path: Path) -> None:
     assert refining["shares"] == pytest.approx([0.9, 0.1])
     assert refining["sources"] == ["source:b", "source:a"]
     [stamp] = derived_nodes(planted, "stamp")
-    assert (stamp["nodes"], stamp["relationships"], stamp["generation"]) == (7, 6, 2)
+    assert (stamp["nodes"], stamp["relationships"], stamp["generation"]) == (8, 8, 2)
     assert len(derived_nodes(planted, "latest-figure")) == 2       # replaced, not added to
 
 
@@ -181,21 +201,22 @@ def test_a_failed_load_leaves_the_aggregates_as_they_were(planted: Any, tmp_path
         import_records(planted, [write_jsonl(tmp_path / "more.jsonl", more)])
     after = {k: derived_nodes(planted, k) for k in before}
     assert after == before
-    assert derived.graph_size(planted.read) == [7, 5]
+    assert derived.graph_size(planted.read) == [8, 7]
 
 
 def test_aggregates_stay_out_of_exports_stats_and_the_audit(planted: Any) -> None:
     records = list(export_records(planted))
-    assert len(records) == 12                         # 7 nodes and 5 relationships
+    assert len(records) == 15                         # 8 nodes and 7 relationships
     assert not any(str(r.get("id", "")).startswith("derived:") for r in records)
     out = BytesIO()
     export_rdf(planted, out, "nt")                    # what `kg validate` checks
     assert b"derived" not in out.getvalue() and b"_Meta" not in out.getvalue()
     assert "_Meta" not in planted.stats()["nodes"]
-    assert sum(planted.stats()["nodes"].values()) == 7
+    assert sum(planted.stats()["nodes"].values()) == 8
     audit = {(r["kind"], r["detail"]): r for r in run_query(planted, "provenance-audit")[1]}
     assert audit["node-without-source", None]["count"] == 0
     assert audit["unknown-source", "nodes"]["count"] == 0
-    # cited: source:a by 3 countries, 2 materials and 3 figures; source:b by 2 figures
-    assert audit["licence", "CC-BY-4.0"]["cited"] == 8
+    # cited: source:a by 3 countries, 2 materials, the HS code, 3 figures, the classification and
+    # the flow; source:b by 2 figures
+    assert audit["licence", "CC-BY-4.0"]["cited"] == 11
     assert audit["licence", "public-domain"]["cited"] == 2

@@ -13,10 +13,12 @@ nodes (docs/architecture.md, "Derived aggregates"):
   of those figures;
 - `figure-series`: per relationship type and newest year, the number of figure series, their
   older figures and the smallest example pairs (`provenance-audit`'s stale and superseded rows);
-- `relationship-group`: the number of relationships per source list, type and audit flag.
+- `relationship-group`: the number of relationships per source list, type and audit flag;
+- `traded-codes`: the HS codes trade flows are recorded at (`classification-gaps`).
 
 A `stamp` node records the node (other than `_Meta`) and relationship counts of the graph the
-aggregates were derived from, a write generation and the time. A query reads the aggregates only
+aggregates were derived from, a write generation, the time and the kinds derived (a query checks
+that its kinds are there: a graph derived by an older version lacks the newer ones). A query reads the aggregates only
 when the runner's `graph_size` parameter (the current counts, `graph_size()`) matches the stamp;
 otherwise (a graph written around the loader, a Neo4j database loaded by an older version, a
 Browser run with `graph_size` null) it recomputes, with the same result. `_Meta` nodes are never
@@ -49,7 +51,8 @@ RELATIONSHIP_COUNT = "MATCH ()-[r]->() RETURN count(r) AS n"
 DROP = f"MATCH (d:{META_LABEL}) WHERE d.derived IS NOT NULL DELETE d"
 PREVIOUS = f"MATCH (d:{META_LABEL} {{id: '{STAMP_ID}'}}) RETURN d.generation AS g"
 STAMP = (f"CREATE (:{META_LABEL} {{id: '{STAMP_ID}', derived: 'stamp', nodes: $nodes, "
-         f"relationships: $relationships, generation: $generation, derived_at: $derived_at}})")
+         f"relationships: $relationships, generation: $generation, derived_at: $derived_at, "
+         f"kinds: $kinds}})")
 
 FIGURE_SERIES = f"""
 MATCH (a)-[r:PRODUCES|HOLDS_RESERVES|EXPORTS_TO|IMPORT_RELIANCE]->(b)
@@ -62,6 +65,13 @@ WITH t, latest, count(*) AS series, sum(n - 1) AS older, min(pair) AS first_pair
 CREATE (:{META_LABEL} {{id: 'derived:figure-series', derived: 'figure-series', generation: $generation,
         type: t, latest: latest, series: series, older: older, first_pair: first_pair,
         first_older_pair: first_older_pair}})
+"""
+
+TRADED_CODES = f"""
+OPTIONAL MATCH ()-[e:EXPORTS_TO]->()
+WITH collect(DISTINCT e.hs_code) AS codes
+CREATE (:{META_LABEL} {{id: 'derived:traded-codes', derived: 'traded-codes', generation: $generation,
+        codes: codes}})
 """
 
 RELATIONSHIP_GROUPS = f"""
@@ -106,7 +116,7 @@ def latest_figure() -> str:
 def derivations() -> list[tuple[str, str]]:
     """(name, write statement) of every aggregate; each reads the graph and creates its nodes."""
     return [("latest-figure", latest_figure()), ("figure-series", FIGURE_SERIES),
-            ("relationship-groups", RELATIONSHIP_GROUPS)]
+            ("relationship-group", RELATIONSHIP_GROUPS), ("traded-codes", TRADED_CODES)]
 
 
 def _count(run: Run, cypher: str) -> int:
@@ -119,12 +129,14 @@ def derive(run: Run) -> int:
     previous = run(PREVIOUS, {})
     generation = (int(previous[0][0] or 0) if previous else 0) + 1
     run(DROP, {})
-    for _name, cypher in derivations():
+    kinds = []
+    for name, cypher in derivations():
         run(cypher, {"generation": generation})
+        kinds.append(name)
     nodes = _count(run, NODE_COUNT) - _count(run, META_COUNT)
     run(STAMP, {"nodes": nodes, "relationships": _count(run, RELATIONSHIP_COUNT),
                 "generation": generation,
-                "derived_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
+                "derived_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "kinds": kinds})
     return generation
 
 
