@@ -46,7 +46,8 @@
 // :param year => null;
 // :param graph_size => null;
 OPTIONAL MATCH (stamp:_Meta {id: 'derived:stamp'})
-WITH coalesce(stamp.nodes = $graph_size[0] AND stamp.relationships = $graph_size[1], false)
+WITH coalesce(stamp.nodes = $graph_size[0] AND stamp.relationships = $graph_size[1]
+              AND 'latest-figure' IN stamp.kinds, false)
        AND $year IS NULL AS derived
 CALL {
   WITH derived

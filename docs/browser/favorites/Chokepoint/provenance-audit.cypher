@@ -74,8 +74,8 @@ CALL {
   // The buckets are derived when the graph is written (kg/store/derived.py): read when they
   // match the graph (`graph_size`, filled in by the runner), else recomputed the same way.
   OPTIONAL MATCH (stamp:_Meta {id: 'derived:stamp'})
-  WITH coalesce(stamp.nodes = $graph_size[0] AND stamp.relationships = $graph_size[1], false)
-         AS derived
+  WITH coalesce(stamp.nodes = $graph_size[0] AND stamp.relationships = $graph_size[1]
+                AND 'figure-series' IN stamp.kinds, false) AS derived
   CALL {
     WITH derived
     UNWIND CASE WHEN derived THEN [1] ELSE [] END AS use
@@ -137,8 +137,8 @@ CALL {
   // (the groups are derived when the graph is written, as above; `low` and `est` are false
   // there where they are null here, which every check below reads alike)
   OPTIONAL MATCH (stamp:_Meta {id: 'derived:stamp'})
-  WITH coalesce(stamp.nodes = $graph_size[0] AND stamp.relationships = $graph_size[1], false)
-         AS derived
+  WITH coalesce(stamp.nodes = $graph_size[0] AND stamp.relationships = $graph_size[1]
+                AND 'relationship-group' IN stamp.kinds, false) AS derived
   CALL {
     WITH derived
     UNWIND CASE WHEN derived THEN [1] ELSE [] END AS use

@@ -88,7 +88,8 @@ WITH cid, collect(CASE WHEN pa IS NULL THEN null ELSE {x: x.id, stage: stage,
 // rule. Only inputs a selected product requires are kept (the path match below).
 OPTIONAL MATCH (stamp:_Meta {id: 'derived:stamp'})
 WITH cid, owned,
-     coalesce(stamp.nodes = $graph_size[0] AND stamp.relationships = $graph_size[1], false)
+     coalesce(stamp.nodes = $graph_size[0] AND stamp.relationships = $graph_size[1]
+              AND 'latest-figure' IN stamp.kinds, false)
        AND $year IS NULL AND NOT $include_owned_abroad AND $threshold <= 1.0 AS derived
 CALL {
   WITH cid, derived
