@@ -255,14 +255,16 @@ rows). What keeps them linear, for whoever edits them (`benchmarks/targets.py` m
 
 - **No scan per row.** A node named by id is looked up through the id index (`{id: value}`), not
   found by testing every node of a label: the latest-figure rule finds an item's groups that way
-  and counts a group's members only for items that have one; `chinese-controlled-abroad` starts
-  from China's node.
+  and counts a group's members only for items that have one (as do `single-points-of-failure`
+  and `exposure-trend`); `chinese-controlled-abroad` starts from China's node;
+  `import-measure-exposure` finds its product before any whole-graph look-up.
 - **One pass over a relationship type where one will do.** The latest-figure rule reads a
   holder's `PRODUCES` rows once, grouped by stage, year and basis, and picks the latest group;
   `classification-gaps` reads the trade flows once; `provenance-audit` reads every relationship
   once for its source and flag checks and the series once for stale and superseded figures.
 - **Joins by grouping, not by pairs.** `classification-gaps` matches HS codes with the traded
-  codes above and below them by grouping on code prefixes rather than testing every pair.
+  codes above and below them by grouping on code prefixes rather than testing every pair;
+  `exposure-trend` finds each traded code's goods the same way, once per code.
 - **No list as a grouping key.** A list carried through an aggregation is hashed for every row;
   such lists are built in a subquery (`CALL { ... }`) instead.
 - **Sets, not paths.** `what-if-cutoff` finds the inputs within six `REQUIRES` levels one level at
@@ -277,7 +279,7 @@ rows). What keeps them linear, for whoever edits them (`benchmarks/targets.py` m
   is grouped once per write instead, inside the write (`kg/store/derived.py`,
   docs/architecture.md): the latest figure of every item and stage (`concentration`,
   `what-if-cutoff`), the figure series and the relationships by source list and flag
-  (`provenance-audit`). A query reads them only when the graph's node and relationship counts,
+  (`provenance-audit`), the HS codes trade is recorded at (`classification-gaps`). A query reads them only when the graph's node and relationship counts,
   which the runner passes as `graph_size`, match the counts stamped on them, and only for the
   parameters they were derived for (no `year`; for `what-if-cutoff` no owned assets abroad);
   otherwise it recomputes by the same rule, with the same rows. `graph_size` is not meant to be
