@@ -41,15 +41,26 @@ def private_kg_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 _LINTER: Any = None
 
 
+QUERIES = Path(__file__).resolve().parents[1] / "queries"
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
-    """Start the session's Cypher linter right after collection when a test will use it, and let it
-    lint the stored queries in the background while the other tests run."""
+    """Under xdist (`--dist loadgroup`) each test file is one group, so its module fixtures are
+    built once, and every test that uses the Cypher linter is in one group, so one worker starts
+    the session's only linter process. Run in-process (`-n 0`), the linter starts right after
+    collection and lints the stored queries in the background while the other tests run."""
     global _LINTER
     from .cypher_linter import CypherLinter, missing_linter
+    for item in items:
+        uses_linter = "cypher_lint" in getattr(item, "fixturenames", ())
+        group = "cypher-lint" if uses_linter else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return      # a worker starts the linter when its first test asks for it
     if any("cypher_lint" in getattr(item, "fixturenames", ()) for item in items) and missing_linter() is None:
         _LINTER = CypherLinter()
-        _LINTER.warm_up(Path(__file__).resolve().parents[1] / "queries")
+        _LINTER.warm_up(QUERIES)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

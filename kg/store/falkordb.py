@@ -64,11 +64,15 @@ class FalkorDBStore:
     backend = "embedded"
 
     def __init__(self, info: ServerInfo, home: Path, graph: str = "kg") -> None:
+        self.home, self.graph_name = home, graph
+        self._connect(info)
+
+    def _connect(self, info: ServerInfo) -> None:
         from falkordb import FalkorDB
-        self.info, self.home, self.graph_name = info, home, graph
+        self.info = info
         self.db = FalkorDB(host="127.0.0.1", port=info.port, password=info.password,
                            socket_timeout=READ_TIMEOUT, socket_connect_timeout=30)
-        self.graph = self.db.select_graph(graph)
+        self.graph = self.db.select_graph(self.graph_name)
 
     # -- reads ---------------------------------------------------------------------------------
     def _exists(self) -> bool:
@@ -153,6 +157,8 @@ class FalkorDBStore:
                 writer.run(statements, replace=replace, summary=summary, progress=progress)
             finally:
                 writer.close()
+                if writer.info != self.info:     # the write restarted a server that hung
+                    self._connect(writer.info)
             self.graph = self.db.select_graph(self.graph_name)
         summary.seconds = time.perf_counter() - started
         return summary

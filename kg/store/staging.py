@@ -4,7 +4,11 @@ live graph. What each phase leaves after a failure or a crash is in docs/guarant
 1. Stage: an empty graph with the id indexes when the load replaces the graph or the live graph
    is empty, else `GRAPH.COPY` of the live graph. The copy runs in a forked child of the server;
    that child has been seen to hang (about once in 800 copies), so the copy has a deadline after
-   which the child is killed and the copy retried. Readers are not blocked by the copy.
+   which the child is killed and the copy retried. When the fork itself fails ("Can't fork for
+   module" in the server log) the server stops answering every client, PING included; a server
+   that does not answer a PING after a copy's deadline is killed and started again from its last
+   save, which holds every completed write (each write waits for its save), and the copy is
+   retried there. Readers are not blocked by the copy.
    A load into an empty stage is written with GRAPH.BULK instead (kg.store.falkordb_bulk), which
    creates the stage with its first batch; the id indexes are built after it.
 2. Write: every batch is one short `GRAPH.QUERY` on the stage, a few in flight at once so the
@@ -58,6 +62,8 @@ IN_FLIGHT = 3
 COPY_TIMEOUT_BASE, COPY_TIMEOUT_PER_MILLION = 60.0, 60.0
 """Deadline of one GRAPH.COPY: base plus this much per million nodes and relationships."""
 COPY_TRIES = 3
+WEDGE_PROBE = 10.0
+"""Seconds a PING may take after a copy's deadline before the server counts as stopped answering."""
 BULK = True
 """Write a load into an empty stage with GRAPH.BULK (kg.store.falkordb_bulk); False: `UNWIND … CREATE`."""
 
@@ -342,12 +348,26 @@ class StagedWrite:
                 # error), drop any partial stage and try again.
                 _kill_fork_children(self.info.pid)
                 time.sleep(0.5)
+                if not _answers(self.info, WEDGE_PROBE):
+                    self._restart_stopped_server()
                 with contextlib.suppress(Exception):
                     self.drop_stage()
             finally:
                 copier.close()
         raise StoreError(f"write failed, graph left unchanged: copying the graph to a stage did "
                          f"not finish within {deadline:.0f}s in {COPY_TRIES} tries")
+
+    def _restart_stopped_server(self) -> None:
+        """Kill a server that stopped answering and start it again from its last save. Nothing is
+        lost: every completed write waited for its save, and this write has not begun."""
+        from . import embedded
+        log.warning("the embedded server (pid %s) stopped answering while copying %s to a stage; "
+                    "restarting it from its last save. Server log:\n%s",
+                    self.info.pid, self.name, log_tail(self.home, 5))
+        embedded.stop(self.home, timeout=WEDGE_PROBE, force=True)
+        self.info = embedded.start(self.home)
+        self.close()
+        self.client = _client(self.info, BATCH_TIMEOUT)
 
     def _write_batches(self, statements: Any, summary: WriteSummary,
                        progress: Progress | None, encode: Any) -> None:
@@ -408,6 +428,17 @@ class StagedWrite:
         with contextlib.suppress(Exception):
             _client(self.info, 30).execute_command("GRAPH.DELETE", self.stage)
         raise StoreError(f"write failed, graph left unchanged: {why}")
+
+
+def _answers(info: ServerInfo, timeout: float) -> bool:
+    import redis
+    client = _client(info, timeout)
+    try:
+        return bool(client.ping())
+    except (redis.exceptions.RedisError, OSError):
+        return False
+    finally:
+        client.close()
 
 
 def _kill_fork_children(server_pid: int) -> None:
