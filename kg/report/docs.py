@@ -279,11 +279,12 @@ rows). What keeps them linear, for whoever edits them (`benchmarks/targets.py` m
   is grouped once per write instead, inside the write (`kg/store/derived.py`,
   docs/architecture.md): the latest figure of every item and stage (`concentration`,
   `what-if-cutoff`), the figure series and the relationships by source list and flag
-  (`provenance-audit`), the HS codes trade is recorded at (`classification-gaps`). A query reads them only when the graph's node and relationship counts,
-  which the runner passes as `graph_size`, match the counts stamped on them, and only for the
-  parameters they were derived for (no `year`; for `what-if-cutoff` no owned assets abroad);
-  otherwise it recomputes by the same rule, with the same rows. `graph_size` is not meant to be
-  set by hand: left null (as in Neo4j Browser) the query recomputes.
+  (`provenance-audit`), the HS codes trade is recorded at (`classification-gaps`). A query
+  reads them only when the graph's node and relationship counts, which the runner passes as
+  `graph_size`, match the counts stamped on them, and only for the parameters they were derived
+  for (no `year`; for `what-if-cutoff` no owned assets abroad); otherwise it recomputes by the
+  same rule, with the same rows. `graph_size` is not meant to be set by hand: left null (as in
+  Neo4j Browser) the query recomputes.
 """
 
 
