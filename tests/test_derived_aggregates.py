@@ -221,15 +221,3 @@ def test_aggregates_stay_out_of_exports_stats_and_the_audit(planted: Any) -> Non
     assert audit["licence", "CC-BY-4.0"]["cited"] == 11
     assert audit["licence", "public-domain"]["cited"] == 2
 
-
-def test_the_derivations_are_portable_cypher(cypher_lint: Any, embedded_store: Any) -> None:
-    """They run in Neo4j's write transaction too: Neo4j's own front end accepts them and
-    FalkorDB plans them."""
-    statements = derived.derivations() + [
-        ("drop", derived.DROP), ("previous", derived.PREVIOUS), ("stamp", derived.STAMP),
-        ("nodes", derived.NODE_COUNT), ("meta", derived.META_COUNT),
-        ("relationships", derived.RELATIONSHIP_COUNT)]
-    for name, cypher in statements:
-        errors = [d for d in cypher_lint.lint_text(cypher) if d["severity"] == "error"]
-        assert errors == [], f"{name}: {errors}"
-        assert embedded_store.explain(cypher), name
