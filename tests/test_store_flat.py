@@ -242,3 +242,35 @@ def test_a_caller_that_stops_early_stops_the_reader() -> None:
     time.sleep(0.3)
     assert len(produced) <= 5
     assert not any(t.name == "kg-prefetch" and t.is_alive() for t in threading.enumerate())
+
+
+def test_strings_with_multibyte_characters_come_back_whole(kg_home: Any, tmp_path: Any) -> None:
+    """`substring(x, 0)` dropped the last character of 'Côte d’Ivoire' in about one graph in five
+    written through `UNWIND` (a FalkorDB bug); the flat columns must give the stored strings."""
+    import uuid
+
+    from kg import api
+    from kg.store import embedded, staging
+    from kg.store.falkordb import FalkorDBStore
+
+    from .conftest import write_jsonl
+    names = ["Côte d’Ivoire", "Türkiye", "Réunion", "Curaçao", "São Tomé and Príncipe", "☃ ü ’"]
+    records = [{"type": "Source", "id": "source:t", "name": "T", "title": "T", "publisher": "P",
+                "url": "https://example.org", "license": "CC0", "year": 2024,
+                "retrieved": "2026-01-01"}]
+    records += [{"type": "Material", "id": f"material:m{i}", "name": name, "notes": name * 2,
+                 "source_ids": ["source:t"]} for i, name in enumerate(names)]
+    path = write_jsonl(tmp_path / "names.jsonl", records)
+    info = embedded.start(kg_home)
+    for _ in range(25):
+        store = FalkorDBStore(info, kg_home, graph=f"t_names_{uuid.uuid4().hex[:8]}")
+        try:
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(staging, "BULK", False)        # the write path that showed it
+                api.import_records(store, [path])
+            got = {r["id"]: (r["name"], r.get("notes")) for r in api.export_records(store)
+                   if r["type"] == "Material"}
+            assert got == {f"material:m{i}": (name, name * 2) for i, name in enumerate(names)}
+        finally:
+            store.graph.delete()
+            store.close()

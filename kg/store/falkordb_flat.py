@@ -9,8 +9,10 @@ cannot be parsed back. So the query asks for one column per property the vocabul
 label (or the relationship types leaving it), each in a form whose plain reply is unambiguous,
 and the server refuses any value of another type:
 
-* strings (and references, dates, URIs): `substring(x, 0)` — the exact string; a number, boolean or
-  list makes the query fail;
+* strings (and references, dates, URIs): `CASE WHEN toString(x) = x THEN x END` — the stored
+  string itself; a number, boolean or list gives null, which the decoder refuses. (Not
+  `substring(x, 0)`: on this FalkorDB build it drops the last character of some strings with
+  multi-byte characters, depending on how the string was written.)
 * decimals: `x * 1` — the same number (FalkorDB writes doubles with 15 significant digits in either
   reply format); integers: as they are (an `int` arrives as one, anything else as a string, which
   the decoder refuses); booleans: `(x AND true)`;
@@ -51,6 +53,11 @@ def _fields(model: Any) -> list[str]:
     return [f for f in model.model_fields if f not in _NOT_PROPERTIES and f in PROPERTIES]
 
 
+def _string(x: str) -> str:
+    """The value of `x` when it is a string, else null (see the module notes)."""
+    return f"CASE WHEN toString({x}) = {x} THEN {x} END"
+
+
 def _columns(var: str, names: list[str]) -> list[tuple[str, str, str]]:
     """(expression, kind of decoding, property name) of each column for the properties `names`."""
     out = []
@@ -71,7 +78,7 @@ def _columns(var: str, names: list[str]) -> list[tuple[str, str, str]]:
         elif prop.kind == "boolean":
             out.append((f"({x} AND true)", "boolean", name))
         else:
-            out.append((f"substring({x}, 0)", "string", name))
+            out.append((_string(x), "string", name))
     return out
 
 
@@ -185,7 +192,7 @@ def _edge_names(label: str) -> list[str]:
 def node_layout(label: str, keys: frozenset[str]) -> Layout:
     """The columns of a label's nodes, limited to the property keys the graph has (`keys`, from
     `db.propertyKeys()`): each column costs the server an expression per row."""
-    return Layout([f"'{label}'", "substring(n.id, 0)"], "n",
+    return Layout([f"'{label}'", _string("n.id")], "n",
                   [name for name in _fields(NODE_TYPES[label]) if name in keys or name == "id"],
                   {"type": 0})
 
@@ -193,7 +200,7 @@ def node_layout(label: str, keys: frozenset[str]) -> Layout:
 @functools.lru_cache(maxsize=256)
 def edge_layout(label: str, keys: frozenset[str]) -> Layout:
     """The columns of the relationships leaving a label's nodes, limited as `node_layout`'s."""
-    return Layout(["type(r)", "substring(a.id, 0)", "substring(b.id, 0)"], "r",
+    return Layout(["type(r)", _string("a.id"), _string("b.id")], "r",
                   [name for name in _edge_names(label) if name in keys],
                   {"type": 0, "from": 1, "to": 2})
 
