@@ -13,13 +13,14 @@ within one file that contradicts an earlier line is an error.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
-from .errors import DataError, collecting, record_error
+from .errors import DataError, ErrorLog, collecting, record_error
 from .models import Node, Record, Relationship, label_of, record_types
 from .records_io import Located
 from .scratch import scratch_dir
@@ -56,31 +57,40 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circ
 are plain values built here, never circular)."""
 
 
+Part = tuple[tuple[str, ...], bool]
+"""A spill file: (write statement, whether its rows were sent during the pass, see `_Early`)."""
+
+
 class _Spill:
     """Rows per write statement in temporary files, each encoded once: `k f l json` per line
-    (identity hash, file index, line, then the row as JSON, which is what is sent to the store)."""
+    (identity hash, file index, line, then the row as JSON, which is what is sent to the store).
+    Rows already sent to the store during the pass are kept apart from the rest (`Part`)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.files: dict[tuple[str, ...], TextIO] = {}
-        self.paths: dict[tuple[str, ...], Path] = {}
+        self.files: dict[Part, TextIO] = {}
+        self.paths: dict[Part, Path] = {}
 
     def add(self, statement: tuple[str, ...], ident: int, fid: int, line: int,
-            row: dict[str, Any]) -> None:
-        fh = self.files.get(statement)
+            row: dict[str, Any], sent: bool = False) -> str:
+        """Spill one row; its JSON text."""
+        part = (statement, sent)
+        fh = self.files.get(part)
         if fh is None:
             path = self.directory / f"{len(self.paths)}.rows"
-            self.paths[statement] = path
-            fh = self.files[statement] = path.open("w", encoding="utf-8")
-        fh.write(f"{ident}\t{fid}\t{line}\t{_encode(row)}\n")
+            self.paths[part] = path
+            fh = self.files[part] = path.open("w", encoding="utf-8")
+        text = _encode(row)
+        fh.write(f"{ident}\t{fid}\t{line}\t{text}\n")
+        return text
 
     def close(self) -> None:
         for fh in self.files.values():
             fh.close()
 
-    def lines(self, statement: tuple[str, ...]) -> Iterator[tuple[int, str]]:
+    def lines(self, part: Part) -> Iterator[tuple[int, str]]:
         """(identity hash, the rest of the line: `f l json`) per spilled row."""
-        path = self.paths.get(statement)
+        path = self.paths.get(part)
         if path is None:
             return
         with path.open(encoding="utf-8") as fh:
@@ -110,6 +120,10 @@ class _Loader:
         self.share_totals: dict[tuple[str, str, int, str], float] = {}
         self.share_first: dict[tuple[str, str, int, str], tuple[str, int]] = {}
         self.records = 0
+        self.early: _Early | None = None
+        self.resent: dict[tuple[str, str], int] = {}
+        """Rows written twice (sent during the pass, then merged with a repeat), per (kind, label
+        of the write statement): the store counts them twice, the report once."""
 
     # -- pass over the input -------------------------------------------------------------------
     def take(self, rec: Record, file: str, line: int) -> None:
@@ -139,7 +153,15 @@ class _Loader:
             if fid is None:
                 fid = self.files[file] = len(self.file_names)
                 self.file_names.append(file)
-            self.spill.add(statement, ident, fid, line, row)
+            early = self.early
+            # sent during the pass: every node, and a relationship whose two ends are nodes of
+            # this load already sent (the rest waits for the end of the input: its ends may be
+            # later lines or nodes of the graph)
+            if early is not None and (statement[0] == "node" or (
+                    from_id in self.node_ids and to_id in self.node_ids)):
+                early.add(statement, row, self.spill.add(statement, ident, fid, line, row, True))
+            else:
+                self.spill.add(statement, ident, fid, line, row)
         if statement[0] == "node":
             self.node_ids.add(nid)
             if self.wanted_nodes:
@@ -219,24 +241,25 @@ class _Loader:
                                         file=file, line=line, field=end))
         return errors
 
-    def merge_repeats(self) -> dict[tuple[str, ...], dict[int, dict[str, Any]]]:
-        """Merged rows for identities seen more than once, by statement then identity hash."""
+    def merge_repeats(self) -> dict[Part, dict[int, dict[str, Any]]]:
+        """Merged rows for identities seen more than once, by spill part then identity hash."""
         if not self.repeats:
             return {}
-        firsts: dict[int, tuple[tuple[str, ...], dict[str, Any]]] = {}
-        for statement in self.spill.paths:
-            for ident, rest in self.spill.lines(statement):
+        firsts: dict[int, tuple[Part, dict[str, Any]]] = {}
+        for part in self.spill.paths:
+            for ident, rest in self.spill.lines(part):
                 if ident in self.repeats:
-                    firsts[ident] = (statement, self.spill.decode(ident, rest))
-        merged: dict[tuple[str, ...], dict[int, dict[str, Any]]] = {}
+                    firsts[ident] = (part, self.spill.decode(ident, rest))
+        merged: dict[Part, dict[int, dict[str, Any]]] = {}
         for ident, later in self.repeats.items():
-            statement, row = firsts[ident]
+            part, row = firsts[ident]
+            statement = part[0]
             first_file, first_line = self.file_names[row["f"]], row["l"]
             for rec, file, line in later:
                 new = self.row_of(rec)
                 if self.statement_of(rec) != statement or not _same_identity(row, new):
                     # A hash collision between different facts: keep both, as separate rows.
-                    merged.setdefault(self.statement_of(rec), {})[hash((ident, file, line))] = new
+                    merged.setdefault((self.statement_of(rec), False), {})[hash((ident, file, line))] = new
                     continue
                 if file == first_file:
                     for name in sorted(set(row["props"]) & set(new["props"]) - {"source_ids"}):
@@ -247,7 +270,7 @@ class _Loader:
                                 file=file, line=line, field=name))
                 sources = list(dict.fromkeys([*row["props"]["source_ids"], *new["props"]["source_ids"]]))
                 row = {**row, "props": {**row["props"], **new["props"], "source_ids": sources}}
-            merged.setdefault(statement, {})[ident] = {k: v for k, v in row.items() if k not in ("k", "f", "l")}
+            merged.setdefault(part, {})[ident] = {k: v for k, v in row.items() if k not in ("k", "f", "l")}
             if statement[:3] == ("rel", "PRODUCES", "Country"):
                 self._recount_share(firsts[ident][1], row)
         return merged
@@ -259,34 +282,126 @@ class _Loader:
         self.share_totals[group] = self.share_totals.get(group, 0.0) - (before or 0.0) + (after or 0.0)
 
     # -- the write ---------------------------------------------------------------------------------
-    def statements(self, merged: dict[tuple[str, ...], dict[int, dict[str, Any]]],
+    def stream(self, located: Iterable[Located], empty: bool, batch: int,
+               finish: Callable[[], dict[Part, dict[int, dict[str, Any]]]], errors: ErrorLog,
+               progress: Progress | None) -> Iterator[WriteStatement]:
+        """The pass over the input and the write in one: batches go to the store while the input
+        is still being validated (the server writes while the client reads on), the rest after
+        `finish` (the checks of the whole input; it raises on any error, and the store then
+        drops what was sent: nothing is written)."""
+        early = self.early = _Early(empty, max(batch, EMPTY_BATCH) if empty else batch)
+        try:
+            for rec, file, line in located:
+                self.take(rec, file, line)
+                if progress is not None and self.records % 5000 == 0:
+                    progress("validated", 5000)
+                if early.due:
+                    if errors.errors:
+                        early.clear()            # nothing more is sent: the write is abandoned
+                    else:
+                        yield from early.flush(final=False)
+        finally:
+            self.spill.close()
+        merged = finish()
+        yield from early.flush(final=True)
+        self.early = None
+        yield from self.statements(merged, batch, empty)
+
+    def statements(self, merged: dict[Part, dict[int, dict[str, Any]]],
                    batch: int, empty: bool = False) -> Iterator[WriteStatement]:
-        order = sorted(set(self.spill.paths) | set(merged), key=lambda s: (s[0] != "node", s))
+        """What is left to write after the pass: the spilled rows not sent yet (repeated ones as
+        their merged row), then the merged rows of repeats whose first row was already sent
+        (MERGE statements: they update what was written)."""
+        unsent = {part[0] for part in (*self.spill.paths, *merged) if not part[1]}
         if empty:
             batch = max(batch, EMPTY_BATCH)
-        for statement in order:
-            kind = "node" if statement[0] == "node" else "relationship"
-            if kind == "node":
-                cypher = (node_create_statement if empty else node_statement)(statement[1])
-            else:
-                cypher = (relationship_create_statement if empty else relationship_statement)(
-                    *statement[1:])
-            label = statement[1] if statement[0] == "node" else f"{statement[1]} ({statement[2]}->{statement[3]})"
-            bulk = (kind, statement[1]) if empty else None
-            replaced = merged.get(statement, {})
+        for statement in sorted(unsent, key=_node_first):
+            part = (statement, False)
+            replaced = merged.get(part, {})
             keys = _row_keys(statement)
             texts: list[str] = []
-            for ident, rest in self.spill.lines(statement):
+            for ident, rest in self.spill.lines(part):
                 if ident in replaced:
                     continue
                 texts.append(rest.split("\t", 2)[2])
                 if len(texts) >= batch:
-                    yield WriteStatement(cypher, [EncodedRows(texts, keys)], label, kind, bulk)
+                    yield write_statement(statement, EncodedRows(texts, keys), empty)
                     texts = []
             texts += [_encode(row) for row in replaced.values()]
             for i in range(0, len(texts), batch):
-                yield WriteStatement(cypher, [EncodedRows(texts[i:i + batch], keys)], label, kind,
-                                     bulk)
+                yield write_statement(statement, EncodedRows(texts[i:i + batch], keys), empty)
+        for statement in sorted((part[0] for part in merged if part[1]), key=_node_first):
+            texts = [_encode(row) for row in merged[(statement, True)].values()]
+            for i in range(0, len(texts), batch):
+                st = write_statement(statement, EncodedRows(texts[i:i + batch], _row_keys(statement)),
+                                     empty=False)
+                self.resent[(st.kind, st.label)] = self.resent.get((st.kind, st.label), 0) + len(st.batches[0])
+                yield st
+
+
+class _Early:
+    """Rows sent during the pass over the input, buffered per write statement until a batch is
+    full. Every node buffer goes out before any relationship batch, so a relationship sent during
+    the pass finds its ends already written."""
+
+    def __init__(self, empty: bool, batch: int) -> None:
+        self.empty, self.batch = empty, batch
+        self.buffers: dict[tuple[str, ...], tuple[list[dict[str, Any]], list[str]]] = {}
+        self.held = 0
+        self.due = False
+
+    def add(self, statement: tuple[str, ...], row: dict[str, Any], text: str) -> None:
+        buffer = self.buffers.get(statement)
+        if buffer is None:
+            buffer = self.buffers[statement] = ([], [])
+        buffer[0].append(row)
+        buffer[1].append(text)
+        self.held += 1
+        if len(buffer[0]) >= self.batch or self.held >= HELD * self.batch:
+            self.due = True
+
+    def clear(self) -> None:
+        self.buffers.clear()
+        self.held = 0
+        self.due = False
+
+    def flush(self, final: bool) -> Iterator[WriteStatement]:
+        """Every node buffer, then the relationship buffers that are full (all of them at the end
+        of the input, or when more rows are held than the memory bound allows)."""
+        everything = final or self.held >= HELD * self.batch
+        for statement in sorted(self.buffers, key=_node_first):
+            rows, texts = self.buffers[statement]
+            if statement[0] == "node" or everything or len(rows) >= self.batch:
+                del self.buffers[statement]
+                self.held -= len(rows)
+                # into an empty graph the rows go as they are (GRAPH.BULK encodes the values);
+                # else as their JSON text (the query's parameter)
+                batch: list[dict[str, Any]] | EncodedRows = (
+                    rows if self.empty else EncodedRows(texts, _row_keys(statement)))
+                yield write_statement(statement, batch, self.empty)
+        self.due = False
+
+
+HELD = 3
+"""Rows held for sending during the pass: at most this many batches' worth (memory bound)."""
+
+
+def _node_first(statement: tuple[str, ...]) -> tuple[bool, tuple[str, ...]]:
+    return statement[0] != "node", statement
+
+
+def write_statement(statement: tuple[str, ...], rows: list[dict[str, Any]] | EncodedRows,
+                    empty: bool) -> WriteStatement:
+    """One batch of a spill statement: CREATE into an empty graph (GRAPH.BULK on the embedded
+    store), MERGE into a graph that may hold the entities."""
+    batches = cast("list[list[dict[str, Any]]] | list[EncodedRows]", [rows])
+    if statement[0] == "node":
+        cypher = (node_create_statement if empty else node_statement)(statement[1])
+        return WriteStatement(cypher, batches, statement[1], "node",
+                              ("node", statement[1]) if empty else None)
+    cypher = (relationship_create_statement if empty else relationship_statement)(*statement[1:])
+    return WriteStatement(cypher, batches, f"{statement[1]} ({statement[2]}->{statement[3]})",
+                          "relationship", ("relationship", statement[1]) if empty else None)
 
 
 def _row_keys(statement: tuple[str, ...]) -> tuple[str, ...]:
@@ -348,7 +463,10 @@ def load(located: Iterable[Located], store: GraphStore, *, replace: bool = False
     """Validate every record, then write them in one atomic step (nothing on any error).
 
     Every bad record is reported (up to `max_errors`, then reading stops), with the errors only
-    visible after the whole input: share sums across this load and the graph, and references."""
+    visible after the whole input: share sums across this load and the graph, and references.
+    A store whose write is staged (`streams_writes`: the embedded store writes a stage graph and
+    drops it on any error) is sent batches during the pass, so its server works while the input
+    is still read; any other store gets the rows once the input is known to be valid."""
     started = time.perf_counter()
     with scratch_dir("kg-load-") as tmp, collecting(max_errors) as errors:
         spill = _Spill(tmp)
@@ -356,25 +474,67 @@ def load(located: Iterable[Located], store: GraphStore, *, replace: bool = False
         phase = getattr(progress, "phase", None)
         if phase:
             phase("validating records", None)
-        try:
-            for rec, file, line in located:
-                loader.take(rec, file, line)
-                if progress is not None and loader.records % 5000 == 0:
-                    progress("validated", 5000)
-        finally:
-            spill.close()
-        if loader.records == 0 and not errors.errors:
-            raise DataError("the input holds no records")
-        merged = loader.merge_repeats()
-        for err in loader.check((lambda ids: set()) if replace else store.existing_ids,
-                                None if replace else _shares_in(store)):
-            errors.add(err)
-        errors.check()
-        if phase:
-            phase("writing", loader.records)
-        summary = store.write(lambda empty: loader.statements(merged, batch, empty), replace=replace,
-                              progress=progress)
+        writes = _WriteProgress(progress)
+
+        def finish() -> dict[Part, dict[int, dict[str, Any]]]:
+            if loader.records == 0 and not errors.errors:
+                raise DataError("the input holds no records")
+            merged = loader.merge_repeats()
+            for err in loader.check((lambda ids: set()) if replace else store.existing_ids,
+                                    None if replace else _shares_in(store)):
+                errors.add(err)
+            errors.check()
+            if phase:
+                phase("writing", loader.records)
+            writes.start()
+            return merged
+
+        if getattr(store, "streams_writes", False):
+            summary = store.write(
+                lambda empty: loader.stream(located, empty, batch, finish, errors, progress),
+                replace=replace, progress=writes if progress is not None else None)
+        else:
+            try:
+                for rec, file, line in located:
+                    loader.take(rec, file, line)
+                    if progress is not None and loader.records % 5000 == 0:
+                        progress("validated", 5000)
+            finally:
+                spill.close()
+            merged = finish()
+            summary = store.write(lambda empty: loader.statements(merged, batch, empty),
+                                  replace=replace, progress=progress)
+    for (kind, label), rows in loader.resent.items():
+        if kind == "node":
+            summary.nodes -= rows
+        else:
+            summary.relationships -= rows
+        summary.by_type[label] -= rows
     return LoadReport(records=loader.records, nodes=summary.nodes,
                       relationships=summary.relationships, nodes_created=summary.nodes_created,
                       relationships_created=summary.relationships_created,
                       by_type=summary.by_type, seconds=time.perf_counter() - started)
+
+
+class _WriteProgress:
+    """The write's progress while the input is still being validated: batches written during the
+    pass are counted and shown when the writing phase starts, so each bar counts one thing."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.early = 0
+        self.writing = False
+        self.lock = threading.Lock()
+
+    def start(self) -> None:
+        with self.lock:
+            self.writing = True
+            if self.progress is not None and self.early:
+                self.progress("written", self.early)
+
+    def __call__(self, label: str, rows: int) -> None:
+        with self.lock:
+            if not self.writing:
+                self.early += rows
+            elif self.progress is not None:
+                self.progress(label, rows)

@@ -62,6 +62,9 @@ def _plain(value: Any) -> Any:
 
 class FalkorDBStore:
     backend = "embedded"
+    streams_writes = True
+    """Writes go to a stage graph dropped on any error (kg.store.staging), so a load may send
+    batches before its whole input is validated (kg.pipeline.load)."""
 
     def __init__(self, info: ServerInfo, home: Path, graph: str = "kg") -> None:
         from falkordb import FalkorDB

@@ -30,16 +30,18 @@ import re
 import signal
 import time
 from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import StoreError
+from ..errors import KGError, StoreError
 from .base import (
     ANY_NODE,
     LABELS,
     EncodedRows,
     Progress,
     StatementSource,
+    WriteStatement,
     WriteSummary,
     batch_rows,
     statements_of,
@@ -167,6 +169,7 @@ def _prepared(statements: Any, encode: Any, depth: int = 4) -> Any:
     Reading the spilled rows and encoding the next batch is Python work; sending a batch is
     mostly waiting for the server. Overlapping the two uses both cores during a load.
     """
+    import contextvars
     import queue
     import threading
 
@@ -193,7 +196,11 @@ def _prepared(statements: Any, encode: Any, depth: int = 4) -> Any:
         except BaseException as exc:  # surfaced in the consuming thread
             put(exc)
 
-    thread = threading.Thread(target=produce, name="kg-write-prepare", daemon=True)
+    # the statements may be a load still validating its input, whose errors go to the caller's
+    # error log (a context variable): the thread runs in a copy of the caller's context
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(produce,), name="kg-write-prepare",
+                              daemon=True)
     thread.start()
     try:
         while True:
@@ -206,6 +213,17 @@ def _prepared(statements: Any, encode: Any, depth: int = 4) -> Any:
     finally:
         stop.set()
         thread.join(timeout=5)
+
+
+def _bulk_part(statements: Iterator[WriteStatement], after: list[WriteStatement]
+               ) -> Iterator[WriteStatement]:
+    """The statements up to the first without a bulk form (put in `after`): a load sends rows
+    that update entities it created last, once the stage has its indexes."""
+    for st in statements:
+        if st.bulk is None:
+            after.append(st)
+            return
+        yield st
 
 
 # -- the staged write ----------------------------------------------------------------------------
@@ -242,11 +260,16 @@ class StagedWrite:
             if fresh and BULK and first is not None and first.bulk is not None:
                 self._phase("staged")        # GRAPH.BULK creates the stage with its first call
                 encoder = BulkEncoder()
-                self._write_batches(todo, summary, progress, self._bulk_command(encoder))
+                after: list[WriteStatement] = []
+                self._write_batches(_bulk_part(todo, after), summary, progress,
+                                    self._bulk_command(encoder))
                 if not encoder.started:
                     self._fresh_stage()
                 else:
                     self._index_stage()
+                if after:    # statements that update what GRAPH.BULK created: through the index
+                    self._write_batches(itertools.chain(after, todo), summary, progress,
+                                        self._query_command)
             else:
                 if fresh:
                     self._fresh_stage()
@@ -261,9 +284,9 @@ class StagedWrite:
             if isinstance(exc, redis.exceptions.TimeoutError):
                 raise StoreError(f"write failed, graph left unchanged: the server did not answer "
                                  f"within {BATCH_TIMEOUT:.0f}s") from None
-            if isinstance(exc, Exception) and not isinstance(exc, StoreError):
+            if isinstance(exc, Exception) and not isinstance(exc, KGError):
                 raise StoreError(f"write failed, graph left unchanged: {exc}") from exc
-            raise
+            raise               # e.g. the input's errors found while it was being written
         self._swap()
         self._phase("swapped")
         try:
