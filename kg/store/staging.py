@@ -30,7 +30,7 @@ import re
 import signal
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,8 @@ IN_FLIGHT = 3
 COPY_TIMEOUT_BASE, COPY_TIMEOUT_PER_MILLION = 60.0, 60.0
 """Deadline of one GRAPH.COPY: base plus this much per million nodes and relationships."""
 COPY_TRIES = 3
+COPY_AHEAD = 16
+"""Batches a load into a non-empty graph may prepare while the live graph is copied to the stage."""
 BULK = True
 """Write a load into an empty stage with GRAPH.BULK (kg.store.falkordb_bulk); False: `UNWIND … CREATE`."""
 
@@ -161,10 +163,12 @@ def _stat(reply: Any, name: str) -> int:
     return 0
 
 
-def _prepared(statements: Any, encode: Any, depth: int = 4) -> Any:
-    """(statement, rows, command, created) per batch, prepared one step ahead in a thread;
-    `encode(st, rows)` gives the command (None: nothing to send) and the entities it creates
-    when known in advance (else None: read from the reply).
+def _prepared(statements: Any, encode: Any, depth: int = 4,
+              ready: Callable[[], None] | None = None) -> Any:
+    """(statement, rows, command, created) per batch, prepared up to `depth` batches ahead in a
+    thread; `encode(st, rows)` gives the command (None: nothing to send) and the entities it
+    creates when known in advance (else None: read from the reply). `ready` runs in the calling
+    thread once the preparing thread has started, before the first batch is handed out.
 
     Reading the spilled rows and encoding the next batch is Python work; sending a batch is
     mostly waiting for the server. Overlapping the two uses both cores during a load.
@@ -203,6 +207,8 @@ def _prepared(statements: Any, encode: Any, depth: int = 4) -> Any:
                               daemon=True)
     thread.start()
     try:
+        if ready is not None:
+            ready()
         while True:
             item = q.get()
             if item is done:
@@ -255,7 +261,7 @@ class StagedWrite:
             empty = not live or not self._query(self.name, ANY_NODE)[1]
             fresh = replace or not live or not self._query(self.name, "MATCH (n) RETURN 1 LIMIT 1")[1]
             todo = iter(statements_of(statements, empty or replace))
-            first = next(todo, None)
+            first = next(todo, None) if fresh else None   # its form decides GRAPH.BULK
             todo = itertools.chain([first] if first else [], todo)
             if fresh and BULK and first is not None and first.bulk is not None:
                 self._phase("staged")        # GRAPH.BULK creates the stage with its first call
@@ -273,10 +279,16 @@ class StagedWrite:
             else:
                 if fresh:
                     self._fresh_stage()
+                    self._phase("staged")
+                    self._write_batches(todo, summary, progress, self._query_command)
                 else:
-                    self._copy_live()
-                self._phase("staged")
-                self._write_batches(todo, summary, progress, self._query_command)
+                    # the copy runs on the server while the client prepares the first batches
+                    # (a load validating its input): `ready` before the first batch is sent
+                    def ready() -> None:
+                        self._copy_live()
+                        self._phase("staged")
+                    self._write_batches(todo, summary, progress, self._query_command, ready,
+                                        depth=COPY_AHEAD)
             self._phase("written")
         except BaseException as exc:
             with contextlib.suppress(Exception):
@@ -361,11 +373,12 @@ class StagedWrite:
                          f"not finish within {deadline:.0f}s in {COPY_TRIES} tries")
 
     def _write_batches(self, statements: Any, summary: WriteSummary,
-                       progress: Progress | None, encode: Any) -> None:
+                       progress: Progress | None, encode: Any,
+                       ready: Callable[[], None] | None = None, depth: int = 4) -> None:
         conn = self.client.connection_pool.get_connection()
         pending: deque[tuple[Any, Any, int | None]] = deque()
         try:
-            for st, rows, command, created in _prepared(statements, encode):
+            for st, rows, command, created in _prepared(statements, encode, depth, ready):
                 if command is None:           # a batch that creates nothing
                     summary.count(st, len(rows), 0, progress)
                     continue
