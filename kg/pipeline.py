@@ -128,6 +128,9 @@ class _Loader:
         # merged value in merge_repeats(), so it counts once
         self.share_totals: dict[tuple[str, str, int, str], float] = {}
         self.share_first: dict[tuple[str, str, int, str], tuple[str, int]] = {}
+        self.share_countries: dict[tuple[str, str, int, str], list[str]] = {}
+        """The countries whose figure this load states, per group (their figures in the graph are
+        replaced, so not counted with the graph's)."""
         self.records = 0
         self.early: _Early | None = None
         self.resent: dict[tuple[str, str], int] = {}
@@ -188,10 +191,11 @@ class _Loader:
                 self.wanted_nodes[to_id] = (file, line, "to")
             if (rec.type_name == "PRODUCES" and from_id.startswith("country:")
                     and ident not in self.repeats):
+                # capacity shares are a group of their own, never added to output
+                group = (to_id, fields["stage"], fields["year"], fields["basis"])
+                self.share_countries.setdefault(group, []).append(from_id)
                 share = _share_of(props)
                 if share is not None:
-                    # capacity shares are a group of their own, never added to output
-                    group = (to_id, fields["stage"], fields["year"], fields["basis"])
                     self.share_totals[group] = self.share_totals.get(group, 0.0) + share
                     self.share_first.setdefault(group, (file, line))
 
@@ -212,23 +216,19 @@ class _Loader:
 
     # -- checks after the pass -------------------------------------------------------------------
     def check(self, known_in_store: Callable[[list[str]], set[str]],
-              shares_in_store: Callable[[list[tuple[str, str, int, str]]], Iterable[dict[str, Any]]] | None
-              ) -> list[DataError]:
+              shares_in_store: SharesInStore | None) -> list[DataError]:
         """Errors only visible once every record is read: share sums (with the figures the graph
         already holds for the same material, stage and year) and references to nodes."""
         errors: list[DataError] = []
         totals = dict(self.share_totals)
         held: dict[tuple[str, str, int, str], int] = {}
         if shares_in_store is not None and totals:
-            for row in shares_in_store(sorted(totals)):
-                group = (row["m"], row["stage"], int(row["year"]), row["basis"])
-                # a figure this load restates is replaced by it, so it is not counted twice
-                if hash(("PRODUCES", row["country"], *group)) in self.seen:
-                    continue
-                share = _share_of(row)
-                if share is not None:
-                    totals[group] += share
-                    held[group] = held.get(group, 0) + 1
+            # a figure this load restates is replaced by it, so it is not counted twice: the
+            # graph sums the others
+            for group, share, count in shares_in_store(
+                    [(group, self.share_countries.get(group, [])) for group in sorted(totals)]):
+                totals[group] += share
+                held[group] = count
         for group, total in sorted(totals.items()):
             if total > 1.0 + SHARE_TOLERANCE:
                 file, line = self.share_first[group]
@@ -439,27 +439,40 @@ SHARES_IN_GRAPH = (
     "UNWIND $groups AS g "
     "MATCH (c:Country)-[r:PRODUCES]->(m:{label} {{id: g.m}}) "
     "WHERE r.stage = g.stage AND r.year = g.year AND coalesce(r.basis, 'output') = g.basis "
-    "RETURN g.m AS m, g.stage AS stage, g.year AS year, g.basis AS basis, c.id AS country, "
-    "r.share AS share, "
-    "r.quantity AS quantity, r.world_quantity AS world_quantity")
-"""Country figures the graph holds for (material or product, stage, year) groups of a load."""
+    "WITH g, c, r WHERE NOT c.id IN g.stated "       # after the match: the look-up starts at m
+    "WITH g.i AS i, CASE WHEN r.share IS NOT NULL THEN toFloat(r.share) "
+    "WHEN r.quantity IS NOT NULL AND r.world_quantity <> 0 "
+    "THEN toFloat(r.quantity) / r.world_quantity END AS share "
+    "WITH i, sum(share) AS total, count(share) AS figures WHERE figures > 0 "
+    "RETURN i, total, figures")
+"""The sum of the country figures the graph holds for (material or product, stage, year, basis)
+groups of a load, leaving out the countries the load states for the group (their figures are
+replaced), and how many figures it adds up; a figure's share is its `share`, else its quantity
+over the world quantity (`_share_of`)."""
+
+SharesInStore = Callable[[list[tuple[tuple[str, str, int, str], list[str]]]],
+                         Iterable[tuple[tuple[str, str, int, str], float, int]]]
+"""(group, countries the load states for it) -> (group, the graph's sum, figures summed) for the
+groups the graph holds other figures of."""
 
 
-def _shares_in(store: GraphStore) -> Callable[[list[tuple[str, str, int, str]]], Iterable[dict[str, Any]]]:
-    def shares(groups: list[tuple[str, str, int, str]]) -> Iterator[dict[str, Any]]:
-        # A generator, one read of 500 groups at a time: the graph may hold hundreds of thousands
-        # of country figures for a large load's groups, which are summed, never kept.
+def _shares_in(store: GraphStore) -> SharesInStore:
+    def shares(groups: list[tuple[tuple[str, str, int, str], list[str]]]
+               ) -> Iterator[tuple[tuple[str, str, int, str], float, int]]:
+        # summed by the server, 500 groups a read: the graph may hold hundreds of thousands of
+        # country figures for a large load's groups
         if not store.read("MATCH ()-[r:PRODUCES]->() RETURN 1 AS found LIMIT 1"):
             return                         # nothing to add up with (e.g. a first load)
         by_label: dict[str, list[dict[str, Any]]] = {}
-        for m, stage, year, basis in groups:
+        for i, ((m, stage, year, basis), stated) in enumerate(groups):
             label = label_of(m)
             if label is not None:
-                by_label.setdefault(label, []).append({"m": m, "stage": stage, "year": year,
-                                                       "basis": basis})
+                by_label.setdefault(label, []).append({"i": i, "m": m, "stage": stage, "year": year,
+                                                       "basis": basis, "stated": stated})
         for label, wanted in sorted(by_label.items()):
-            for i in range(0, len(wanted), 500):
-                yield from store.read(SHARES_IN_GRAPH.format(label=label), {"groups": wanted[i:i + 500]})
+            for k in range(0, len(wanted), 500):
+                for row in store.read(SHARES_IN_GRAPH.format(label=label), {"groups": wanted[k:k + 500]}):
+                    yield groups[int(row["i"])][0], float(row["total"]), int(row["figures"])
     return shares
 
 

@@ -169,3 +169,44 @@ def test_spilled_rows_are_the_json_the_standard_encoder_writes():
     assert pipeline._encode(row) == json.dumps(row, ensure_ascii=False, separators=(",", ":"))
     big = {"n": 2**70}                                     # beyond 64 bits: the standard encoder
     assert pipeline._encode(big) == '{"n":1180591620717411303424}'
+
+
+def _figure(country: str, **values: object) -> dict:
+    return {"type": "PRODUCES", "from": country, "to": "material:gallium", "stage": "refining",
+            "year": 2024, "source_ids": T, **values}
+
+
+def test_the_graph_sums_the_figures_a_load_does_not_restate(embedded_store, tmp_path):
+    """The share check adds the figures the graph holds for a group, summed by the server, to the
+    load's; a figure the load restates (with a share or without) is the load's only."""
+    usa = {"type": "Country", "id": "country:USA", "name": "United States", "source_ids": T}
+    gallium = {"type": "Material", "id": "material:gallium", "name": "Gallium", "source_ids": T}
+    held = write_jsonl(tmp_path / "held.jsonl", [
+        SOURCES[0], FIRST[2], FIRST[3], usa, gallium,
+        _figure("country:CHN", share=0.6),
+        _figure("country:AUS", quantity=30, unit="t", world_quantity=100),     # 0.3
+        _figure("country:USA", share=0.5, basis="capacity"),                    # a group of its own
+    ])
+    api.import_records(embedded_store, [held])
+    before = fingerprint(embedded_store)
+    # 0.6 + 0.3 held, 0.2 new: 1.1
+    over = write_jsonl(tmp_path / "over.jsonl", [_figure("country:USA", share=0.2)])
+    with pytest.raises(DataError, match=r"over\.jsonl:1: share: country shares of material:gallium at "
+                                        r"stage refining in 2024 \(output\) sum to 1\.100 with the 2 "
+                                        r"figures the graph already holds"):
+        api.import_records(embedded_store, [over])
+    assert fingerprint(embedded_store) == before
+    # Australia's figure restated without a share replaces the held 0.3: 0.6 + 0.2
+    fine = write_jsonl(tmp_path / "fine.jsonl", [_figure("country:AUS", qualifier="W"),
+                                                 _figure("country:USA", share=0.2)])
+    api.import_records(embedded_store, [fine])
+    rows = embedded_store.read("MATCH (c)-[r:PRODUCES {basis: 'output'}]->() "
+                               "RETURN c.id AS c, r.share AS s ORDER BY c")
+    assert rows == [{"c": "country:AUS", "s": None}, {"c": "country:CHN", "s": 0.6},
+                    {"c": "country:USA", "s": 0.2}]
+
+
+def test_the_graph_sum_starts_at_the_material_through_its_index(embedded_store):
+    # a plan starting at every Country would scan every PRODUCES figure once per group
+    plan = embedded_store.explain(pipeline.SHARES_IN_GRAPH.format(label="Material"))
+    assert "Node By Index Scan | (m:Material)" in plan and "Label Scan" not in plan
