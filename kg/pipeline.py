@@ -386,13 +386,24 @@ class _Early:
                 # into an empty graph the rows go as they are (GRAPH.BULK encodes the values);
                 # else as their JSON text (the query's parameter)
                 batch: list[dict[str, Any]] | EncodedRows = (
-                    rows if self.empty else EncodedRows(texts, _row_keys(statement)))
+                    rows if self.empty else EncodedRows(texts, _keys_in(rows)))
                 yield write_statement(statement, batch, self.empty)
         self.due = False
 
 
 HELD = 3
 """Rows held for sending during the pass: at most this many batches' worth (memory bound)."""
+
+
+def _keys_in(rows: list[dict[str, Any]]) -> tuple[str, ...]:
+    """Every object key of these rows (`EncodedRows.keys`): fewer than `_row_keys` gives, since
+    most fields of a record type are absent from most rows."""
+    present: set[str] = set(rows[0])
+    for row in rows:
+        present.update(row["props"])
+        if "key" in row:
+            present.update(row["key"])
+    return tuple(present)
 
 
 def _node_first(statement: tuple[str, ...]) -> tuple[bool, tuple[str, ...]]:

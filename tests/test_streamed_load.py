@@ -210,3 +210,18 @@ def test_the_graph_sum_starts_at_the_material_through_its_index(embedded_store):
     # a plan starting at every Country would scan every PRODUCES figure once per group
     plan = embedded_store.explain(pipeline.SHARES_IN_GRAPH.format(label="Material"))
     assert "Node By Index Scan | (m:Material)" in plan and "Label Scan" not in plan
+
+
+def test_a_batch_header_from_the_keys_its_rows_hold_equals_the_pattern():
+    from kg.store.base import EncodedRows
+    from kg.store.staging import encoded_header
+    rows = [{"from": "firm:a", "to": "firm:b", "key": {"as_of": None},          # a null key
+             "props": {"share": 0.5, "source_ids": ["source:t"]}},
+            {"from": "firm:a", "to": "firm:c", "key": {"as_of": "2024-01-01"},
+             "props": {"share": 0.25, "as_of": "2024-01-01", "notes": 'says "x": 1', "source_ids": ["source:t"]}}]
+    texts = [pipeline._encode(r) for r in rows]
+    keys = pipeline._keys_in(rows)
+    assert set(keys) == {"from", "to", "key", "props", "as_of", "share", "source_ids", "notes"}
+    by_keys = encoded_header(EncodedRows(texts, keys))
+    assert by_keys == encoded_header(EncodedRows(texts))        # no keys given: the pattern
+    assert by_keys is not None and '`as_of`:null' in by_keys and '"x": 1' in by_keys
