@@ -7,6 +7,8 @@ the confidence grades and every recorded conflict):
 - stage shares beyond mining: IEA Critical Minerals Dataset (May 2025) refining shares for lithium
   chemicals, nickel, cobalt, battery-grade graphite and magnet rare earths; rare-earth separation,
   NdFeB magnet, battery, cathode/anode and polysilicon manufacturing shares (IEA, Bernreuter);
+  battery separators, electrolyte and copper foil (Yano, SNE Research, EVTank) and high-purity
+  manganese sulphate (Stratas), each an input in the bills of materials;
 - bills of materials (`REQUIRES`) for batteries, magnets and motors, defence platforms,
   semiconductors and optics, solar PV, and pharmaceutical chains (finished dose <- API <- KSM);
 - firms, facilities, ownership (`OWNS`), state ownership, operators, headquarters and asset-level

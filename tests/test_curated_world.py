@@ -138,3 +138,44 @@ def test_burma_feedstock_of_chinas_rare_earth_separation(snapshot_store: Any) ->
         "WHERE c.id IN ['country:CHN', 'country:MMR'] RETURN c.id AS c, p.stage AS stage, p.quantity AS t")}
     gap = iea[("country:CHN", "separation")] - iea[("country:CHN", "mining")]
     assert gap == approx(28000) and gap >= iea[("country:MMR", "mining")] == 12100
+
+
+def test_element_level_stage_shares_reach_the_queries(snapshot_store: Any) -> None:
+    # Separators, Yano Research: 2015 (via Benchmark) China 37.6 %, Japan 34.9 %, USA 11.1 %;
+    # 2023 (via Nikkei) China 87.4 %, Japan 9.7 %. HHI by hand:
+    # 2015: 37.6^2 + 34.9^2 + 11.1^2 = 1413.76 + 1218.01 + 123.21 = 2754.98
+    # 2023: 87.4^2 + 9.7^2 = 7638.76 + 94.09 = 7732.85
+    old = q(snapshot_store, "concentration", material="product:li-ion-separator", year=2015)
+    assert len(old) == 1
+    assert (old[0]["stage"], old[0]["year"], old[0]["top_iso3"], old[0]["producers"]) == (
+        "manufacturing", 2015, "CHN", 3)
+    assert old[0]["top_share"] == approx(0.376) and old[0]["hhi"] == approx(2754.98, abs=0.01)
+    new = q(snapshot_store, "concentration", material="product:li-ion-separator")
+    assert [(r["year"], r["top_iso3"], r["producers"]) for r in new] == [(2023, "CHN", 2)]
+    assert new[0]["china_share"] == approx(0.874) and new[0]["hhi"] == approx(7732.85, abs=0.01)
+
+    def spof(product: str, **params: Any) -> dict[tuple[str, str], dict[str, Any]]:
+        rows = q(snapshot_store, "single-points-of-failure", product=product, **params)
+        return {(r["input_id"], r["supplier_id"]): r for r in rows if r["rule"] == "country"}
+
+    # Every Li-ion cell requires a separator and an electrolyte: China's latest shares count.
+    lfp = spof("product:li-ion-cell-lfp")
+    sep = lfp[("product:li-ion-separator", "country:CHN")]
+    assert (sep["share"], sep["year"], sep["stage"]) == (approx(0.874), 2023, "manufacturing")
+    ele = lfp[("product:li-ion-electrolyte", "country:CHN")]
+    assert (ele["share"], ele["year"]) == (approx(0.85), 2023)
+    # Copper foil (EVTank): 74.2 % in 2022, 75.9 % in H1 2023; its copper is one level further down.
+    foil = lfp[("product:li-ion-copper-foil", "country:CHN")]
+    assert (foil["share"], foil["year"], foil["depth"]) == (approx(0.759), 2023, 1)
+    as_2022 = spof("product:li-ion-cell-lfp", year=2022)
+    assert as_2022[("product:li-ion-copper-foil", "country:CHN")]["share"] == approx(0.742)
+    assert as_2022[("product:li-ion-separator", "country:CHN")]["share"] == approx(0.68)   # SNE
+    # As of 2015 China's 37.6 % of separators shows only below a 37.6 % threshold.
+    assert ("product:li-ion-separator", "country:CHN") not in spof("product:li-ion-cell-lfp", year=2015)
+    low = spof("product:li-ion-cell-lfp", year=2015, threshold=0.35)
+    assert low[("product:li-ion-separator", "country:CHN")]["share"] == approx(0.376)
+    assert low[("product:li-ion-electrolyte", "country:CHN")]["share"] == approx(0.753)
+    # NCM precursors take their manganese as HPMSM, 84 % Chinese (Stratas, 2022): a single point
+    # of failure three levels below the NMC811 cell (cell -> cathode -> precursor -> HPMSM).
+    nmc = spof("product:li-ion-cell-nmc811")[("material:hpmsm", "country:CHN")]
+    assert nmc["share"] == approx(0.84) and nmc["required_stage"] == "refining" and nmc["depth"] == 3

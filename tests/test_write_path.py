@@ -106,6 +106,48 @@ def test_poisoned_last_batch_changes_nothing_and_restarts_nothing(home):
     store.close()
 
 
+def test_a_server_that_stops_answering_during_the_copy_is_restarted_from_its_last_save(
+        home, tmp_path, monkeypatch):
+    """FalkorDB's failed fork ("Can't fork for module" in its log) leaves the server answering no
+    client, PING included. Stopped here with SIGSTOP at the copy: the write kills it, starts it
+    again from its last save, copies there and goes on; nothing of the first load is lost."""
+    from kg.store import staging
+    store = open_store(Settings(home=home))
+    api.import_records(store, [SMALL])
+    first = {r["id"] for r in api.export_records(store) if "id" in r}
+    monkeypatch.setattr(staging, "COPY_TIMEOUT_BASE", 2.0)
+    monkeypatch.setattr(staging, "WEDGE_PROBE", 1.0)
+    real_client, stopped = staging._client, []
+
+    def client(info, timeout):
+        c = real_client(info, timeout)
+        execute = c.execute_command
+
+        def stop_at_copy(*args, **kwargs):
+            if args[0] == "GRAPH.COPY" and not stopped:
+                os.kill(info.pid, signal.SIGSTOP)
+                stopped.append(info.pid)
+            return execute(*args, **kwargs)
+        c.execute_command = stop_at_copy
+        return c
+    monkeypatch.setattr(staging, "_client", client)
+    extra = write_jsonl(tmp_path / "extra.jsonl", [
+        {"type": "Country", "id": "country:NOR", "name": "Norway", "iso3": "NOR",
+         "source_ids": ["source:usgs-mcs-2025"]}])
+    report = api.import_records(store, [extra])
+    assert stopped, "the copy was never reached"
+    assert report.nodes_created == 1
+    assert not Path(f"/proc/{stopped[0]}").exists() or \
+        Path(f"/proc/{stopped[0]}/stat").read_text().split()[2] == "Z"
+    assert store.info.pid == embedded.status(home).pid != stopped[0]
+    ids = {r["id"] for r in api.export_records(store) if "id" in r}
+    assert ids == first | {"country:NOR"}
+    store.close()
+    reopened = _reopen(home, save=False)      # what is on disk: the second load was saved too
+    assert {r["id"] for r in api.export_records(reopened) if "id" in r} == ids
+    reopened.close()
+
+
 def test_poisoned_last_row_is_refused_before_anything_is_written(home, tmp_path):
     store = open_store(Settings(home=home))
     api.import_records(store, [SMALL])

@@ -67,11 +67,15 @@ class FalkorDBStore:
     batches before its whole input is validated (kg.pipeline.load)."""
 
     def __init__(self, info: ServerInfo, home: Path, graph: str = "kg") -> None:
+        self.home, self.graph_name = home, graph
+        self._connect(info)
+
+    def _connect(self, info: ServerInfo) -> None:
         from falkordb import FalkorDB
-        self.info, self.home, self.graph_name = info, home, graph
+        self.info = info
         self.db = FalkorDB(host="127.0.0.1", port=info.port, password=info.password,
                            socket_timeout=READ_TIMEOUT, socket_connect_timeout=30)
-        self.graph = self.db.select_graph(graph)
+        self.graph = self.db.select_graph(self.graph_name)
 
     # -- reads ---------------------------------------------------------------------------------
     def _exists(self) -> bool:
@@ -151,11 +155,13 @@ class FalkorDBStore:
         summary = WriteSummary()
         started = time.perf_counter()
         with file_lock(self.home / "write.lock"):
-            writer = StagedWrite(self.info, self.home, self.graph_name)
+            writer = StagedWrite(self.info, self.home, self.graph_name, restarted=self._connect)
             try:
                 writer.run(statements, replace=replace, summary=summary, progress=progress)
             finally:
                 writer.close()
+                if writer.info != self.info:     # the write restarted a server that hung
+                    self._connect(writer.info)
             self.graph = self.db.select_graph(self.graph_name)
         summary.seconds = time.perf_counter() - started
         return summary

@@ -4,7 +4,11 @@ live graph. What each phase leaves after a failure or a crash is in docs/guarant
 1. Stage: an empty graph with the id indexes when the load replaces the graph or the live graph
    is empty, else `GRAPH.COPY` of the live graph. The copy runs in a forked child of the server;
    that child has been seen to hang (about once in 800 copies), so the copy has a deadline after
-   which the child is killed and the copy retried. Readers are not blocked by the copy.
+   which the child is killed and the copy retried. When the fork itself fails ("Can't fork for
+   module" in the server log) the server stops answering every client, PING included; a server
+   that does not answer a PING after a copy's deadline is killed and started again from its last
+   save, which holds every completed write (each write waits for its save), and the copy is
+   retried there. Readers are not blocked by the copy.
    A load into an empty stage is written with GRAPH.BULK instead (kg.store.falkordb_bulk), which
    creates the stage with its first batch; the id indexes are built after it.
 2. Write: every batch is one short `GRAPH.QUERY` on the stage, a few in flight at once so the
@@ -59,8 +63,8 @@ IN_FLIGHT = 3
 COPY_TIMEOUT_BASE, COPY_TIMEOUT_PER_MILLION = 60.0, 60.0
 """Deadline of one GRAPH.COPY: base plus this much per million nodes and relationships."""
 COPY_TRIES = 3
-COPY_AHEAD = 16
-"""Batches a load into a non-empty graph may prepare while the live graph is copied to the stage."""
+WEDGE_PROBE = 10.0
+"""Seconds a PING may take after a copy's deadline before the server counts as stopped answering."""
 BULK = True
 """Write a load into an empty stage with GRAPH.BULK (kg.store.falkordb_bulk); False: `UNWIND … CREATE`."""
 
@@ -163,12 +167,10 @@ def _stat(reply: Any, name: str) -> int:
     return 0
 
 
-def _prepared(statements: Any, encode: Any, depth: int = 4,
-              ready: Callable[[], None] | None = None) -> Any:
+def _prepared(statements: Any, encode: Any, depth: int = 4) -> Any:
     """(statement, rows, command, created) per batch, prepared up to `depth` batches ahead in a
     thread; `encode(st, rows)` gives the command (None: nothing to send) and the entities it
-    creates when known in advance (else None: read from the reply). `ready` runs in the calling
-    thread once the preparing thread has started, before the first batch is handed out.
+    creates when known in advance (else None: read from the reply).
 
     Reading the spilled rows and encoding the next batch is Python work; sending a batch is
     mostly waiting for the server. Overlapping the two uses both cores during a load.
@@ -207,8 +209,6 @@ def _prepared(statements: Any, encode: Any, depth: int = 4,
                               daemon=True)
     thread.start()
     try:
-        if ready is not None:
-            ready()
         while True:
             item = q.get()
             if item is done:
@@ -237,10 +237,14 @@ def _bulk_part(statements: Iterator[WriteStatement], after: list[WriteStatement]
 class StagedWrite:
     """One all-or-nothing write into the graph `name` (the caller holds the write lock)."""
 
-    def __init__(self, info: ServerInfo, home: Path, name: str) -> None:
+    def __init__(self, info: ServerInfo, home: Path, name: str,
+                 restarted: Callable[[ServerInfo], None] | None = None) -> None:
         self.info, self.home, self.name = info, home, name
         self.stage = f"{name}{STAGE_SUFFIX}"
         self.client = _client(info, BATCH_TIMEOUT)
+        self.restarted = restarted
+        """Told the new server when the write restarted one: a load still validating its input
+        reads the graph during the write (kg.pipeline.load)."""
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -282,13 +286,11 @@ class StagedWrite:
                     self._phase("staged")
                     self._write_batches(todo, summary, progress, self._query_command)
                 else:
-                    # the copy runs on the server while the client prepares the first batches
-                    # (a load validating its input): `ready` before the first batch is sent
-                    def ready() -> None:
-                        self._copy_live()
-                        self._phase("staged")
-                    self._write_batches(todo, summary, progress, self._query_command, ready,
-                                        depth=COPY_AHEAD)
+                    # before the load's first batch is prepared: the copy may restart a server
+                    # that stopped answering, and a load still validating reads the graph
+                    self._copy_live()
+                    self._phase("staged")
+                    self._write_batches(todo, summary, progress, self._query_command)
             self._phase("written")
         except BaseException as exc:
             with contextlib.suppress(Exception):
@@ -365,6 +367,8 @@ class StagedWrite:
                 # error), drop any partial stage and try again.
                 _kill_fork_children(self.info.pid)
                 time.sleep(0.5)
+                if not _answers(self.info, WEDGE_PROBE):
+                    self._restart_stopped_server()
                 with contextlib.suppress(Exception):
                     self.drop_stage()
             finally:
@@ -372,13 +376,26 @@ class StagedWrite:
         raise StoreError(f"write failed, graph left unchanged: copying the graph to a stage did "
                          f"not finish within {deadline:.0f}s in {COPY_TRIES} tries")
 
+    def _restart_stopped_server(self) -> None:
+        """Kill a server that stopped answering and start it again from its last save. Nothing is
+        lost: every completed write waited for its save, and this write has not begun."""
+        from . import embedded
+        log.warning("the embedded server (pid %s) stopped answering while copying %s to a stage; "
+                    "restarting it from its last save. Server log:\n%s",
+                    self.info.pid, self.name, log_tail(self.home, 5))
+        embedded.stop(self.home, timeout=WEDGE_PROBE, force=True)
+        self.info = embedded.start(self.home)
+        self.close()
+        self.client = _client(self.info, BATCH_TIMEOUT)
+        if self.restarted is not None:
+            self.restarted(self.info)
+
     def _write_batches(self, statements: Any, summary: WriteSummary,
-                       progress: Progress | None, encode: Any,
-                       ready: Callable[[], None] | None = None, depth: int = 4) -> None:
+                       progress: Progress | None, encode: Any) -> None:
         conn = self.client.connection_pool.get_connection()
         pending: deque[tuple[Any, Any, int | None]] = deque()
         try:
-            for st, rows, command, created in _prepared(statements, encode, depth, ready):
+            for st, rows, command, created in _prepared(statements, encode):
                 if command is None:           # a batch that creates nothing
                     summary.count(st, len(rows), 0, progress)
                     continue
@@ -432,6 +449,17 @@ class StagedWrite:
         with contextlib.suppress(Exception):
             _client(self.info, 30).execute_command("GRAPH.DELETE", self.stage)
         raise StoreError(f"write failed, graph left unchanged: {why}")
+
+
+def _answers(info: ServerInfo, timeout: float) -> bool:
+    import redis
+    client = _client(info, timeout)
+    try:
+        return bool(client.ping())
+    except (redis.exceptions.RedisError, OSError):
+        return False
+    finally:
+        client.close()
 
 
 def _kill_fork_children(server_pid: int) -> None:
