@@ -391,7 +391,7 @@ class _Early:
         self.due = False
 
 
-HELD = 3
+HELD = 2
 """Rows held for sending during the pass: at most this many batches' worth (memory bound)."""
 
 

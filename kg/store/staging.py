@@ -34,7 +34,7 @@ import re
 import signal
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sized
 from pathlib import Path
 from typing import Any
 
@@ -168,7 +168,7 @@ def _stat(reply: Any, name: str) -> int:
 
 
 def _prepared(statements: Any, encode: Any, depth: int = 4) -> Any:
-    """(statement, rows, command, created) per batch, prepared up to `depth` batches ahead in a
+    """(statement, range(rows), command, created) per batch, prepared up to `depth` batches ahead in a
     thread; `encode(st, rows)` gives the command (None: nothing to send) and the entities it
     creates when known in advance (else None: read from the reply).
 
@@ -196,7 +196,8 @@ def _prepared(statements: Any, encode: Any, depth: int = 4) -> Any:
         try:
             for st in statements:
                 for rows in st.batches:
-                    if not put((st, rows, *encode(st, rows))):
+                    # the batch's size, not its rows: an encoded batch is not kept twice
+                    if not put((st, range(len(rows)), *encode(st, rows))):
                         return
             put(done)
         except BaseException as exc:  # surfaced in the consuming thread
@@ -411,7 +412,7 @@ class StagedWrite:
         finally:
             self.client.connection_pool.release(conn)
 
-    def _reply(self, conn: Any, st: Any, rows: list[dict[str, Any]], known: int | None,
+    def _reply(self, conn: Any, st: Any, rows: Sized, known: int | None,
                summary: WriteSummary, progress: Progress | None) -> None:
         import redis
         try:
