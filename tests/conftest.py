@@ -41,15 +41,55 @@ def private_kg_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 _LINTER: Any = None
 
 
+QUERIES = Path(__file__).resolve().parents[1] / "queries"
+LINTER_FILES = {"tests/test_cypher_lint.py", "tests/test_browser_kit.py"}
+"""The test files that use the Cypher linter: one xdist work unit, so one Node process serves
+the session."""
+LINTER_SCOPE = "cypher-lint"
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Each test file is one work unit (its module fixtures are built once), except the linter's
+    files, which share one unit handed out first: it is the longest (linting the stored queries
+    takes tens of seconds of Node CPU), so it starts while the other workers take the rest."""
+    from collections import OrderedDict
+
+    from xdist.scheduler import LoadFileScheduling
+
+    class LinterFirst(OrderedDict):  # type: ignore[type-arg]
+        def __setitem__(self, key: Any, value: Any) -> None:
+            super().__setitem__(key, value)
+            if key == LINTER_SCOPE:
+                self.move_to_end(key, last=False)
+
+    class Scheduler(LoadFileScheduling):
+        def __init__(self, config: pytest.Config, log: Any = None) -> None:
+            super().__init__(config, log)
+            self.workqueue = LinterFirst()
+
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return LINTER_SCOPE if path in LINTER_FILES else path
+
+    return Scheduler(config, log)
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
-    """Start the session's Cypher linter right after collection when a test will use it, and let it
-    lint the stored queries in the background while the other tests run."""
+    """Run in one process (`-n 0`), start the session's Cypher linter right after collection when a
+    test will use it, and let it lint the stored queries in the background while the other tests
+    run; under xdist the worker that gets the linter's files starts it at their first test."""
     global _LINTER
     from .cypher_linter import CypherLinter, missing_linter
-    if any("cypher_lint" in getattr(item, "fixturenames", ()) for item in items) and missing_linter() is None:
+    users = [item for item in items if "cypher_lint" in getattr(item, "fixturenames", ())]
+    strays = sorted({item.nodeid.split("::", 1)[0] for item in users} - LINTER_FILES)
+    if strays:
+        raise pytest.UsageError(f"{', '.join(strays)} use the cypher_lint fixture: add them to "
+                                f"LINTER_FILES in tests/conftest.py (one linter per session)")
+    if (users and not os.environ.get("PYTEST_XDIST_WORKER") and not config.option.collectonly
+            and missing_linter() is None):
         _LINTER = CypherLinter()
-        _LINTER.warm_up(Path(__file__).resolve().parents[1] / "queries")
+        _LINTER.warm_up(QUERIES)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

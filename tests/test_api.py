@@ -40,6 +40,7 @@ def test_rows_dataframe():
     assert isinstance(df, pd.DataFrame) and df.to_dict("records") == [{"a": 1, "b": 2}]
 
 
+@pytest.mark.slow     # builds the bundled snapshot in a fresh home, as a reader would
 def test_example_notebook_runs(tmp_path):
     env = {**os.environ, "KG_HOME": str(tmp_path / "home")}
     try:

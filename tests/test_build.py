@@ -18,6 +18,7 @@ def built(snapshot_build):
     return snapshot_build
 
 
+@pytest.mark.slow     # a second full build of the bundled snapshot
 def test_second_build_changes_no_counts(built, kg_home):
     store, first = built
     before = store.stats()

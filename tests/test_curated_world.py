@@ -44,6 +44,7 @@ def test_ownership_chains_multiply_stated_stakes(abroad: dict[str, dict[str, Any
         "firm:rio-tinto": 0.11,                   # Chinalco
         "firm:energy-transition-minerals": 0.065,  # Shenghe 2026 (12.5% in 2016)
         "facility:weda-bay-nickel": 0.57 * 0.90,  # Tsingshan 57% of Strand, Strand 90% (Antam 10%)
+        "facility:cauchari-olaroz": 0.467,        # Ganfeng 2025 (51% in 2020), Lithium Argentina's page
     }
     for entity, share in expected.items():
         assert abroad[entity]["ownership_share"] == approx(share), entity

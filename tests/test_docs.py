@@ -95,6 +95,7 @@ def graph_with_suppliers(kg_home: Path) -> Any:
         store.close()
 
 
+@pytest.mark.slow     # builds the bundled snapshot into a graph of its own
 def test_supplier_example_shows_up_in_single_points_of_failure(graph_with_suppliers: Any) -> None:
     _, rows = run_query(graph_with_suppliers, "single-points-of-failure",
                         {"product": "acme-radar-module"})
@@ -108,6 +109,7 @@ def test_supplier_example_shows_up_in_single_points_of_failure(graph_with_suppli
         ("product:gan-semiconductor", "Example Wafer Co. (example)", "Acme Corp. (example)")]
 
 
+@pytest.mark.slow     # builds the bundled snapshot into a graph of its own
 def test_supplier_example_supplies_edge_and_controls(graph_with_suppliers: Any) -> None:
     rows = graph_with_suppliers.read(
         "MATCH (s:Firm)-[r:SUPPLIES]->(c:Firm {id: $me}) "

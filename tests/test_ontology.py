@@ -365,6 +365,7 @@ def test_enumerations_in_shapes_equal_the_models(shapes, target, name, expected)
     assert sh_in(shapes, ps) == list(expected)
 
 
+@pytest.mark.slow     # pySHACL judging the shapes graph against the SHACL-for-SHACL shapes
 def test_shapes_conform_to_shacl_shacl():
     from pyshacl import validate
     conforms, _, text = validate(Graph().parse(ONTOLOGY / "shapes.ttl"), meta_shacl=True,

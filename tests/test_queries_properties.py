@@ -143,6 +143,7 @@ def exposure_graph(draw: Any, owned: bool = False) -> list[dict[str, Any]]:
     return recs
 
 
+@pytest.mark.slow     # fuzzing: 40 random graphs, each loaded into the store
 @SETTINGS
 @given(graph=st.one_of(exposure_graph(), exposure_graph(owned=True)))
 def test_lookthrough_matches_oracle_on_random_graphs(embedded_store: Any, tmp_path: Path,
@@ -157,6 +158,7 @@ def test_lookthrough_matches_oracle_on_random_graphs(embedded_store: Any, tmp_pa
         assert rows[item]["direct_share"] <= rows[item]["lookthrough_share"] + 1e-12 <= 1 + 1e-9
 
 
+@pytest.mark.slow     # fuzzing: 40 random graphs, each loaded into the store
 @SETTINGS
 @given(rows=production("material:m0", "mining"))
 def test_hhi_matches_oracle_on_random_graphs(embedded_store: Any, tmp_path: Path,
