@@ -23,7 +23,7 @@ from typing import Any, TextIO, cast
 import orjson
 
 from .errors import DataError, ErrorLog, collecting, record_error
-from .models import Node, Record, Relationship, label_of, record_types
+from .models import RELATIONSHIP_TYPES, Node, Record, Relationship, label_of, record_types
 from .records_io import Located
 from .scratch import scratch_dir
 from .store import GraphStore
@@ -340,10 +340,17 @@ class _Loader:
             for i in range(0, len(texts), batch):
                 yield write_statement(statement, EncodedRows(texts[i:i + batch], keys), empty)
         for statement in sorted((part[0] for part in merged if part[1]), key=_node_first):
-            texts = [_encode(row) for row in merged[(statement, True)].values()]
+            rows = list(merged[(statement, True)].values())
+            if empty:
+                # GRAPH.BULK wrote the first row with its properties in key order; the merged row
+                # replaces them in the same order, so the entity is the one a single row makes
+                rows = [{**row, "props": dict(sorted(row["props"].items()))} for row in rows]
+            texts = [_encode(row) for row in rows]
             for i in range(0, len(texts), batch):
                 st = write_statement(statement, EncodedRows(texts[i:i + batch], _row_keys(statement)),
                                      empty=False)
+                if empty:
+                    st.cypher = _replace_statement(statement)
                 self.resent[(st.kind, st.label)] = self.resent.get((st.kind, st.label), 0) + len(st.batches[0])
                 yield st
 
@@ -393,6 +400,17 @@ class _Early:
 
 HELD = 2
 """Rows held for sending during the pass: at most this many batches' worth (memory bound)."""
+
+
+def _replace_statement(statement: tuple[str, ...]) -> str:
+    """Set an entity this load created to its merged row (`row.props` holds every property)."""
+    if statement[0] == "node":
+        return f"UNWIND $rows AS row MATCH (n:{statement[1]} {{id: row.id}}) SET n = row.props"
+    rel_type, from_label, to_label = statement[1:]
+    same = " AND ".join(f"(r.{k} = row.key.{k} OR (r.{k} IS NULL AND row.key.{k} IS NULL))"
+                        for k in RELATIONSHIP_TYPES[rel_type].KEYS)
+    return (f"UNWIND $rows AS row MATCH (a:{from_label} {{id: row.from}})-[r:{rel_type}]->"
+            f"(b:{to_label} {{id: row.to}}) " + (f"WHERE {same} " if same else "") + "SET r = row.props")
 
 
 def _keys_in(rows: list[dict[str, Any]]) -> tuple[str, ...]:
