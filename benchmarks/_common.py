@@ -72,3 +72,10 @@ def table(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         out.append("| " + " | ".join(str(r[c]) for c in cols) + " |")
     return "\n".join(out)
+
+
+def server_cpu(store: FalkorDBStore) -> float:
+    """CPU seconds the embedded server has used (user + system): steadier than wall clock on a
+    shared machine."""
+    info = store.db.connection.info("cpu")
+    return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])

@@ -47,11 +47,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Server, machine, table
+from _common import Server, machine, server_cpu, table
 from bench_load import raw_load, write_file
 
-from kg.queries import get_query, list_queries
+from kg.queries import get_query, list_queries, run_query
 from kg.rdf import export_rdf
+from kg.store.derived import SIZE_PARAM, graph_size
 from kg.store.falkordb import FalkorDBStore, fast_params_header
 
 SYNTHETIC_PARAMS = {                 # defaults name real materials absent from synthetic data
@@ -77,9 +78,19 @@ def median(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
     return statistics.median(times), out
 
 
-def server_cpu(store: FalkorDBStore) -> float:
-    info = store.db.connection.info("cpu")
-    return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
+def median_cpu(fn: Callable[[], Any], runs: int, store: FalkorDBStore | None = None
+               ) -> tuple[float, float, float, Any]:
+    """Median wall seconds, CPU seconds of this process (every thread) and of the server, and the
+    last result, of `runs` calls."""
+    walls, cpus, servers, out = [], [], [], None
+    for _ in range(runs):
+        s0 = server_cpu(store) if store is not None else 0.0
+        c0, t = time.process_time(), time.perf_counter()
+        out = fn()
+        walls.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c0)
+        servers.append(server_cpu(store) - s0 if store is not None else 0.0)
+    return statistics.median(walls), statistics.median(cpus), statistics.median(servers), out
 
 
 def bulk_calls(store: FalkorDBStore) -> int:
@@ -164,6 +175,8 @@ def profile(store: FalkorDBStore, name: str) -> str:
     """GRAPH.PROFILE's three most expensive operations of a stored query with its defaults."""
     query = get_query(name)
     params = query.bind(SYNTHETIC_PARAMS.get(name, {}))
+    if SIZE_PARAM in query.params:          # as the runner does: the derived aggregates if current
+        params[SIZE_PARAM] = graph_size(store.read)
     header = fast_params_header(params) if params else ""
     lines = store.graph.execute_command("GRAPH.PROFILE", store.graph_name,
                                         f"{header or ''} {query.body}".strip())
@@ -207,11 +220,20 @@ def load_step(server: Server, probe: FalkorDBStore, path: Path, n: int) -> dict[
     return out
 
 
-def measure_size(server: Server, n: int, tmp: Path, runs: int, load_only: bool = False) -> dict[str, Any]:
+def measure_size(server: Server, n: int, tmp: Path, runs: int, load_only: bool = False,
+                 export_only: bool = False) -> dict[str, Any]:
     import pyoxigraph as ox
     runs = runs if n < LARGE else 1
     path, records = write_file(n, tmp)
     out: dict[str, Any] = {"n": n, "records": records, "input_mib": path.stat().st_size / 2**20}
+    if export_only:
+        with contextlib.suppress(Exception):
+            server.fresh("kg").graph.delete()
+        kg_cli(server, "import", str(path))
+        kg_store = server.fresh("kg")
+        export_step(server, kg_store, n, tmp, runs, out, ox)
+        kg_store.graph.delete()              # the bundled step builds into the same graph name
+        return out
     probe = server.fresh("probe")
     # 1. load, `runs` times (medians; peak RSS: the largest)
     loads = [load_step(server, probe, path, n) for _ in range(runs)]
@@ -228,28 +250,39 @@ def measure_size(server: Server, n: int, tmp: Path, runs: int, load_only: bool =
         kg_store.graph.delete()
         return out
     # 2. export
+    export_step(server, kg_store, n, tmp, runs, out, ox)
+    # 3. queries
+    out["queries"] = {}
+    for name in list_queries():
+        params = SYNTHETIC_PARAMS.get(name, {})
+        # as `kg query` runs it (the runner adds the graph's counts for the derived aggregates)
+        seconds, rows = median(lambda n=name, p=params: run_query(kg_store, n, p)[1], runs)
+        out["queries"][name] = (seconds, len(rows), profile(kg_store, name) if seconds > 1.0 else "")
+        log(f"{n:,}: {name} {seconds * 1000:,.0f} ms ({len(rows)} rows)")
+    kg_store.graph.delete()
+    return out
+
+
+def export_step(server: Server, kg_store: FalkorDBStore, n: int, tmp: Path, runs: int, out: dict[str, Any],
+                ox: Any) -> dict[str, Any]:
+    """`kg export --format nt` in its own process, then N-Triples and Turtle in this process
+    against pyoxigraph parsing and serialising the same bytes: wall and CPU seconds (the export's
+    CPU is this process's, read-ahead thread included, plus the server's)."""
     out["nt_cli_s"], out["nt_rss"] = kg_cli(server, "export", "--format", "nt", "-o", str(tmp / "out.nt"))
+    (tmp / "out.nt").unlink()
     for fmt, oxf in (("nt", ox.RdfFormat.N_TRIPLES), ("turtle", ox.RdfFormat.TURTLE)):
         def run_export(fmt: str = fmt) -> bytes:
             buf = io.BytesIO()
             export_rdf(kg_store, buf, fmt)
             return buf.getvalue()
-        out[f"{fmt}_s"], data = median(run_export, runs)
-        out[f"{fmt}_ox_s"], _ = median(lambda data=data, oxf=oxf: ox.serialize(ox.parse(data, format=oxf),
-                                                                             format=oxf), runs)
+        out[f"{fmt}_s"], out[f"{fmt}_cpu"], out[f"{fmt}_server_cpu"], data = median_cpu(run_export, runs, kg_store)
+        out[f"{fmt}_ox_s"], out[f"{fmt}_ox_cpu"], _, _ = median_cpu(
+            lambda data=data, oxf=oxf: ox.serialize(ox.parse(data, format=oxf), format=oxf), runs)
         out["triples"] = data.count(b"\n") if fmt == "nt" else out["triples"]
         del data
-        log(f"{n:,}: export {fmt} {out[f'{fmt}_s']:.2f}s, pyoxigraph parse+serialise {out[f'{fmt}_ox_s']:.2f}s")
-    # 3. queries
-    out["queries"] = {}
-    for name in list_queries():
-        params = SYNTHETIC_PARAMS.get(name, {})
-        query = get_query(name)
-        bound = query.bind(params)
-        seconds, rows = median(lambda q=query, b=bound: kg_store.read(q.body, b), runs)
-        out["queries"][name] = (seconds, len(rows), profile(kg_store, name) if seconds > 1.0 else "")
-        log(f"{n:,}: {name} {seconds * 1000:,.0f} ms ({len(rows)} rows)")
-    kg_store.graph.delete()
+        log(f"{n:,}: export {fmt} {out[f'{fmt}_s']:.2f}s (CPU {out[f'{fmt}_cpu']:.2f} + server "
+            f"{out[f'{fmt}_server_cpu']:.2f}), pyoxigraph parse+serialise {out[f'{fmt}_ox_s']:.2f}s "
+            f"(CPU {out[f'{fmt}_ox_cpu']:.2f})")
     return out
 
 
@@ -263,8 +296,9 @@ def measure_bundled(server: Server, runs: int) -> dict[str, Any]:
 
     from kg.rdf import shacl
     out: dict[str, Any] = {}
-    out["export_s"], _ = median(run_export, runs)
-    out["validate_s"], report = median(lambda: shacl.validate_store(store), runs)
+    out["export_s"], out["export_cpu"], out["export_server_cpu"], _ = median_cpu(run_export, runs, store)
+    out["validate_s"], out["validate_cpu"], out["validate_server_cpu"], report = median_cpu(
+        lambda: shacl.validate_store(store), runs, store)
     out["triples"], out["conforms"] = report.triples, report.conforms
     out["validate_cli_s"], out["validate_rss"] = kg_cli(server, "validate")
     log(f"bundled: export {out['export_s']:.2f}s, validate {out['validate_s']:.2f}s")
@@ -309,6 +343,36 @@ def load_rows(sizes: list[dict[str, Any]]) -> list[dict[str, str]]:
     return rows
 
 
+def export_rows(sizes: list[dict[str, Any]], bundled: dict[str, Any] | None) -> list[dict[str, str]]:
+    """The target rows of the export step (wall-clock ratio; CPU ratio where measured) and of
+    `kg validate` on the bundled graph."""
+    rows: list[dict[str, str]] = []
+    for s in sizes:
+        for fmt in ("nt", "turtle"):
+            ratio = s[f"{fmt}_ox_s"] / s[f"{fmt}_s"]
+            cpu = (f"; CPU (client + server) {s[f'{fmt}_cpu'] + s[f'{fmt}_server_cpu']:.2f} vs "
+                   f"{s[f'{fmt}_ox_cpu']:.2f} s "
+                   f"({s[f'{fmt}_ox_cpu'] / (s[f'{fmt}_cpu'] + s[f'{fmt}_server_cpu']):.2f}×)"
+                   if f"{fmt}_cpu" in s else "")
+            rows.append({"what": f"`kg export --format {fmt}` vs pyoxigraph parse + serialise, "
+                                 f"{s['n']:,} relationships ({s['triples']:,} triples)",
+                         "measured": f"{s['triples'] / s[f'{fmt}_s']:,.0f} vs "
+                                     f"{s['triples'] / s[f'{fmt}_ox_s']:,.0f} triples/s{cpu}",
+                         "ratio": f"{ratio:.2f}×", "target": "≥ 0.5×", "verdict": verdict(ratio >= 0.5)})
+    if bundled is None:
+        return rows
+    ratio = bundled["validate_s"] / bundled["export_s"]
+    rows.append({"what": f"`kg validate` of the bundled graph ({bundled['triples']:,} triples) vs its N-Triples "
+                         f"export", "measured": f"{bundled['validate_s']:.2f} s vs {bundled['export_s']:.2f} s "
+                                               f"({'conforms' if bundled['conforms'] else 'violations'})"
+                                               + (f"; CPU (client + server) "
+                                                  f"{bundled['validate_cpu'] + bundled['validate_server_cpu']:.2f}"
+                                                  f" vs {bundled['export_cpu'] + bundled['export_server_cpu']:.2f} s"
+                                                  if "export_cpu" in bundled else ""),
+                 "ratio": f"{ratio:.1f}×", "target": "≤ 5×", "verdict": verdict(ratio <= 5)})
+    return rows
+
+
 def report(sizes: list[dict[str, Any]], bundled: dict[str, Any], runs: int, argv: list[str]) -> str:
     big = sizes[-1]
     lines = [f"# Benchmark results\n\nGenerated by `python benchmarks/targets.py {' '.join(argv)}` on "
@@ -316,20 +380,7 @@ def report(sizes: list[dict[str, Any]], bundled: dict[str, Any], runs: int, argv
              f"medians of {runs} where a step repeats in-process (one run from {LARGE:,} relationships "
              f"on). The machine is shared (other jobs "
              f"ran at the same time): expect ±30 % on absolute figures; ratios are steadier.\n"]
-    rows = load_rows(sizes)
-    for s in sizes:
-        for fmt in ("nt", "turtle"):
-            ratio = s[f"{fmt}_ox_s"] / s[f"{fmt}_s"]
-            rows.append({"what": f"`kg export --format {fmt}` vs pyoxigraph parse + serialise, "
-                                 f"{s['n']:,} relationships ({s['triples']:,} triples)",
-                         "measured": f"{s['triples'] / s[f'{fmt}_s']:,.0f} vs "
-                                     f"{s['triples'] / s[f'{fmt}_ox_s']:,.0f} triples/s",
-                         "ratio": f"{ratio:.2f}×", "target": "≥ 0.5×", "verdict": verdict(ratio >= 0.5)})
-    ratio = bundled["validate_s"] / bundled["export_s"]
-    rows.append({"what": f"`kg validate` of the bundled graph ({bundled['triples']:,} triples) vs its N-Triples "
-                         f"export", "measured": f"{bundled['validate_s']:.2f} s vs {bundled['export_s']:.2f} s "
-                                               f"({'conforms' if bundled['conforms'] else 'violations'})",
-                 "ratio": f"{ratio:.1f}×", "target": "≤ 5×", "verdict": verdict(ratio <= 5)})
+    rows = load_rows(sizes) + export_rows(sizes, bundled)
     names = list(big["queries"])
     slow = [q for q in names if big["queries"][q][0] >= 1.0]
     rows.append({"what": f"every stored query at {big['n']:,} relationships",
@@ -398,11 +449,17 @@ def _growth(a: dict[str, Any], b: dict[str, Any], q: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[100_000],
+                        help="synthetic graph sizes (relationships); none with --export-only: the bundled step alone")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--write", type=Path, help="also write the report to this file (RESULTS.md)")
     parser.add_argument("--load-only", action="store_true",
                         help="only the load step (issue 17 points 1-2): print its target rows")
+    parser.add_argument("--no-bundled", action="store_true",
+                        help="with --export-only: skip the bundled graph's `kg validate` step")
+    parser.add_argument("--export-only", action="store_true",
+                        help="only the export steps (issue 17 point 3): the synthetic graph loaded once, "
+                             "N-Triples and Turtle against pyoxigraph, `kg validate` of the bundled graph")
     parser.add_argument("--save", type=Path, default=Path(tempfile.gettempdir()) / "kg-targets.json",
                         help="each step's figures, saved as they are measured (a late failure loses none)")
     args = parser.parse_args(argv)
@@ -411,17 +468,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for n in sorted(args.sizes):
-                saved["sizes"].append(measure_size(server, n, Path(tmp), args.runs, args.load_only))
+                saved["sizes"].append(measure_size(server, n, Path(tmp), args.runs, args.load_only,
+                                                   args.export_only))
                 args.save.write_text(json.dumps(saved), encoding="utf-8")
         if args.load_only:
             print(f"Load step of `python benchmarks/targets.py {' '.join(argv)}` on "
                   f"{dt.date.today().isoformat()}: {machine()}\n")
             print(table(load_rows(saved["sizes"])))
             return 0
-        saved["bundled"] = measure_bundled(server, args.runs)
+        saved["bundled"] = measure_bundled(server, args.runs) if not args.no_bundled else None
         args.save.write_text(json.dumps(saved), encoding="utf-8")
     finally:
         server.close()
+    if args.export_only:
+        print(f"Export steps of `python benchmarks/targets.py {' '.join(argv)}` on "
+              f"{dt.date.today().isoformat()}: {machine()}\n")
+        print(table(export_rows(saved["sizes"], saved["bundled"])))
+        return 0
     sizes, bundled = saved["sizes"], saved["bundled"]
     text = report(sizes, bundled, args.runs, argv)
     print(text)

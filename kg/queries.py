@@ -24,6 +24,7 @@ from .errors import UsageError
 from .paths import queries_dir
 from .query_params import DATES, TODAY, TODAY_IN_BROWSER, check_ids, check_values, resolve_dates
 from .store import GraphStore
+from .store.derived import SIZE_PARAM, graph_size
 
 PARAM_TYPES = ("string", "int", "float", "bool", "list<string>", "list<int>", "list<float>")
 _FIELD = re.compile(r"^//\s*(title|description|returns|table|param)(?:\s*:|\s+(?=\w+\s*:))\s*(.*)$")
@@ -219,4 +220,8 @@ def run_query(store: GraphStore, name: str, params: dict[str, Any] | None = None
     query = get_query(name, directory)
     bound = query.bind(params or {})
     check_ids(store, name, bound, set(params or {}))
+    if SIZE_PARAM in query.params and bound.get(SIZE_PARAM) is None:
+        # the graph's counts: with them the query reads the write-time aggregates when they are
+        # current, else recomputes (kg.store.derived)
+        bound[SIZE_PARAM] = graph_size(store.read)
     return query, store.read(query.body, bound)

@@ -9,7 +9,9 @@ Licence: CC0 1.0. Level 1 follows LEI-CDF 3.1, Level 2 relationships RR-CDF 2.1.
 Mapped:
 - Level 1 (`lei2` CSV or `lei-records`) → `Firm` `firm:lei:<LEI>` with the legal name, `lei` and
   `status` (the entity status, lower case); `HEADQUARTERED_IN` the headquarters country (else the
-  legal-address country). The same LEI from Wikidata (P1278) gives the same id, so both sources merge.
+  legal-address country). The same LEI from Wikidata (P1278) gives the same id, so both sources merge;
+  an LEI a curated firm carries gives the curated firm's id instead (`loaders.firm_identifiers`),
+  and `fetch` finds the LEIs of curated firms that have none by legal name (`loaders.gleif_names`).
 - Level 2 relationship records (the 54-column `rr` CSV or `relationship-records`) of type
   `IS_DIRECTLY_CONSOLIDATED_BY` / `IS_ULTIMATELY_CONSOLIDATED_BY` → `OWNS` parent (EndNode) → child
   (StartNode) with `basis` "accounting consolidation (GLEIF IS_…_CONSOLIDATED_BY)", `share` null
@@ -52,10 +54,11 @@ from kg.models import Record, parse_record
 from kg.paths import snapshot_dir
 from kg.sources import FetchedFile, SourceSpec, download, write_manifest
 
-from . import _http
+from . import _http, gleif_names
 from ._codes import iso2_to_iso3
 from ._common import latest
 from ._inputs import Input, csv_rows, header_index, iter_inputs, load_json
+from .firm_identifiers import CuratedFirms
 
 log = logging.getLogger(__name__)
 
@@ -86,28 +89,42 @@ _REPEX_REQUIRED = ("LEI", "Exception.Category")
 # --------------------------------------------------------------------------- fetch
 
 def fetch(dest: Path, *, base_url: str | None = None, leis: Iterable[str] | None = None,
-          golden_copy: bool = False, pace_seconds: float = 1.0, timeout: float = 60.0,
-          retries: int = 4, backoff: float = 2.0) -> list[Path]:
+          golden_copy: bool = False, resolve_names: bool = True, curated: Path | None = None,
+          pace_seconds: float = 1.0, timeout: float = 60.0, retries: int = 4,
+          backoff: float = 2.0) -> list[Path]:
     """Download Level 1 and Level 2 data for `leis` from the API (or the full golden copy).
 
-    Without `leis`, the LEIs of `dest/leis.txt`, else those of the bundled snapshot's firms, are
-    used. `golden_copy=True` downloads the latest full lei2/rr/repex CSV files instead (~4.5 GB).
+    Without `leis`: the LEIs of `dest/leis.txt` (else of the bundled snapshot's `firm:lei:` firms)
+    and of the curated firms, and (`resolve_names`) those found by legal name for the curated
+    firms that have none (`loaders.gleif_names`; every outcome in `dest/name-matches.csv`, which
+    the manifest lists so `kg build` links the firms too). `curated` is
+    the folder of the curated tables (default the bundled snapshot's). `golden_copy=True`
+    downloads the latest full lei2/rr/repex CSV files instead (~4.5 GB).
     GLEIF asks API users to stay under 60 requests a minute: one request per `pace_seconds`.
     """
     dest.mkdir(parents=True, exist_ok=True)
     if golden_copy:
         return _fetch_golden_copy(dest, base_url, timeout, retries, backoff)
-    seed = sorted({x.strip().upper() for x in (leis or _default_leis(dest)) if x.strip()})
+    base = (base_url or API_URL).rstrip("/")
+    pace = _http.Pace(pace_seconds)
+    opts: dict[str, Any] = {"pace": pace, "timeout": timeout, "retries": retries, "backoff": backoff}
+    wanted = list(leis) if leis is not None else list(_default_leis(dest))
+    fetched: list[FetchedFile] = []
+    if leis is None:
+        firms = CuratedFirms.read(curated)
+        wanted += firms.by_lei
+        if resolve_names and firms.without_lei():
+            outcomes = gleif_names.resolve(firms.without_lei(), base, dest, opts)
+            wanted += [o.lei for o in outcomes if o.status == "resolved"]
+            fetched.append(gleif_names.manifest_entry(dest / gleif_names.REPORT,
+                                                      f"{base}/lei-records"))
+    seed = sorted({x.strip().upper() for x in wanted if x.strip()})
     bad = [x for x in seed if not _LEI.match(x)]
     if bad:
         raise ValueError(f"not LEIs: {', '.join(bad[:5])}")
     if not seed:
         log.warning("gleif: no LEIs to fetch (pass leis=, or write %s/leis.txt)", dest)
         return []
-    base = (base_url or API_URL).rstrip("/")
-    pace = _http.Pace(pace_seconds)
-    opts: dict[str, Any] = {"pace": pace, "timeout": timeout, "retries": retries, "backoff": backoff}
-    fetched: list[FetchedFile] = []
     parents: set[str] = set()
     for lei in seed:
         for kind in ("direct-parent-relationship", "ultimate-parent-relationship",
@@ -198,6 +215,12 @@ class _State:
     emitted: set[str] = field(default_factory=set)
     skipped_invalid: set[str] = field(default_factory=set)
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    curated: CuratedFirms = field(default_factory=CuratedFirms)
+
+    def node(self, lei: str) -> str:
+        """The Firm id of an LEI: the curated firm's that carries it, else firm:lei:<LEI>."""
+        firm = self.curated.lei_of(lei)
+        return firm.id if firm else f"firm:lei:{lei}"
 
     def touches(self, *leis: str) -> bool:
         return self.seed is None or any(x in self.seed for x in leis)
@@ -207,15 +230,25 @@ class _State:
 
 
 def parse(paths: Iterable[Path], *, leis: Iterable[str] | None = None,
-          include_lapsed: bool = False) -> Iterator[Record]:
-    """GLEIF golden-copy CSVs (lei2, rr, repex; plain or zipped) and JSON:API responses -> records."""
+          include_lapsed: bool = False, curated: Path | None = None) -> Iterator[Record]:
+    """GLEIF golden-copy CSVs (lei2, rr, repex; plain or zipped) and JSON:API responses -> records.
+
+    An LEI that a curated firm carries (its `lei`, or a resolved row of a `name-matches.csv` among
+    the inputs, written by `fetch`) becomes that firm's node; `curated` is the folder of the curated
+    tables (default the bundled snapshot's).
+    """
     inputs = list(iter_inputs(paths, _is_gleif_file))
     seed = {x.strip().upper() for x in leis} if leis is not None else None
     for item in [i for i in inputs if i.filename.lower() == "leis.txt"]:
         with item.open_text() as fh:
             seed = (seed or set()) | {x.strip().upper() for x in fh.read().split()}
-    state = _State(seed=seed, include_lapsed=include_lapsed)
-    kinds = {item: _kind(item) for item in inputs if item.filename.lower() != "leis.txt"}
+    state = _State(seed=seed, include_lapsed=include_lapsed, curated=CuratedFirms.read(curated))
+    for item in [i for i in inputs if i.filename.lower() == gleif_names.REPORT]:
+        for lei, firm_id in gleif_names.read_report(item.read_text()).items():
+            if firm_id in state.curated.firms and _LEI.match(lei):
+                state.curated.link(firm_id, lei)
+    kinds = {item: _kind(item) for item in inputs
+             if item.filename.lower() not in ("leis.txt", gleif_names.REPORT)}
     rels: list[dict[str, Any]] = []
     exceptions: list[dict[str, Any]] = []
     entities: list[dict[str, Any]] = []
@@ -252,7 +285,7 @@ def parse(paths: Iterable[Path], *, leis: Iterable[str] | None = None,
 
 def _is_gleif_file(name: str) -> bool:
     lower = name.lower()
-    return lower.endswith((".csv", ".json")) or lower == "leis.txt"
+    return lower.endswith((".csv", ".json")) or lower == "leis.txt"   # name-matches.csv too
 
 
 def _kind(item: Input) -> str:
@@ -496,9 +529,13 @@ def _entity(state: _State, *, lei: str, name: str, hq: str, legal: str, status: 
         since = f" (last update {updated[:10]})" if updated else ""
         notes.insert(0, f"GLEIF registration status {registration}{since}")
     data: dict[str, Any] = {
-        "type": "Firm", "id": f"firm:lei:{lei}", "name": name.strip() or lei, "lei": lei,
+        "type": "Firm", "id": state.node(lei), "name": name.strip() or lei, "lei": lei,
         "source_ids": sorted({sid, *state.note_sources.get(lei, ())}),
     }
+    firm = state.curated.lei_of(lei)
+    if firm:   # the curated firm's node: its name and notes stay, GLEIF's notes follow them
+        data["name"] = firm.name
+        notes = [n for n in (firm.notes, *notes) if n]
     if status:
         data["status"] = status.lower()
     if notes:
@@ -528,12 +565,11 @@ def _finish(state: _State) -> Iterator[Record]:
         for lei in (parent, child):
             if lei not in state.emitted:
                 state.emitted.add(lei)
-                yield parse_record({"type": "Firm", "id": f"firm:lei:{lei}", "name": lei,
-                                    "lei": lei, "source_ids": sorted(edge["sources"]),
-                                    "notes": "name unknown: no GLEIF Level 1 record in this load"})
+                yield _stub(state, lei, sorted(edge["sources"]),
+                            ["name unknown: no GLEIF Level 1 record in this load"])
         kinds = sorted(edge["types"])
         data: dict[str, Any] = {
-            "type": "OWNS", "from": f"firm:lei:{parent}", "to": f"firm:lei:{child}",
+            "type": "OWNS", "from": state.node(parent), "to": state.node(child),
             "basis": f"accounting consolidation (GLEIF {', '.join(kinds)})",
             "source_ids": sorted(edge["sources"]),
         }
@@ -545,8 +581,18 @@ def _finish(state: _State) -> Iterator[Record]:
         yield parse_record(data)
     for lei in sorted(set(state.notes) - state.emitted):
         # an exception for a seed LEI whose Level 1 record is not in this load
-        yield parse_record({"type": "Firm", "id": f"firm:lei:{lei}", "name": lei, "lei": lei,
-                            "source_ids": sorted(state.note_sources[lei]),
-                            "notes": "; ".join(state.notes[lei])})
+        yield _stub(state, lei, sorted(state.note_sources[lei]), state.notes[lei])
     for src in state.sources.values():
         yield parse_record(src)
+
+
+def _stub(state: _State, lei: str, sources: list[str], notes: list[str]) -> Record:
+    """A Firm known only by its LEI (no Level 1 record loaded); a curated firm keeps its name."""
+    firm = state.curated.lei_of(lei)
+    if firm:
+        notes = [n for n in (firm.notes, *notes) if n and not n.startswith("name unknown")]
+    data: dict[str, Any] = {"type": "Firm", "id": state.node(lei), "name": firm.name if firm else lei,
+                            "lei": lei, "source_ids": sources}
+    if notes:
+        data["notes"] = "; ".join(notes)
+    return parse_record(data)

@@ -10,6 +10,8 @@ Mapped (each record cites the query's Source, retrieved on the fetch date):
 - `Firm` for every business, owner, parent, subsidiary and operator: `firm:lei:<LEI>` when Wikidata
   gives a Legal Entity Identifier (P1278) for it anywhere in the results, else `firm:<qid>`; `wikidata`
   = the QID, `lei`. The same LEI in GLEIF gives the same id, so the two sources merge into one node.
+  An item whose QID or LEI a curated firm carries takes the curated firm's id; the `identifiers`
+  query finds the items of curated firms that have an LEI but no QID (by P1278, never by name).
 - `HEADQUARTERED_IN` from the headquarters location's country (P159/P17), else the firm's country (P17).
 - `OWNS` owner → firm from P127 (owned by; `share` from the P1107 proportion qualifier) and P749
   (parent organisation), and firm → subsidiary from P355; `basis` names the property. A statement with
@@ -43,10 +45,11 @@ from kg.errors import DataError
 from kg.models import Record, parse_record
 from kg.sources import FetchedFile, FetchError, SourceSpec, write_manifest
 
-from . import _http
+from . import _http, gleif_names
 from ._codes import is_iso3
 from ._common import crosswalk_file, latest, read_crosswalk
 from ._inputs import Input, iter_inputs, json_array_items, load_json
+from .firm_identifiers import CuratedFirm, CuratedFirms
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +82,16 @@ _MANUFACTURING = re.compile(r"\b(factory|gigafactory|manufactur\w*|plant|battery
 
 # --------------------------------------------------------------------------- fetch
 
-def fetch(dest: Path, *, base_url: str | None = None, queries: Iterable[str] = QUERIES,
-          pace_seconds: float = 2.0, timeout: float = 90.0, retries: int = 4,
-          backoff: float = 5.0) -> list[Path]:
+def fetch(dest: Path, *, base_url: str | None = None,
+          queries: Iterable[str] = (*QUERIES, "identifiers"), curated: Path | None = None,
+          gleif_matches: Path | None = None, pace_seconds: float = 2.0, timeout: float = 90.0,
+          retries: int = 4, backoff: float = 5.0) -> list[Path]:
     """Run each stored query against the query service and save the JSON results in `dest`.
 
+    `identifiers` looks up, by LEI (P1278), the curated firms (folder `curated`, default the
+    bundled snapshot's) that carry an LEI but no QID; LEIs found by GLEIF's name search count too
+    (`gleif_matches`, default `dest/../gleif/name-matches.csv` when `kg fetch gleif` ran first;
+    copied into `dest` so `parse` links the same firms). No such LEI: the query is not run.
     Politeness: the project User-Agent, one query at a time, `pace_seconds` between queries, and
     HTTP 429 retried after its Retry-After.
     """
@@ -92,7 +100,16 @@ def fetch(dest: Path, *, base_url: str | None = None, queries: Iterable[str] = Q
     dest.mkdir(parents=True, exist_ok=True)
     fetched: list[FetchedFile] = []
     for name in queries:
-        query = query_text(name)
+        if name == "identifiers":
+            leis = _unidentified_leis(dest, curated, gleif_matches)
+            if not leis:
+                continue
+            if (dest / gleif_names.REPORT).is_file():
+                fetched.append(gleif_names.manifest_entry(dest / gleif_names.REPORT,
+                                                          "https://api.gleif.org/api/v1/lei-records"))
+            query = query_text(name).replace('"LEI_VALUES"', " ".join(f'"{x}"' for x in leis))
+        else:
+            query = query_text(name)
         got = _http.get(url, dest / f"wikidata_{name}.json", params={"query": query, "format": "json"},
                         headers={"Accept": "application/sparql-results+json"}, pace=pace,
                         timeout=timeout, retries=retries, backoff=backoff,
@@ -102,6 +119,20 @@ def fetch(dest: Path, *, base_url: str | None = None, queries: Iterable[str] = Q
         fetched.append(got)
     write_manifest(dest, SPEC.name, fetched)
     return [f.path for f in fetched]
+
+
+def _unidentified_leis(dest: Path, curated: Path | None, gleif_matches: Path | None) -> list[str]:
+    """LEIs of curated firms without a QID (curated, or resolved by GLEIF's name search)."""
+    firms = CuratedFirms.read(curated)
+    report = gleif_matches or dest.parent / "gleif" / gleif_names.REPORT
+    if report.is_file():
+        text = report.read_text(encoding="utf-8")
+        for lei, firm_id in gleif_names.read_report(text).items():
+            if firm_id in firms.firms and _LEI.match(lei):
+                firms.link(firm_id, lei)
+        if report.resolve() != (dest / gleif_names.REPORT).resolve():
+            (dest / gleif_names.REPORT).write_text(text, encoding="utf-8")
+    return sorted(f.lei for f in firms.firms.values() if f.lei and not f.wikidata and _LEI.match(f.lei))
 
 
 def query_text(name: str) -> str:
@@ -124,25 +155,38 @@ class _Graph:
 
     firms: dict[str, dict[str, Any]] = field(default_factory=dict)       # qid -> name, sources
     leis: dict[str, set[str]] = field(default_factory=dict)              # qid -> LEIs
+    curated: CuratedFirms = field(default_factory=CuratedFirms)          # LEI/QID -> curated firm
     facilities: dict[str, dict[str, Any]] = field(default_factory=dict)  # qid -> props
     materials: dict[str, set[str]] = field(default_factory=dict)   # id -> citing sources
     edges: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
 
 
-def parse(paths: Iterable[Path]) -> Iterator[Record]:
-    """SPARQL JSON results of the stored queries -> Firm, Facility, Material and their edges."""
-    results = [_read(item) for item in iter_inputs(paths, lambda n: n.lower().endswith(".json"))]
-    graph = _Graph()
+def parse(paths: Iterable[Path], *, curated: Path | None = None) -> Iterator[Record]:
+    """SPARQL JSON results of the stored queries -> Firm, Facility, Material and their edges.
+
+    A firm whose QID or LEI a curated firm carries (`curated`: the folder of the curated tables,
+    default the bundled snapshot's; plus the resolved rows of a `name-matches.csv` among the
+    inputs) becomes that firm's node.
+    """
+    inputs = list(iter_inputs(paths, lambda n: n.lower().endswith(".json")
+                              or n.lower() == gleif_names.REPORT))
+    graph = _Graph(curated=CuratedFirms.read(curated))
+    for item in [i for i in inputs if i.filename.lower() == gleif_names.REPORT]:
+        for lei, firm_id in gleif_names.read_report(item.read_text()).items():
+            if firm_id in graph.curated.firms and _LEI.match(lei):
+                graph.curated.link(firm_id, lei)
+    results = [_read(item) for item in inputs if item.filename.lower() != gleif_names.REPORT]
     for res in results:   # pass 1: every QID's LEIs, wherever they appear
         for _, row in res.rows:
-            for entity, lei in (("firm", "lei"), ("firm", "firmLei"), ("other", "otherLei"),
+            for entity, lei in (("firm", "lei"), ("firm", "identifiedLei"), ("firm", "firmLei"), ("other", "otherLei"),
                                 ("operator", "operatorLei"), ("owner", "ownerLei")):
                 _note_lei(graph, row, entity, lei, res.item.name)
     sources: dict[str, dict[str, Any]] = {}
     for res in results:   # pass 2: records
         sid = _source(res, sources)
         year = int(res.item.retrieved[:4])
-        handler = {"firms": _firm_row, "ownership": _ownership_row, "facilities": _facility_row}
+        handler = {"firms": _firm_row, "ownership": _ownership_row, "facilities": _facility_row,
+                   "identifiers": _identifier_row}
         for line, row in res.rows:
             handler[res.kind](graph, row, sid, year, res.item.name, line)
     yield from (parse_record(s) for s in sources.values())
@@ -158,7 +202,9 @@ def _read(item: Input) -> _Result:
     except (KeyError, TypeError):
         raise DataError("not SPARQL JSON results (head.vars / results.bindings)",
                         file=item.name, line=1) from None
-    if "facility" in variables:
+    if "identifiedLei" in variables:
+        kind = "identifiers"
+    elif "facility" in variables:
         kind = "facilities"
     elif "relation" in variables:
         kind = "ownership"
@@ -214,7 +260,18 @@ def _note_lei(graph: _Graph, row: dict[str, Any], entity: str, lei_var: str, fil
     graph.leis.setdefault(qid.group(1), set()).add(lei)
 
 
+def _curated(graph: _Graph, qid: str) -> CuratedFirm | None:
+    """The curated firm this item is: by its QID, else by one of its LEIs."""
+    found = graph.curated.qid_of(qid)
+    for lei in sorted(graph.leis.get(qid, ())):
+        found = found or graph.curated.lei_of(lei)
+    return found
+
+
 def _firm_id(graph: _Graph, qid: str) -> str:
+    firm = _curated(graph, qid)
+    if firm:
+        return firm.id
     leis = graph.leis.get(qid)
     return f"firm:lei:{sorted(leis)[0]}" if leis else f"firm:{qid.lower()}"
 
@@ -334,6 +391,14 @@ def _firm_row(graph: _Graph, row: dict[str, Any], sid: str, year: int, file: str
               year, sid, "firm's industry (P452) and type (P31)")
 
 
+def _identifier_row(graph: _Graph, row: dict[str, Any], sid: str, year: int, file: str,
+                    line: int) -> None:
+    qid = _qid(row, "firm", file, line)
+    if qid is None:
+        raise DataError("an identifiers row without ?firm", file=file, line=line, field="firm")
+    _add_firm(graph, qid, _label(row, "firm", qid), sid)
+
+
 def _ownership_row(graph: _Graph, row: dict[str, Any], sid: str, year: int, file: str,
                    line: int) -> None:
     if _value(row, "end") is not None:
@@ -411,14 +476,31 @@ def _records(graph: _Graph) -> Iterator[Record]:
     for mid, cited in sorted(graph.materials.items()):
         yield parse_record({"type": "Material", "id": mid, **material_nodes[mid],
                             "source_ids": sorted(cited)})
+    seen: dict[str, str] = {}
     for qid, firm in sorted(graph.firms.items()):
+        fid = _firm_id(graph, qid)
+        if fid in seen:   # two items, one curated firm (by QID and by LEI): the first one stands
+            log.warning("wikidata: %s and %s are both the curated firm %s; %s ignored",
+                        seen[fid], qid, fid, qid)
+            continue
+        seen[fid] = qid
         leis = sorted(graph.leis.get(qid, ()))
-        data = {"type": "Firm", "id": _firm_id(graph, qid), "name": firm["name"],
+        data = {"type": "Firm", "id": fid, "name": firm["name"],
                 "wikidata": qid, "source_ids": sorted(firm["sources"])}
         if leis:
             data["lei"] = leis[0]
             if len(leis) > 1:
                 data["notes"] = f"Wikidata lists several LEIs: {', '.join(leis)}"
+        curated = _curated(graph, qid)
+        if curated:   # the curated firm's node: its name, identifiers and notes stay
+            data["name"] = curated.name
+            data["lei"] = curated.lei or data.get("lei")
+            data["wikidata"] = curated.wikidata or qid
+            notes = [n for n in (curated.notes, data.get("notes")) if n]
+            data.pop("notes", None)
+            if notes:
+                data["notes"] = "; ".join(notes)
+            data = {k: v for k, v in data.items() if v is not None}
         yield parse_record(data)
     for qid, fac in sorted(graph.facilities.items()):
         data = {"type": "Facility", "id": f"facility:{qid.lower()}", "name": fac["name"],

@@ -13,10 +13,12 @@
 //   graph are checked; national tariff lines (HTS 10-digit) finer than the item's code are matched
 //   by prefix and do not count as gaps; concordance between HS versions is not checked.
 // param issue: string = null
+// param graph_size: list<int> = null
 // returns: hs_code, items, issue, item_ids, n_items, detail
 // table: hs_code, items, issue
 // Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
 // :param issue => null;
+// :param graph_size => null;
 CALL {
   MATCH (i)-[:CLASSIFIED_AS]->(h:HSCode)
   WHERE i:Material OR i:Product
@@ -42,7 +44,19 @@ CALL {
   WHERE i:Material OR i:Product
   WITH i, collect(h.code) AS codes
   WITH collect({i: i, codes: codes}) AS items
+  // (the traded codes are derived when the graph is written, kg/store/derived.py: read when they
+  // match the graph, `graph_size` filled in by the runner, else collected here the same way)
+  OPTIONAL MATCH (stamp:_Meta {id: 'derived:stamp'})
+  WITH items, coalesce(stamp.nodes = $graph_size[0] AND stamp.relationships = $graph_size[1]
+                       AND 'traded-codes' IN stamp.kinds, false) AS derived
   CALL {
+    WITH derived
+    UNWIND CASE WHEN derived THEN [1] ELSE [] END AS use
+    MATCH (d:_Meta {id: 'derived:traded-codes'})
+    RETURN d.codes AS traded
+    UNION ALL
+    WITH derived
+    UNWIND CASE WHEN derived THEN [] ELSE [1] END AS use
     OPTIONAL MATCH ()-[e:EXPORTS_TO]->()
     RETURN collect(DISTINCT e.hs_code) AS traded
   }

@@ -51,24 +51,40 @@ WITH imp, code, year, basis, collect({k: k.id, iso3: substring(k.id, 8), name: k
 WITH imp, code, year,
      collect({basis: basis, partners: partners, named: named,
               b: CASE basis WHEN 'imports' THEN 1 WHEN 'mirror' THEN 2 ELSE 3 END}) AS reports
-WITH imp, collect({code: code, year: year, d: reduce(best = null, r IN reports |
-       CASE WHEN best IS NULL OR r.b < best.b THEN r ELSE best END)}) AS series_rows
+WITH imp, code, collect({year: year, d: reduce(best = null, r IN reports |
+       CASE WHEN best IS NULL OR r.b < best.b THEN r ELSE best END)}) AS years
+WITH imp, collect({code: code, years: years}) AS series_codes
 // Products and materials with their HS codes, and the importer's annual totals, read once.
-WITH imp, series_rows,
+WITH imp, series_codes,
      [(cg)-[:CLASSIFIED_AS]->(ch:HSCode) WHERE cg:Product OR cg:Material | {g: cg, code: ch.code}]
        AS classes,
      [(imp)-[t:IMPORTS]->(ht) WHERE coalesce(t.month, 0) = 0 AND t.value_usd IS NOT NULL
       | {code: ht.code, y: t.year, basis: t.flow_basis, v: t.value_usd}] AS totals
-UNWIND series_rows AS sr
-WITH classes, imp, totals, sr.code AS code, sr.year AS year, 'hs:' + sr.code AS hid, sr.d AS d
-WITH classes, imp, totals, code, year, hid, d,
-     reduce(acc = [], c IN classes | CASE WHEN c.code STARTS WITH code AND NOT c.g IN acc
-                                          THEN acc + [c.g] ELSE acc END) AS goods
+// The goods of each code: the items whose code starts with it, in the order of `classes`. Found by
+// grouping the codes with every prefix of the items' codes (a hash join), not by testing every
+// pair of code and item.
+CALL {
+  WITH classes
+  UNWIND range(0, size(classes) - 1) AS i
+  WITH i, classes[i] AS c
+  UNWIND range(0, size(c.code)) AS n
+  RETURN collect({k: left(c.code, n), i: i, g: c.g}) AS prefixes
+}
+UNWIND [sc IN series_codes | {k: sc.code, sc: sc}] + prefixes AS e
+WITH imp, totals, e
+ORDER BY e.i
+WITH imp, totals, e.k AS k, collect(e.sc) AS scs,
+     collect(CASE WHEN e.sc IS NULL THEN e.g END) AS found
+UNWIND scs AS sc
+WITH imp, totals, sc.code AS code, sc.years AS years,
+     reduce(acc = [], g IN found | CASE WHEN NOT g IN acc THEN acc + [g] ELSE acc END) AS goods
 WHERE ($hs_code IS NULL OR code = $hs_code OR code STARTS WITH $hs_code)
   AND ($item IS NULL
        OR any(g IN goods WHERE g.id = $item OR g.id = 'product:' + $item OR g.id = 'material:' + $item
               OR toLower(g.name) = toLower($item)))
-MATCH (h:HSCode {id: hid})
+MATCH (h:HSCode {id: 'hs:' + code})
+UNWIND years AS sy
+WITH imp, totals, h, code, goods, sy.year AS year, sy.d AS d
 // The importer's total of the code that year, from the same reporting basis.
 WITH imp, h, code, year, d, goods,
      head([t IN totals WHERE t.code = code AND t.y = year AND t.basis = d.basis | t.v]) AS total
@@ -105,11 +121,15 @@ UNWIND CASE WHEN size(goods) = 0 THEN [null] ELSE goods END AS g0
 OPTIONAL MATCH (g0)-[:REQUIRES]->(x)
 WITH imp, h, code, goods, series, x,
      [(x)-[:CLASSIFIED_AS]->(hx:HSCode) | hx.code] AS xcodes
+// (a group's codes through the id index: a pattern over every Material per input was the cost)
+CALL {
+  WITH x
+  UNWIND CASE WHEN x IS NULL THEN [] ELSE coalesce(x.member_of, []) END AS gid
+  MATCH (grp:Material {id: gid})-[:CLASSIFIED_AS]->(hgr:HSCode)
+  RETURN collect(hgr.code) AS gcodes
+}
 WITH imp, h, code, goods, series,
-     collect(CASE WHEN x IS NULL THEN null ELSE
-       {own: xcodes,
-        grp: [(grp:Material)-[:CLASSIFIED_AS]->(hgr:HSCode) WHERE grp.id IN coalesce(x.member_of, [])
-              | hgr.code]} END) AS xs
+     collect(CASE WHEN x IS NULL THEN null ELSE {own: xcodes, grp: gcodes} END) AS xs
 WITH imp, h, code, goods, series,
      [code] + reduce(acc = [], z IN xs | acc + CASE WHEN size(z.own) > 0 THEN z.own ELSE z.grp END)
        AS watch

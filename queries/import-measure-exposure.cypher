@@ -44,25 +44,27 @@
 //   targets, depth, path, instrument, effective, ended, scope, rate, measure_id, input_id
 // table: product, input, measure, status, stage, excluded_share, excluded_share_max
 // Superseded stakes: every OWNS fact but the latest of its owner-asset pair.
+// The product first: the whole-graph look-ups below carry it, so a product not in the graph costs
+// nothing.
 // Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
 // :param product => 'li-ion-battery';
 // :param importer => 'USA';
 // :param as_of => null;
 // :param include_inactive => false;
-OPTIONAL MATCH (sf:Firm)-[st:OWNS]->(sa)
-WITH sf, sa, collect(st) AS stakes, max(coalesce(st.year, 0)) AS latest
-WITH collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) AS older
-WITH reduce(acc = [], g IN older | acc + g) AS superseded,
-     CASE WHEN $as_of IS NULL THEN null ELSE toInteger(left($as_of, 4)) END AS as_of_year
-// Firms' headquarters and state owners, to find the firms a measure's targets control.
-OPTIONAL MATCH (hf:Firm)-[:HEADQUARTERED_IN]->(hq:Country)
-WITH superseded, as_of_year, collect({f: hf.id, c: hq.id}) AS hqs
-OPTIONAL MATCH (gf:Firm)-[so:STATE_OWNED_BY]->(sc:Country)
-WITH superseded, as_of_year, hqs, collect({f: gf.id, c: sc.id, s: so.share}) AS states
 MATCH (p)
 WHERE (p:Product OR p:Material)
   AND (p.id = $product OR p.id = 'product:' + $product OR p.id = 'material:' + $product
        OR toLower(p.name) = toLower($product))
+OPTIONAL MATCH (sf:Firm)-[st:OWNS]->(sa)
+WITH p, sf, sa, collect(st) AS stakes, max(coalesce(st.year, 0)) AS latest
+WITH p, collect([s IN stakes WHERE coalesce(s.year, 0) < latest]) AS older
+WITH p, reduce(acc = [], g IN older | acc + g) AS superseded,
+     CASE WHEN $as_of IS NULL THEN null ELSE toInteger(left($as_of, 4)) END AS as_of_year
+// Firms' headquarters and state owners, to find the firms a measure's targets control.
+OPTIONAL MATCH (hf:Firm)-[:HEADQUARTERED_IN]->(hq:Country)
+WITH p, superseded, as_of_year, collect({f: hf.id, c: hq.id}) AS hqs
+OPTIONAL MATCH (gf:Firm)-[so:STATE_OWNED_BY]->(sc:Country)
+WITH p, superseded, as_of_year, hqs, collect({f: gf.id, c: sc.id, s: so.share}) AS states
 // The product itself and every input, with the shortest bill-of-materials path to it.
 WITH superseded, as_of_year, hqs, states, p,
      [{i: p, depth: 0, names: [p.name], stage: null}]

@@ -191,9 +191,10 @@ CALL {
   UNWIND reached AS x
   // END fragment bom-inputs
   WITH DISTINCT x
-  OPTIONAL MATCH (grp:Material)
-  WHERE grp.id IN coalesce(x.member_of, [])
-  WITH x, [x] + collect(grp) AS holders
+  // (its groups through the id index: a scan of every Material per input was the cost)
+  UNWIND CASE WHEN size(coalesce(x.member_of, [])) = 0 THEN [null] ELSE x.member_of END AS gid
+  OPTIONAL MATCH (grp:Material {id: gid})
+  WITH x, [x] + collect(DISTINCT grp) AS holders
   UNWIND holders AS holder
   OPTIONAL MATCH (:Country)-[pc:PRODUCES]->(holder)
   WHERE (pc.quantity IS NOT NULL OR pc.share IS NOT NULL) AND ($year IS NULL OR pc.year <= $year)

@@ -22,6 +22,7 @@ import pytest
 
 from kg.errors import StoreError
 from kg.queries import list_queries
+from kg.store import derived
 
 ROOT = Path(__file__).resolve().parents[1]
 LINTER = Path(__file__).with_name("cypher_lint.mjs")
@@ -86,3 +87,16 @@ def test_falkordb_planner_rejects_non_portable_cypher(embedded_store: Any) -> No
                 "MATCH (n:Material|Product) RETURN n"):
         with pytest.raises((StoreError, Exception)):
             embedded_store.explain(bad)
+
+
+def test_the_derivations_are_portable_cypher(cypher_lint: Any, embedded_store: Any) -> None:
+    """The statements that derive the aggregates queries read (kg/store/derived.py) run in
+    Neo4j's write transaction too: Neo4j's own front end accepts them and FalkorDB plans them."""
+    statements = derived.derivations() + [
+        ("drop", derived.DROP), ("previous", derived.PREVIOUS), ("stamp", derived.STAMP),
+        ("nodes", derived.NODE_COUNT), ("meta", derived.META_COUNT),
+        ("relationships", derived.RELATIONSHIP_COUNT)]
+    for name, cypher in statements:
+        errors = [d for d in cypher_lint.lint_text(cypher) if d["severity"] == "error"]
+        assert errors == [], f"{name}: {errors}"
+        assert embedded_store.explain(cypher), name

@@ -213,7 +213,7 @@ def test_fetch_golden_copy(tmp_path):
 
 def test_fetch_without_leis_does_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(gleif, "_default_leis", lambda dest: [])
-    assert gleif.fetch(tmp_path) == []
+    assert gleif.fetch(tmp_path, curated=tmp_path / "no-curated-tables") == []
 
 
 @pytest.mark.network

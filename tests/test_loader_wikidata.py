@@ -137,7 +137,7 @@ def test_fetch_paces_queries(tmp_path):
     with loopback() as srv:
         srv.route("/sparql", Answer(200, body))
         started = time.monotonic()
-        wikidata.fetch(tmp_path, base_url=f"{srv.url}/sparql", pace_seconds=0.4)
+        wikidata.fetch(tmp_path, base_url=f"{srv.url}/sparql", pace_seconds=0.4, curated=tmp_path / "none")
         elapsed = time.monotonic() - started
     assert len(srv.hits("/sparql")) == 3 and elapsed >= 0.8   # two pauses between three queries
 

@@ -275,3 +275,47 @@ def test_instances_of_a_subclass_in_the_data_are_checked() -> None:
     ours = _validate_ox(data)
     assert any(v.focus == "country:XSP" and "[MinCount]" in v.message for v in ours.violations)
     assert Counter(ours.violations) == Counter(reference.violations)
+
+
+# -- validating a store: its export, as a file of it would be validated ---------------------------
+
+class _RowsStore:
+    """The two reads `export_rdf` needs, over records-format rows (`fail` raises after the nodes)."""
+
+    backend = "rows"
+
+    def __init__(self, rows: list[dict[str, Any]], fail: Exception | None = None) -> None:
+        self.rows, self.fail = rows, fail
+
+    def iter_nodes(self) -> Iterator[dict[str, Any]]:
+        yield from (r for r in self.rows if "from" not in r)
+
+    def iter_relationships(self) -> Iterator[dict[str, Any]]:
+        if self.fail is not None:
+            raise self.fail
+        yield from (r for r in self.rows if "from" in r)
+
+
+def test_validate_store_reports_what_validate_file_reports(tmp_path: Path) -> None:
+    rows = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines() if line]
+    buf = io.BytesIO()
+    export_rows((r for r in rows if "from" not in r), (r for r in rows if "from" in r), buf, "nt")
+    path = tmp_path / "planted.nt"
+    path.write_bytes(buf.getvalue())
+    # a share over 1 on one statement: the same violation, quoted as written, from both paths
+    bad = [dict(r, share=1.5) if r.get("type") == "PRODUCES" and r.get("share") else r for r in rows]
+    from_store = shacl.validate_store(_RowsStore(bad))
+    buf = io.BytesIO()
+    export_rows((r for r in bad if "from" not in r), (r for r in bad if "from" in r), buf, "nt")
+    (tmp_path / "bad.nt").write_bytes(buf.getvalue())
+    from_file = shacl.validate_file(tmp_path / "bad.nt")
+    assert not from_store.conforms and from_store.violations == from_file.violations
+    assert from_store.triples == from_file.triples == shacl.validate_file(path).triples
+    assert any(v.value == '"1.5"^^xsd:decimal' for v in from_store.violations)
+
+
+def test_an_export_that_fails_midway_fails_validate_store_with_its_own_error() -> None:
+    from kg.errors import DataError
+    rows = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines() if line]
+    with pytest.raises(DataError, match="the store went away"):
+        shacl.validate_store(_RowsStore(rows, fail=DataError("the store went away")))

@@ -255,14 +255,16 @@ rows). What keeps them linear, for whoever edits them (`benchmarks/targets.py` m
 
 - **No scan per row.** A node named by id is looked up through the id index (`{id: value}`), not
   found by testing every node of a label: the latest-figure rule finds an item's groups that way
-  and counts a group's members only for items that have one; `chinese-controlled-abroad` starts
-  from China's node.
+  and counts a group's members only for items that have one (as do `single-points-of-failure`
+  and `exposure-trend`); `chinese-controlled-abroad` starts from China's node;
+  `import-measure-exposure` finds its product before any whole-graph look-up.
 - **One pass over a relationship type where one will do.** The latest-figure rule reads a
   holder's `PRODUCES` rows once, grouped by stage, year and basis, and picks the latest group;
   `classification-gaps` reads the trade flows once; `provenance-audit` reads every relationship
   once for its source and flag checks and the series once for stale and superseded figures.
 - **Joins by grouping, not by pairs.** `classification-gaps` matches HS codes with the traded
-  codes above and below them by grouping on code prefixes rather than testing every pair.
+  codes above and below them by grouping on code prefixes rather than testing every pair;
+  `exposure-trend` finds each traded code's goods the same way, once per code.
 - **No list as a grouping key.** A list carried through an aggregation is hashed for every row;
   such lists are built in a subquery (`CALL { ... }`) instead.
 - **Sets, not paths.** `what-if-cutoff` finds the inputs within six `REQUIRES` levels one level at
@@ -273,10 +275,16 @@ rows). What keeps them linear, for whoever edits them (`benchmarks/targets.py` m
 - **Examples only when needed.** `provenance-audit` looks up the example of a check only when
   the check counts something, and stops at the first match.
 
-What remains is one pass over the relationships a query must read: at 1 M synthetic relationships
-`concentration` and `what-if-cutoff` group about 350 k country `PRODUCES` rows and
-`provenance-audit` groups about 850 k figures into series, which takes the embedded store more
-than a second; below that needs figures derived at load time rather than a faster query.
+- **Aggregates derived at write time.** What a whole-graph default must group over every figure
+  is grouped once per write instead, inside the write (`kg/store/derived.py`,
+  docs/architecture.md): the latest figure of every item and stage (`concentration`,
+  `what-if-cutoff`), the figure series and the relationships by source list and flag
+  (`provenance-audit`), the HS codes trade is recorded at (`classification-gaps`). A query
+  reads them only when the graph's node and relationship counts, which the runner passes as
+  `graph_size`, match the counts stamped on them, and only for the parameters they were derived
+  for (no `year`; for `what-if-cutoff` no owned assets abroad); otherwise it recomputes by the
+  same rule, with the same rows. `graph_size` is not meant to be set by hand: left null (as in
+  Neo4j Browser) the query recomputes.
 """
 
 

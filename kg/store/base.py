@@ -153,16 +153,38 @@ def stats_from_rows(node_rows: list[dict[str, Any]], rel_rows: list[dict[str, An
     }
 
 
-def paged_nodes(read: Callable[..., list[dict[str, Any]]], batch: int) -> Iterator[dict[str, Any]]:
+NODE_COLUMNS = "RETURN n.id AS id, properties(n) AS props"
+"""What a page of nodes returns (`node_rows` turns it into records-format rows)."""
+
+PageReader = Callable[[str, str, str, dict[str, Any]], list[dict[str, Any]]]
+"""Runs one page's query: (label, the query up to its RETURN, what follows the RETURN clause,
+parameters) -> records-format rows. A store may choose its own RETURN clause and decode its reply
+straight into rows (the embedded store: kg/store/falkordb_flat.py)."""
+
+
+def node_rows(label: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"type": label, **row["props"]} for row in rows]
+
+
+def paged_nodes(read: Callable[..., list[dict[str, Any]]], batch: int,
+                read_nodes: PageReader | None = None) -> Iterator[dict[str, Any]]:
     """Every node of the ontology labels, paged by id (a stable key) so memory stays bounded."""
+    for page in node_pages(read, batch, read_nodes):
+        yield from page
+
+
+def node_pages(read: Callable[..., list[dict[str, Any]]], batch: int,
+               read_nodes: PageReader | None = None) -> Iterator[list[dict[str, Any]]]:
+    """`paged_nodes` a page at a time."""
     for label in LABELS:
         last = ""
         while True:
-            rows = read(f"MATCH (n:{label}) WHERE n.id > $last RETURN n.id AS id, "
-                        f"properties(n) AS props ORDER BY n.id LIMIT $limit",
-                        {"last": last, "limit": batch})
-            for row in rows:
-                yield {"type": label, **row["props"]}
+            match, tail = f"MATCH (n:{label}) WHERE n.id > $last", " ORDER BY n.id LIMIT $limit"
+            params = {"last": last, "limit": batch}
+            rows = (read_nodes(label, match, tail, params) if read_nodes is not None
+                    else node_rows(label, read(f"{match} {NODE_COLUMNS}{tail}", params)))
+            if rows:
+                yield rows
             if len(rows) < batch:
                 break
             last = rows[-1]["id"]
@@ -177,19 +199,25 @@ def edge_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def paged_relationships(read: Callable[..., list[dict[str, Any]]], batch: int,
-                        read_edges: Callable[..., list[dict[str, Any]]] | None = None
-                        ) -> Iterator[dict[str, Any]]:
+                        read_edges: PageReader | None = None) -> Iterator[dict[str, Any]]:
     """Every relationship, in pages of about `batch` rows whatever the degree distribution.
 
     Per label, source nodes are paged by id through the id index (a label-less lookup would scan
     every node) with their out-degrees; consecutive nodes are grouped while their relationships
     fit a page, and a node with more than a page of relationships (a country with a million trade
-    flows) is read in slices of its own. `read_edges` runs a page's query (`EDGE_COLUMNS`) and
-    returns its rows in the records format (a store may decode its replies straight into them)."""
-    ret = EDGE_COLUMNS
+    flows) is read in slices of its own. `read_edges` runs a page's query (by default with
+    `EDGE_COLUMNS`) and returns its rows in the records format."""
+    for page in relationship_pages(read, batch, read_edges):
+        yield from page
 
-    def query(cypher: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        return read_edges(cypher, params) if read_edges is not None else edge_rows(read(cypher, params))
+
+def relationship_pages(read: Callable[..., list[dict[str, Any]]], batch: int,
+                       read_edges: PageReader | None = None) -> Iterator[list[dict[str, Any]]]:
+    """`paged_relationships` a page at a time."""
+    def query(label: str, match: str, tail: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if read_edges is not None:
+            return read_edges(label, match, tail, params)
+        return edge_rows(read(f"{match} {EDGE_COLUMNS}{tail}", params))
 
     for label in LABELS:
         last = ""
@@ -204,16 +232,16 @@ def paged_relationships(read: Callable[..., list[dict[str, Any]]], batch: int,
             for node in nodes + [{"id": None, "degree": 0}]:
                 if node["id"] is None or (group and size + node["degree"] > batch):
                     if group:
-                        yield from query(f"UNWIND $ids AS id MATCH (a:{label} {{id: id}})-[r]->(b) "
-                                         + ret, {"ids": group})
+                        yield query(label, f"UNWIND $ids AS id MATCH (a:{label} {{id: id}})-[r]->(b)", "",
+                                    {"ids": group})
                     group, size = [], 0
                 if node["id"] is None:
                     break
                 if node["degree"] > batch:
                     for skip in range(0, node["degree"], batch):
-                        yield from query(f"MATCH (a:{label} {{id: $id}})-[r]->(b) {ret} "
-                                         f"ORDER BY id(r) SKIP $skip LIMIT $limit",
-                                         {"id": node["id"], "skip": skip, "limit": batch})
+                        yield query(label, f"MATCH (a:{label} {{id: $id}})-[r]->(b)",
+                                    " ORDER BY id(r) SKIP $skip LIMIT $limit",
+                                    {"id": node["id"], "skip": skip, "limit": batch})
                 elif node["degree"]:
                     group.append(node["id"])
                     size += node["degree"]

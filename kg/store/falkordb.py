@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
-from . import falkordb_reply
+from . import falkordb_flat, falkordb_reply
 from .base import (
+    EDGE_COLUMNS,
     GET_META,
+    NODE_COLUMNS,
     SET_META,
     STATS_NODES,
     STATS_RELS,
@@ -25,12 +27,14 @@ from .base import (
     WriteSummary,
     edge_rows,
     ids_present,
-    paged_nodes,
-    paged_relationships,
+    node_pages,
+    node_rows,
     plain,
+    relationship_pages,
     stats_from_rows,
 )
 from .embedded import ServerInfo, file_lock
+from .prefetch import prefetched
 from .staging import (
     StagedWrite,
     background_save,
@@ -81,12 +85,13 @@ class FalkorDBStore:
     def _exists(self) -> bool:
         return self.graph_name in self.db.list_graphs()
 
-    def _execute(self, cypher: str, params: dict[str, Any] | None = None) -> Any:
-        """The compact reply of a read-only query: the command the client's ro_query sends, with
-        the C-encoded parameter header."""
+    def _execute(self, cypher: str, params: dict[str, Any] | None = None, *, compact: bool = True) -> Any:
+        """The compact (or plain) reply of a read-only query: the command the client's ro_query
+        sends, with the C-encoded parameter header."""
         params = params or {}
         header = (fast_params_header(params) if params else "") or self.graph._build_params_header(params)
-        command = ("GRAPH.RO_QUERY", self.graph_name, f"{header} {cypher}" if header else cypher, "--compact")
+        query = f"{header} {cypher}" if header else cypher
+        command = ("GRAPH.RO_QUERY", self.graph_name, query, *(("--compact",) if compact else ()))
         try:
             return self.graph.execute_command(*command)
         except Exception as exc:
@@ -127,14 +132,42 @@ class FalkorDBStore:
 
     def iter_nodes(self, batch: int = 5000) -> Iterator[dict[str, Any]]:
         if self._exists():
-            yield from paged_nodes(self.read, batch)
+            keys = self._property_keys()
+            yield from prefetched(node_pages(self.read, batch, lambda *page: self._read_nodes(keys, *page)))
 
     def iter_relationships(self, batch: int = 5000) -> Iterator[dict[str, Any]]:
         if self._exists():
-            yield from paged_relationships(self.read, batch, self._read_edges)
+            keys = self._property_keys()
+            yield from prefetched(relationship_pages(self.read, batch,
+                                                     lambda *page: self._read_edges(keys, *page)))
 
-    def _read_edges(self, cypher: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        """A page of relationships decoded straight into records-format rows (`edge_rows`)."""
+    def _property_keys(self) -> frozenset[str]:
+        """Every property key of the graph (a key added later shows in `keys()` and the page is
+        read the compact way)."""
+        return frozenset(row["propertyKey"] for row in self.read("CALL db.propertyKeys()"))
+
+    def _read_nodes(self, keys: frozenset[str], label: str, match: str, tail: str, params: dict[str, Any]
+                    ) -> list[dict[str, Any]]:
+        """A page of nodes as flat columns in a plain reply (`falkordb_flat`), else the compact way."""
+        layout = falkordb_flat.node_layout(label, keys)
+        try:
+            return falkordb_flat.node_rows(layout, self._execute(f"{match} {layout.ret}{tail}", params,
+                                                                        compact=False))
+        except Exception:          # a page the flat columns cannot hold: read it the compact way
+            pass
+        return node_rows(label, self.read(f"{match} {NODE_COLUMNS}{tail}", params))
+
+    def _read_edges(self, keys: frozenset[str], label: str, match: str, tail: str, params: dict[str, Any]
+                    ) -> list[dict[str, Any]]:
+        """A page of relationships as flat columns in a plain reply (`falkordb_flat`), else as one
+        compact reply decoded straight into records-format rows (`falkordb_reply.edge_rows`)."""
+        layout = falkordb_flat.edge_layout(label, keys)
+        try:
+            return falkordb_flat.edge_rows(layout, self._execute(f"{match} {layout.ret}{tail}", params,
+                                                                 compact=False))
+        except Exception:          # a page the flat columns cannot hold: read it the compact way
+            pass
+        cypher = f"{match} {EDGE_COLUMNS}{tail}"
         try:
             reply = self._execute(cypher, params)
         except Exception as exc:

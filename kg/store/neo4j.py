@@ -25,6 +25,7 @@ from .base import (
     statements_of,
     stats_from_rows,
 )
+from .derived import derive
 
 
 def _graph_value(value: Any) -> dict[str, Any] | None:
@@ -115,6 +116,7 @@ class Neo4jStore:
                     counters = tx.run(st.cypher, {"rows": batch_rows(rows)}).consume().counters
                     created = counters.nodes_created if st.kind == "node" else counters.relationships_created
                     summary.count(st, len(rows), created, progress)
+            derive(lambda cypher, params: [list(r.values()) for r in tx.run(cypher, params)])
         try:
             with self._session() as session:
                 session.execute_write(work)

@@ -50,6 +50,7 @@ from .base import (
     batch_rows,
     statements_of,
 )
+from .derived import derive
 from .embedded import ServerInfo, log_tail, server_running
 from .falkordb_bulk import BulkEncoder
 
@@ -292,6 +293,7 @@ class StagedWrite:
                     self._copy_live()
                     self._phase("staged")
                     self._write_batches(todo, summary, progress, self._query_command)
+            derive(self._run_stage)          # the aggregates of the staged graph (kg.store.derived)
             self._phase("written")
         except BaseException as exc:
             with contextlib.suppress(Exception):
@@ -316,6 +318,16 @@ class StagedWrite:
     def _phase(self, name: str) -> None:
         """Each phase of docs/guarantees.md ("staged", "written", "swapped", "saved"), in the log."""
         log.debug("write of %s: %s", self.name, name)
+
+    def _run_stage(self, cypher: str, params: dict[str, Any]) -> list[list[Any]]:
+        """One statement on the stage; rows of plain values (the counts and numbers it returns)."""
+        header = fast_params_header(params) if params else ""
+        if header is None:
+            raise StoreError("write failed, graph left unchanged: a derived aggregate's "
+                             "parameters could not be encoded")
+        reply = self.client.execute_command("GRAPH.QUERY", self.stage,
+                                            f"{header} {cypher}" if header else cypher)
+        return [list(row) for row in reply[1]] if len(reply) == 3 else []
 
     def drop_stage(self) -> None:
         if self.stage in self._graphs():

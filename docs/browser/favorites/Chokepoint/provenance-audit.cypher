@@ -3,6 +3,7 @@
 :param max_age => 5;
 :param as_of_year => null;
 :param as_of => toString(date());
+:param graph_size => null;
 
 // title: Provenance audit: unsourced facts, stale figures, sources by licence
 // description: Checks that every fact can be traced to a source and shows how current and how
@@ -28,12 +29,14 @@
 // param max_age: int = 5
 // param as_of_year: int = null
 // param as_of: string = "today"
+// param graph_size: list<int> = null
 // returns: kind, count, example, detail, cited
 // table: kind, count, example, detail
 // Neo4j Browser: set the parameters first - run each line below without its leading //, editing the values:
 // :param max_age => 5;
 // :param as_of_year => null;
 // :param as_of => toString(date());
+// :param graph_size => null;
 CALL {
   OPTIONAL MATCH (n)
   WHERE (n.source_ids IS NULL OR size(n.source_ids) = 0) AND NOT n:_Meta
@@ -68,13 +71,29 @@ CALL {
   // reference year (the newest figure) and the stale and superseded counts and examples follow.
   // Ids have no spaces (prefix:slug, kg/models/ids.py), so within a bucket the smallest example
   // string is the one with the smallest `a.id + ' ' + b.id`: the full string is built per bucket.
-  MATCH (a)-[r:PRODUCES|HOLDS_RESERVES|EXPORTS_TO|IMPORT_RELIANCE]->(b)
-  WHERE r.year IS NOT NULL
-  WITH a, b, type(r) AS t, r.stage AS stage, r.hs_code AS hs, r.flow_basis AS basis,
-       max(r.year) AS latest, count(r) AS n
-  WITH t, latest, n, a.id + ' ' + b.id AS pair
-  WITH t, latest, count(*) AS series, sum(n - 1) AS older, min(pair) AS first_pair,
-       min(CASE WHEN n > 1 THEN pair END) AS first_older_pair
+  // The buckets are derived when the graph is written (kg/store/derived.py): read when they
+  // match the graph (`graph_size`, filled in by the runner), else recomputed the same way.
+  OPTIONAL MATCH (stamp:_Meta {id: 'derived:stamp'})
+  WITH coalesce(stamp.nodes = $graph_size[0] AND stamp.relationships = $graph_size[1]
+                AND 'figure-series' IN stamp.kinds, false) AS derived
+  CALL {
+    WITH derived
+    UNWIND CASE WHEN derived THEN [1] ELSE [] END AS use
+    MATCH (d:_Meta)
+    WHERE d.derived = 'figure-series'
+    RETURN d.type AS t, d.latest AS latest, d.series AS series, d.older AS older,
+           d.first_pair AS first_pair, d.first_older_pair AS first_older_pair
+    UNION ALL
+    WITH derived
+    UNWIND CASE WHEN derived THEN [] ELSE [1] END AS use
+    MATCH (a)-[r:PRODUCES|HOLDS_RESERVES|EXPORTS_TO|IMPORT_RELIANCE]->(b)
+    WHERE r.year IS NOT NULL
+    WITH a, b, type(r) AS t, r.stage AS stage, r.hs_code AS hs, r.flow_basis AS basis,
+         max(r.year) AS latest, count(r) AS n
+    WITH t, latest, n, a.id + ' ' + b.id AS pair
+    RETURN t, latest, count(*) AS series, sum(n - 1) AS older, min(pair) AS first_pair,
+           min(CASE WHEN n > 1 THEN pair END) AS first_older_pair
+  }
   WITH t, latest, series, older,
        split(first_pair, ' ')[0] + ' ' + t + ' ' + split(first_pair, ' ')[1] + ' newest '
          + toString(latest) AS ex,
@@ -115,7 +134,21 @@ CALL {
   // Every relationship is read once, counted by its source list, its type and the flags checked
   // below. A check's example (its first relationship in scan order, as before) is looked up only
   // when the check counts something, and the look-up stops at the first match.
+  // (the groups are derived when the graph is written, as above; `low` and `est` are false
+  // there where they are null here, which every check below reads alike)
+  OPTIONAL MATCH (stamp:_Meta {id: 'derived:stamp'})
+  WITH coalesce(stamp.nodes = $graph_size[0] AND stamp.relationships = $graph_size[1]
+                AND 'relationship-group' IN stamp.kinds, false) AS derived
   CALL {
+    WITH derived
+    UNWIND CASE WHEN derived THEN [1] ELSE [] END AS use
+    MATCH (d:_Meta)
+    WHERE d.derived = 'relationship-group'
+    RETURN d.sids AS sids, d.type AS t, d.low AS low, d.est AS est,
+           d.undated_share AS undated_share, d.n AS n
+    UNION ALL
+    WITH derived
+    UNWIND CASE WHEN derived THEN [] ELSE [1] END AS use
     OPTIONAL MATCH ()-[r]->()
     RETURN r.source_ids AS sids, type(r) AS t, r.confidence = 'L' AS low, r.estimated = true AS est,
            r.share IS NOT NULL AND r.year IS NULL AS undated_share, count(r) AS n

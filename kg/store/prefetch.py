@@ -1,0 +1,58 @@
+"""Read the next pages while the caller works on this one.
+
+A whole-graph read (an export, `kg validate`) alternates between waiting for the server to run a
+page's query and writing that page; on two cores the two can overlap. A thread runs the page
+generator a few pages ahead (its socket waits release the GIL); the caller gets the rows in the
+same order, and the generator's errors where it would have raised them.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+AHEAD = 2
+"""Pages read ahead of the caller (memory: that many pages of rows)."""
+
+_DONE = object()
+
+
+def prefetched(pages: Iterator[list[dict[str, Any]]], ahead: int = AHEAD) -> Iterator[dict[str, Any]]:
+    """The rows of `pages`, its pages produced by a background thread `ahead` pages in advance."""
+    box: queue.Queue[Any] = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for page in pages:
+                if not put(page):
+                    return
+        except BaseException as exc:      # handed to the caller, raised where the read failed
+            put(exc)
+            return
+        put(_DONE)
+
+    worker = threading.Thread(target=run, name="kg-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = box.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
+    finally:
+        stop.set()              # the caller stopped early (or is done): let the thread finish
+        worker.join(timeout=5)
