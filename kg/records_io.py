@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+import orjson
+
 from .errors import DataError, record_error
 from .models import Record, parse_record, record_types
 from .models.parse import item_kind, kind_of
@@ -67,7 +69,19 @@ _STRICT = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys, parse_constant=
 
 
 def parse_json_line(line: str) -> Any:
-    """One JSON value, strictly: no duplicate keys, no NaN/Infinity; floats parse exactly."""
+    """One JSON value, strictly: no duplicate keys, no NaN/Infinity; floats parse exactly.
+
+    The compiled parser (orjson, strict JSON: no NaN/Infinity, exact floats) reads the line; its
+    value is accepted when writing it back compactly gives the line again, which proves that no
+    key was repeated (a repeat would be missing from the value). Anything else, compact JSON
+    with escapes or spaces included, and every error, goes through the strict decoder, whose
+    messages name what is wrong."""
+    try:
+        value = orjson.loads(line)
+        if orjson.dumps(value) == line.rstrip("\r\n").encode("utf-8"):
+            return value
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError, UnicodeEncodeError):
+        pass
     if line.startswith("\ufeff"):     # as json.loads: a byte-order mark inside the file
         raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", line, 0)
     return _STRICT.decode(line)

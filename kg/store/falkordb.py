@@ -66,6 +66,9 @@ def _plain(value: Any) -> Any:
 
 class FalkorDBStore:
     backend = "embedded"
+    streams_writes = True
+    """Writes go to a stage graph dropped on any error (kg.store.staging), so a load may send
+    batches before its whole input is validated (kg.pipeline.load)."""
 
     def __init__(self, info: ServerInfo, home: Path, graph: str = "kg") -> None:
         self.home, self.graph_name = home, graph
@@ -185,7 +188,7 @@ class FalkorDBStore:
         summary = WriteSummary()
         started = time.perf_counter()
         with file_lock(self.home / "write.lock"):
-            writer = StagedWrite(self.info, self.home, self.graph_name)
+            writer = StagedWrite(self.info, self.home, self.graph_name, restarted=self._connect)
             try:
                 writer.run(statements, replace=replace, summary=summary, progress=progress)
             finally:

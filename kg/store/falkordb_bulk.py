@@ -66,6 +66,8 @@ class BulkEncoder:
         self.numbers: dict[str, int] = {}
         self.started = False
         self._strings: dict[str, bytes] = {}
+        self._lists: dict[str, bytes] = {}
+        """One-string lists (`source_ids` of most records) by their string."""
 
     def _value(self, value: Any) -> bytes:
         """`encode_value`, remembering the encoding of strings: a load repeats the same ids,
@@ -79,6 +81,14 @@ class BulkEncoder:
                 out = self._strings[value] = b"\x03" + value.encode("utf-8") + b"\x00"
             return out
         if kind is list:
+            if len(value) == 1 and type(value[0]) is str:    # a single source id, mostly
+                key = value[0]
+                out = self._lists.get(key)
+                if out is None:
+                    if len(self._lists) >= _MEMO:
+                        self._lists.clear()
+                    out = self._lists[key] = _LONG(5, 1) + self._value(key)
+                return out
             return _LONG(5, len(value)) + b"".join([self._value(v) for v in value])
         return encode_value(value)
 
@@ -93,7 +103,7 @@ class BulkEncoder:
         decoded = batch_rows(rows)
         keys = sorted({k for row in decoded for k in row["props"]})
         entities: list[bytes] = []
-        value = self._value
+        value, strings = self._value, self._strings
         if kind == "node":
             numbers = self.numbers
             for row in decoded:
@@ -106,8 +116,10 @@ class BulkEncoder:
                 a, b = number(row["from"]), number(row["to"])
                 if a is None or b is None:
                     continue       # as `MATCH` in the create statement: no endpoint, no edge
-                props = row["props"]
-                entities.append(_ENDPOINTS(a, b) + b"".join([value(props.get(k)) for k in keys]))
+                # a string already encoded is looked up here, without a call per value
+                entities.append(_ENDPOINTS(a, b) + b"".join([
+                    (type(v) is str and strings.get(v)) or value(v)
+                    for v in map(row["props"].get, keys)]))
         if not entities:
             return None, 0
         counts = [len(entities), 0, 1, 0] if kind == "node" else [0, len(entities), 0, 1]

@@ -34,16 +34,18 @@ import re
 import signal
 import time
 from collections import deque
+from collections.abc import Callable, Iterator, Sized
 from pathlib import Path
 from typing import Any
 
-from ..errors import StoreError
+from ..errors import KGError, StoreError
 from .base import (
     ANY_NODE,
     LABELS,
     EncodedRows,
     Progress,
     StatementSource,
+    WriteStatement,
     WriteSummary,
     batch_rows,
     statements_of,
@@ -167,13 +169,14 @@ def _stat(reply: Any, name: str) -> int:
 
 
 def _prepared(statements: Any, encode: Any, depth: int = 4) -> Any:
-    """(statement, rows, command, created) per batch, prepared one step ahead in a thread;
-    `encode(st, rows)` gives the command (None: nothing to send) and the entities it creates
-    when known in advance (else None: read from the reply).
+    """(statement, range(rows), command, created) per batch, prepared up to `depth` batches ahead in a
+    thread; `encode(st, rows)` gives the command (None: nothing to send) and the entities it
+    creates when known in advance (else None: read from the reply).
 
     Reading the spilled rows and encoding the next batch is Python work; sending a batch is
     mostly waiting for the server. Overlapping the two uses both cores during a load.
     """
+    import contextvars
     import queue
     import threading
 
@@ -194,13 +197,18 @@ def _prepared(statements: Any, encode: Any, depth: int = 4) -> Any:
         try:
             for st in statements:
                 for rows in st.batches:
-                    if not put((st, rows, *encode(st, rows))):
+                    # the batch's size, not its rows: an encoded batch is not kept twice
+                    if not put((st, range(len(rows)), *encode(st, rows))):
                         return
             put(done)
         except BaseException as exc:  # surfaced in the consuming thread
             put(exc)
 
-    thread = threading.Thread(target=produce, name="kg-write-prepare", daemon=True)
+    # the statements may be a load still validating its input, whose errors go to the caller's
+    # error log (a context variable): the thread runs in a copy of the caller's context
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(produce,), name="kg-write-prepare",
+                              daemon=True)
     thread.start()
     try:
         while True:
@@ -215,15 +223,30 @@ def _prepared(statements: Any, encode: Any, depth: int = 4) -> Any:
         thread.join(timeout=5)
 
 
+def _bulk_part(statements: Iterator[WriteStatement], after: list[WriteStatement]
+               ) -> Iterator[WriteStatement]:
+    """The statements up to the first without a bulk form (put in `after`): a load sends rows
+    that update entities it created last, once the stage has its indexes."""
+    for st in statements:
+        if st.bulk is None:
+            after.append(st)
+            return
+        yield st
+
+
 # -- the staged write ----------------------------------------------------------------------------
 
 class StagedWrite:
     """One all-or-nothing write into the graph `name` (the caller holds the write lock)."""
 
-    def __init__(self, info: ServerInfo, home: Path, name: str) -> None:
+    def __init__(self, info: ServerInfo, home: Path, name: str,
+                 restarted: Callable[[ServerInfo], None] | None = None) -> None:
         self.info, self.home, self.name = info, home, name
         self.stage = f"{name}{STAGE_SUFFIX}"
         self.client = _client(info, BATCH_TIMEOUT)
+        self.restarted = restarted
+        """Told the new server when the write restarted one: a load still validating its input
+        reads the graph during the write (kg.pipeline.load)."""
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -244,23 +267,32 @@ class StagedWrite:
             empty = not live or not self._query(self.name, ANY_NODE)[1]
             fresh = replace or not live or not self._query(self.name, "MATCH (n) RETURN 1 LIMIT 1")[1]
             todo = iter(statements_of(statements, empty or replace))
-            first = next(todo, None)
+            first = next(todo, None) if fresh else None   # its form decides GRAPH.BULK
             todo = itertools.chain([first] if first else [], todo)
             if fresh and BULK and first is not None and first.bulk is not None:
                 self._phase("staged")        # GRAPH.BULK creates the stage with its first call
                 encoder = BulkEncoder()
-                self._write_batches(todo, summary, progress, self._bulk_command(encoder))
+                after: list[WriteStatement] = []
+                self._write_batches(_bulk_part(todo, after), summary, progress,
+                                    self._bulk_command(encoder))
                 if not encoder.started:
                     self._fresh_stage()
                 else:
                     self._index_stage()
+                if after:    # statements that update what GRAPH.BULK created: through the index
+                    self._write_batches(itertools.chain(after, todo), summary, progress,
+                                        self._query_command)
             else:
                 if fresh:
                     self._fresh_stage()
+                    self._phase("staged")
+                    self._write_batches(todo, summary, progress, self._query_command)
                 else:
+                    # before the load's first batch is prepared: the copy may restart a server
+                    # that stopped answering, and a load still validating reads the graph
                     self._copy_live()
-                self._phase("staged")
-                self._write_batches(todo, summary, progress, self._query_command)
+                    self._phase("staged")
+                    self._write_batches(todo, summary, progress, self._query_command)
             derive(self._run_stage)          # the aggregates of the staged graph (kg.store.derived)
             self._phase("written")
         except BaseException as exc:
@@ -269,9 +301,9 @@ class StagedWrite:
             if isinstance(exc, redis.exceptions.TimeoutError):
                 raise StoreError(f"write failed, graph left unchanged: the server did not answer "
                                  f"within {BATCH_TIMEOUT:.0f}s") from None
-            if isinstance(exc, Exception) and not isinstance(exc, StoreError):
+            if isinstance(exc, Exception) and not isinstance(exc, KGError):
                 raise StoreError(f"write failed, graph left unchanged: {exc}") from exc
-            raise
+            raise               # e.g. the input's errors found while it was being written
         self._swap()
         self._phase("swapped")
         try:
@@ -368,6 +400,8 @@ class StagedWrite:
         self.info = embedded.start(self.home)
         self.close()
         self.client = _client(self.info, BATCH_TIMEOUT)
+        if self.restarted is not None:
+            self.restarted(self.info)
 
     def _write_batches(self, statements: Any, summary: WriteSummary,
                        progress: Progress | None, encode: Any) -> None:
@@ -390,7 +424,7 @@ class StagedWrite:
         finally:
             self.client.connection_pool.release(conn)
 
-    def _reply(self, conn: Any, st: Any, rows: list[dict[str, Any]], known: int | None,
+    def _reply(self, conn: Any, st: Any, rows: Sized, known: int | None,
                summary: WriteSummary, progress: Progress | None) -> None:
         import redis
         try:
