@@ -25,44 +25,20 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from .errors import UsageError
+from .fragments import fragment_path, render_fragment
 from .paths import queries_dir
 from .queries import param_lines, parse_query_file
 
-CARRY = "__CARRY__"
+__all__ = ["expand", "fragment_path", "generated", "main", "parse_arguments", "render_fragment",
+           "stale", "uses", "with_browser_lines"]
+
 BROWSER_HEAD = ("// Neo4j Browser: set the parameters first - run each line below without its "
                 "leading //, editing the values:")
 _BLOCK = re.compile(r"^(?P<indent>[ \t]*)// BEGIN fragment (?P<name>[\w-]+)\((?P<carry>[^)]*)\)"
                     r"[^\n]*\n(?P<body>.*?)^[ \t]*// END fragment (?P=name)[ \t]*$", re.MULTILINE | re.DOTALL)
-
-
-def fragment_path(name: str, directory: Path | None = None) -> Path:
-    return (directory or queries_dir()) / "fragments" / f"{name}.cypher.in"
-
-
-def render_fragment(name: str, carry: list[str], directory: Path | None = None,
-                    indent: str = "", bind: dict[str, str] | None = None) -> str:
-    """The fragment's Cypher with the carried variables filled in (its comment header dropped)
-    and each bound `$param` replaced by its expression."""
-    path = fragment_path(name, directory)
-    if not path.is_file():
-        raise UsageError(f"{path}: no such query fragment")
-    lines = path.read_text(encoding="utf-8").splitlines()
-    while lines and lines[0].startswith("//"):
-        lines.pop(0)
-    prefix = "".join(f"{v}, " for v in carry)
-    text = "".join(f"{indent}{line.replace(CARRY, prefix)}".rstrip() + "\n" for line in lines)
-    for param, expr in (bind or {}).items():
-        # (a replacement function, so a backslash in the expression is not read as an escape)
-        text = re.sub(rf"\${re.escape(param)}\b", _literal(expr), text)
-    return text
-
-
-def _literal(text: str) -> Callable[[re.Match[str]], str]:
-    return lambda _m: text
 
 
 def parse_arguments(text: str) -> tuple[list[str], dict[str, str]]:

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from ..fragments import render_fragment
 from .base import META_LABEL
 
 STAMP_ID = "derived:stamp"
@@ -108,7 +109,6 @@ CREATE (:_Meta {id: 'derived:latest-figure', derived: 'latest-figure', generatio
 
 def latest_figure() -> str:
     """The latest figure of every item and stage, no `year`: the shared fragment, rendered."""
-    from ..query_fragments import render_fragment  # (kg.queries imports the store)
     return ("MATCH (x)\nWHERE x:Material OR x:Product\n"
             + render_fragment("latest-figure", [], bind={"year": "null"}) + LATEST_FIGURE_TAIL)
 
