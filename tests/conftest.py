@@ -19,7 +19,13 @@ from typing import Any
 
 import pytest
 
-from kg.config import Settings
+# Bytecode caches (gitignored __pycache__) are written even where PYTHONDONTWRITEBYTECODE is set:
+# without them every xdist worker re-rewrites the asserts of every test module and every `kg`
+# subprocess compiles the package again, seconds per run that nothing needs.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+from kg.config import Settings  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -88,17 +94,36 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                                 f"LINTER_FILES in tests/conftest.py (one linter per session)")
     if (users and not os.environ.get("PYTEST_XDIST_WORKER") and not config.option.collectonly
             and missing_linter() is None):
-        _LINTER = CypherLinter()
+        _LINTER = CypherLinter(_saved_lint_answers(config))
         _LINTER.warm_up(QUERIES)
+
+
+LINT_CACHE = "chokepoint/cypher-lint"
+"""Where the linter's answers are kept between sessions (pytest's cache, `.pytest_cache/`): under
+a key of the linter script, the pinned package's version and the options, so a changed linter
+starts afresh. `-p no:cacheprovider` (or a fresh clone, as in CI) lints everything."""
+
+
+def _saved_lint_answers(config: pytest.Config) -> dict[str, Any]:
+    from .cypher_linter import version_key
+    cache = getattr(config, "cache", None)
+    saved = cache.get(LINT_CACHE, {}) if cache is not None else {}
+    return saved.get("answers", {}) if saved.get("version") == version_key() else {}
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _LINTER is not None:
         _LINTER.close()
+        cache = getattr(session.config, "cache", None)
+        if cache is not None:
+            from .cypher_linter import version_key
+            # merged with what is saved: another worker's session may have saved in the meantime
+            answers = {**_saved_lint_answers(session.config), **_LINTER.answers}
+            cache.set(LINT_CACHE, {"version": version_key(), "answers": answers})
 
 
 @pytest.fixture(scope="session")
-def cypher_lint() -> Any:
+def cypher_lint(request: pytest.FixtureRequest) -> Any:
     """The session's one Neo4j Cypher front-end process (tests/cypher_linter.py). Without node or
     the pinned package the tests using it skip with the fix, except in CI (`CI` set): they fail."""
     from .cypher_linter import CypherLinter, missing_linter
@@ -109,7 +134,7 @@ def cypher_lint() -> Any:
             pytest.fail(f"the Cypher linter is required in CI: {reason}")
         pytest.skip(reason)
     if _LINTER is None:
-        _LINTER = CypherLinter()
+        _LINTER = CypherLinter(_saved_lint_answers(request.config))
     return _LINTER
 
 

@@ -10,6 +10,8 @@ are shared with `queries/` (line numbers mapped back into each file).
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import select
 import shutil
@@ -62,33 +64,63 @@ def _without_comment_lines(text: str) -> tuple[str, list[int]]:
     return "".join(line.rstrip() + "\n" for _, line in kept), [i for i, _ in kept]
 
 
-class CypherLinter:
-    """One `cypher_lint.mjs --serve` process; thread-safe; caches by text."""
+def version_key() -> str:
+    """What the diagnostics of a text depend on besides the text: the linter script, the pinned
+    front end's version and the options. A saved result is reused only under the same key."""
+    digest = hashlib.sha256(LINTER.read_bytes())
+    with contextlib.suppress(OSError):
+        digest.update((PACKAGE / "package.json").read_bytes())
+    digest.update(b"--no-apoc")
+    return digest.hexdigest()
 
-    def __init__(self) -> None:
-        self._proc = subprocess.Popen(["node", str(LINTER), "--serve", "--no-apoc"], cwd=ROOT,
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, text=True, encoding="utf-8")
+
+def _text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class CypherLinter:
+    """One `cypher_lint.mjs --serve` process, started at the first text it has no answer for;
+    thread-safe; answers cached by text. `known` holds answers saved by an earlier session under
+    the same `version_key()`: Neo4j's semantic analysis takes tens of seconds for the stored
+    queries, and its answer for a text never changes while the linter and its options do not."""
+
+    def __init__(self, known: dict[str, list[dict[str, Any]]] | None = None) -> None:
+        self._proc: subprocess.Popen[str] | None = None
         self._lock = threading.Lock()
-        self._cache: dict[str, list[dict[str, Any]]] = {}
+        self._cache: dict[str, list[dict[str, Any]]] = dict(known or {})
+
+    @property
+    def answers(self) -> dict[str, list[dict[str, Any]]]:
+        """Every answer so far, by the text's sha256 (for saving)."""
+        with self._lock:
+            return dict(self._cache)
+
+    def _process(self) -> subprocess.Popen[str]:
+        if self._proc is None:
+            self._proc = subprocess.Popen(["node", str(LINTER), "--serve", "--no-apoc"], cwd=ROOT,
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True, encoding="utf-8")
+        return self._proc
 
     def _ask(self, text: str) -> list[dict[str, Any]]:
+        key = _text_key(text)
         with self._lock:
-            if text in self._cache:
-                return self._cache[text]
-            assert self._proc.stdin is not None and self._proc.stdout is not None
-            self._proc.stdin.write(json.dumps({"text": text}) + "\n")
-            self._proc.stdin.flush()
-            ready, _, _ = select.select([self._proc.stdout], [], [], TIMEOUT)
-            line = self._proc.stdout.readline() if ready else ""
+            if key in self._cache:
+                return self._cache[key]
+            proc = self._process()
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.write(json.dumps({"text": text}) + "\n")
+            proc.stdin.flush()
+            ready, _, _ = select.select([proc.stdout], [], [], TIMEOUT)
+            line = proc.stdout.readline() if ready else ""
             if not line:
-                err = self._proc.stderr.read() if self._proc.poll() is not None and self._proc.stderr else ""
-                raise RuntimeError(f"the Cypher linter gave no answer (exit {self._proc.poll()}): {err}")
+                err = proc.stderr.read() if proc.poll() is not None and proc.stderr else ""
+                raise RuntimeError(f"the Cypher linter gave no answer (exit {proc.poll()}): {err}")
             reply = json.loads(line)
             if "error" in reply:
                 raise RuntimeError(f"the Cypher linter failed: {reply['error']}")
-            self._cache[text] = reply["diagnostics"]
-            return self._cache[text]
+            self._cache[key] = reply["diagnostics"]
+            return self._cache[key]
 
     def lint_text(self, text: str) -> list[dict[str, Any]]:
         """Diagnostics (line, col, severity, message) for one file's text."""
@@ -125,6 +157,8 @@ class CypherLinter:
         return thread
 
     def close(self) -> None:
+        if self._proc is None:
+            return
         if self._proc.stdin is not None:
             self._proc.stdin.close()
         try:

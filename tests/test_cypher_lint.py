@@ -100,3 +100,28 @@ def test_the_derivations_are_portable_cypher(cypher_lint: Any, embedded_store: A
         errors = [d for d in cypher_lint.lint_text(cypher) if d["severity"] == "error"]
         assert errors == [], f"{name}: {errors}"
         assert embedded_store.explain(cypher), name
+
+
+def test_saved_answers_are_reused_only_under_the_same_linter_version() -> None:
+    """Answers kept between sessions (pytest's cache) stand in for Node only while the linter
+    script, the pinned package and the options are the ones that gave them."""
+    import hashlib
+
+    from .conftest import LINT_CACHE, _saved_lint_answers
+    from .cypher_linter import CypherLinter, version_key
+
+    text = "MATCH (n) RETURN m\n"
+    planted = [{"line": 1, "col": 18, "severity": "error", "message": "planted"}]
+    key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    class Cache(dict):
+        def get(self, name, default):  # the two methods pytest's Cache offers that we use
+            return super().get(name, default)
+
+    class Config:
+        cache = Cache({LINT_CACHE: {"version": version_key(), "answers": {key: planted}}})
+
+    linter = CypherLinter(_saved_lint_answers(Config()))
+    assert linter.lint_text(text) == planted and linter._proc is None    # no Node started
+    Config.cache[LINT_CACHE]["version"] = "another linter"
+    assert _saved_lint_answers(Config()) == {}
