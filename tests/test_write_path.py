@@ -287,3 +287,42 @@ def test_full_disk_during_save_names_the_reason_and_keeps_the_load(small_disk, t
     store = _reopen(home, save=True)
     assert store.stats()["nodes"]["Country"] == before[0]["nodes"]["Country"] + 1
     store.close()
+
+
+def test_a_save_refused_while_another_child_runs_waits_and_saves(home, monkeypatch):
+    """FalkorDB forks to collect a graph a swap replaced; a BGSAVE sent meanwhile is refused with
+    "Another child process is active". The save waits for that child and is sent again, instead of
+    reporting the applied load as unsaved."""
+    import redis
+
+    from kg.store import staging
+    store = open_store(Settings(home=home))
+    api.import_records(store, [SMALL])
+    real_client, refused, forks = staging._client, [], iter([1, 1, 0])
+
+    def client(info, timeout):
+        c = real_client(info, timeout)
+        execute, info_of = c.execute_command, c.info
+
+        def execute_command(*args, **kwargs):
+            if args[0] == "BGSAVE" and not refused:
+                refused.append(True)
+                raise redis.exceptions.ResponseError(
+                    "Another child process is active (AOF?): can't BGSAVE right now.")
+            return execute(*args, **kwargs)
+
+        def info(section=None, *args):
+            reply = info_of(section, *args)
+            if section == "persistence" and refused:
+                reply = {**reply, "module_fork_in_progress": next(forks, 0)}
+            return reply
+        c.execute_command, c.info = execute_command, info
+        return c
+    monkeypatch.setattr(staging, "_client", client)
+    before = int(real_client(store.info, 10).info("persistence")["rdb_last_save_time"])
+    time.sleep(1.1)                                  # a new save shows as a later save time
+    staging.background_save(store.info, home)
+    after = real_client(store.info, 10).info("persistence")
+    assert refused and next(forks, "done") == "done"  # refused once, waited while the child ran
+    assert int(after["rdb_last_save_time"]) > before and after["rdb_last_bgsave_status"] == "ok"
+    store.close()

@@ -373,6 +373,11 @@ class StagedWrite:
         for _attempt in range(COPY_TRIES):
             copier = _client(self.info, deadline)
             try:
+                # a copy whose fork is refused (another child runs) leaves the server hanging
+                try:
+                    wait_no_fork(copier, time.monotonic() + deadline)
+                except StoreError:            # a module's child that hangs
+                    _kill_fork_children(self.info.pid)
                 copier.execute_command("GRAPH.COPY", self.name, self.stage)
                 return
             except redis.exceptions.TimeoutError:
@@ -525,10 +530,13 @@ def background_save(info: ServerInfo, home: Path, timeout: float = 3600.0) -> No
                 client.execute_command("BGSAVE")
                 break
             except redis.exceptions.ResponseError as exc:
-                if "in progress" not in str(exc):
+                # Another fork runs: a save, or FalkorDB's own forked child (the garbage
+                # collection of a deleted graph, such as the one a swap replaced): wait it out.
+                if "in progress" not in str(exc) and "child process is active" not in str(exc):
                     raise StoreError(f"the load was applied but SAVE failed: {exc} "
                                      f"({save_failure_reason(home, info.data_dir)})") from None
-            _wait_no_save(client, deadline)
+            wait_no_fork(client, deadline)
+            time.sleep(0.02)
         _wait_no_save(client, deadline)
         status = client.info("persistence").get("rdb_last_bgsave_status")
     except redis.exceptions.RedisError as exc:
@@ -543,6 +551,19 @@ def background_save(info: ServerInfo, home: Path, timeout: float = 3600.0) -> No
         raise StoreError(f"the load was applied but SAVE failed: {reason}; "
                          f"the graph holds it in memory only: free space under {info.data_dir} and "
                          f"run `kg store stop` to save it, or it is lost when the server stops")
+
+
+FORK_FLAGS = ("rdb_bgsave_in_progress", "module_fork_in_progress", "aof_rewrite_in_progress")
+
+
+def wait_no_fork(client: Any, deadline: float) -> None:
+    """Wait while the server has a forked child (a save, or a module's: FalkorDB forks to copy a
+    graph and to collect a deleted one). Redis runs one child at a time, and a fork refused
+    because another runs fails a save outright and has left FalkorDB's copy hanging."""
+    while any(int(client.info("persistence").get(flag, 0)) for flag in FORK_FLAGS):
+        if time.monotonic() > deadline:
+            raise StoreError("the server's forked child did not finish in time")
+        time.sleep(0.02)
 
 
 def _wait_no_save(client: Any, deadline: float) -> None:
