@@ -247,3 +247,23 @@ def test_trend_line_chart_geometry() -> None:
     assert line.get("points") == "50,210 300,150 550,90"
     [ring] = [c for c in root.iter(f"{SVG}circle") if c.get("class") == "signal"]
     assert (ring.get("cx"), ring.get("cy")) == ("550", "90")
+
+
+def test_report_shows_producer_country_restrictions_beside_chinas(snapshot_store: Any) -> None:
+    """On 2025-06-01 the export-controls section names the producer countries' measures (DR
+    Congo's cobalt suspension, Indonesia's nickel-ore ban, ...) beside China's."""
+    from kg.queries import run_query
+    findings = gather(snapshot_store, as_of=dt.date(2025, 6, 1))
+    controls = next(s for s in findings.sections if s.key == "export-controls")
+    _, rows = run_query(snapshot_store, "export-control-impact", {"as_of": "2025-06-01"})
+    by_imposer = {r["imposed_by"] for r in rows}
+    assert {"China", "DR Congo", "Indonesia", "Zimbabwe"} <= by_imposer
+    for country in by_imposer:
+        assert country in controls.lead, country
+    shown = {row[0] for row in controls.table.rows}
+    for r in rows:
+        if r["control_id"] == "control:idn-esdm-2019-nickel-ore-export-ban":
+            assert r["control"] in shown
+            break
+    else:
+        raise AssertionError("Indonesia's nickel-ore ban is not in force on 2025-06-01")
