@@ -8,20 +8,24 @@ same order, and the generator's errors where it would have raised them.
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 AHEAD = 2
 """Pages read ahead of the caller (memory: that many pages of rows)."""
 
 _DONE = object()
+T = TypeVar("T")
 
 
-def prefetched(pages: Iterator[list[dict[str, Any]]], ahead: int = AHEAD) -> Iterator[dict[str, Any]]:
-    """The rows of `pages`, its pages produced by a background thread `ahead` pages in advance."""
-    box: queue.Queue[Any] = queue.Queue(maxsize=ahead)
+def read_ahead(items: Iterator[T], depth: int, name: str) -> Iterator[T]:
+    """`items` in order, produced by a background thread up to `depth` items in advance; its
+    errors raised where the caller would have met them. The thread runs in a copy of the caller's
+    context (a load still validating reports its errors through a context variable)."""
+    box: queue.Queue[Any] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
     def put(item: Any) -> bool:
@@ -35,15 +39,16 @@ def prefetched(pages: Iterator[list[dict[str, Any]]], ahead: int = AHEAD) -> Ite
 
     def run() -> None:
         try:
-            for page in pages:
-                if not put(page):
+            for item in items:
+                if not put(item):
                     return
         except BaseException as exc:      # handed to the caller, raised where the read failed
             put(exc)
             return
         put(_DONE)
 
-    worker = threading.Thread(target=run, name="kg-prefetch", daemon=True)
+    worker = threading.Thread(target=contextvars.copy_context().run, args=(run,),
+                              name=name, daemon=True)
     worker.start()
     try:
         while True:
@@ -52,7 +57,13 @@ def prefetched(pages: Iterator[list[dict[str, Any]]], ahead: int = AHEAD) -> Ite
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield from item
+            yield item
     finally:
         stop.set()              # the caller stopped early (or is done): let the thread finish
         worker.join(timeout=5)
+
+
+def prefetched(pages: Iterator[list[dict[str, Any]]], ahead: int = AHEAD) -> Iterator[dict[str, Any]]:
+    """The rows of `pages`, its pages produced by a background thread `ahead` pages in advance."""
+    for page in read_ahead(pages, ahead, "kg-prefetch"):
+        yield from page

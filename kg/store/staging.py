@@ -53,6 +53,7 @@ from .base import (
 from .derived import derive
 from .embedded import ServerInfo, log_tail, server_running
 from .falkordb_bulk import BulkEncoder
+from .prefetch import read_ahead
 
 log = logging.getLogger(__name__)
 
@@ -176,51 +177,12 @@ def _prepared(statements: Any, encode: Any, depth: int = 4) -> Any:
     Reading the spilled rows and encoding the next batch is Python work; sending a batch is
     mostly waiting for the server. Overlapping the two uses both cores during a load.
     """
-    import contextvars
-    import queue
-    import threading
-
-    done = object()
-    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for st in statements:
-                for rows in st.batches:
-                    # the batch's size, not its rows: an encoded batch is not kept twice
-                    if not put((st, range(len(rows)), *encode(st, rows))):
-                        return
-            put(done)
-        except BaseException as exc:  # surfaced in the consuming thread
-            put(exc)
-
-    # the statements may be a load still validating its input, whose errors go to the caller's
-    # error log (a context variable): the thread runs in a copy of the caller's context
-    context = contextvars.copy_context()
-    thread = threading.Thread(target=context.run, args=(produce,), name="kg-write-prepare",
-                              daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = q.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        thread.join(timeout=5)
+    def produce() -> Iterator[tuple[Any, ...]]:
+        for st in statements:
+            for rows in st.batches:
+                # the batch's size, not its rows: an encoded batch is not kept twice
+                yield (st, range(len(rows)), *encode(st, rows))
+    return read_ahead(produce(), depth, "kg-write-prepare")
 
 
 def _bulk_part(statements: Iterator[WriteStatement], after: list[WriteStatement]
