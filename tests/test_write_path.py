@@ -326,3 +326,18 @@ def test_a_save_refused_while_another_child_runs_waits_and_saves(home, monkeypat
     assert refused and next(forks, "done") == "done"  # refused once, waited while the child ran
     assert int(after["rdb_last_save_time"]) > before and after["rdb_last_bgsave_status"] == "ok"
     store.close()
+
+
+def test_a_save_whose_child_crashed_names_the_signal_and_the_report(tmp_path):
+    """The shape of a real failure (a FalkorDB fault in the saving child, server log of
+    2026-12-05): the child's crash report, then the parent's one-line verdict."""
+    from kg.store.staging import save_failure_reason
+    (tmp_path / "falkordb.log").write_text(
+        "20581:C 05 Dec 2026 08:09:19.874 * <graph> Created 0 virtual keys for graph kg\n"
+        "=== REDIS BUG REPORT START: Cut & paste starting from here ===\n"
+        "20581:C 05 Dec 2026 08:09:19.888 # Redis 8.2.3 crashed by signal: 11, si_code: 1\n"
+        "=== REDIS BUG REPORT END. Make sure to include from START to END. ===\n"
+        "19614:M 05 Dec 2026 08:09:19.914 # Background saving terminated by signal 11\n")
+    reason = save_failure_reason(tmp_path, str(tmp_path))
+    assert reason.startswith("Background saving terminated by signal 11"), reason
+    assert str(tmp_path / "falkordb.log") in reason

@@ -39,6 +39,10 @@ LOG_FILE = "falkordb.log"
 RUNNING_LOCK = "server.running"
 WAIT_LOG_EVERY = 5.0
 """Seconds between 'still waiting' notes while a busy server is waited for."""
+MODULE_ARGS = ("THREAD_COUNT", "1")
+"""One query thread: with two, queries that follow one another (even from one client) corrupted
+stored properties of the graph they read and crashed the server (docs/guarantees.md, "One query
+at a time")."""
 
 
 @dataclass(frozen=True)
@@ -255,7 +259,7 @@ def _launch(home: Path, timeout: float) -> ServerInfo:
             cmd = [redis_server, str(conf), "--port", str(port), "--bind", "127.0.0.1",
                    "--protected-mode", "yes", "--dir", str(data_dir), "--dbfilename", "dump.rdb",
                    "--save", "", "--appendonly", "no", "--daemonize", "no",
-                   "--loadmodule", module]
+                   "--loadmodule", module, *MODULE_ARGS]
             # The server inherits the locked file and holds the lock until it exits.
             proc = subprocess.Popen(cmd, stdout=log_fd, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True,

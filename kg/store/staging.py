@@ -461,7 +461,8 @@ def _kill_fork_children(server_pid: int) -> None:
 # -- durability ----------------------------------------------------------------------------------
 
 _SAVE_ERROR = re.compile(r"(Failed opening|Write error|Error moving temp|No space left|"
-                         r"Permission denied|Error trying to save)", re.IGNORECASE)
+                         r"Permission denied|Error trying to save|saving terminated by signal)",
+                         re.IGNORECASE)
 
 
 def save_failure_reason(home: Path, data_dir: str) -> str:
@@ -469,7 +470,10 @@ def save_failure_reason(home: Path, data_dir: str) -> str:
     log, or (the log sits on the same disk and may have no room for it) from the free space."""
     for line in reversed(log_tail(home, 60).splitlines()):
         if _SAVE_ERROR.search(line):
-            return re.sub(r"^\d+:[A-Z] [^*#]*[*#] ", "", line).strip()
+            reason = re.sub(r"^\d+:[A-Z] [^*#]*[*#] ", "", line).strip()
+            if "signal" in reason:      # the saving child crashed: its report precedes this line
+                reason += f" (the server's crash report is in {home / 'falkordb.log'})"
+            return reason
     try:
         fs = os.statvfs(data_dir)
     except OSError as exc:
