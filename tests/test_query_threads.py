@@ -62,3 +62,21 @@ def test_stored_queries_in_a_row_leave_every_property_as_it_was(home: Path) -> N
             assert not changed, f"round {round_}: {len(changed)} changed, e.g. {changed[:3]}"
     assert embedded.server_running(home)
     store.close()
+
+
+def test_a_server_started_with_more_threads_is_reported(home: Path, monkeypatch: Any,
+                                                         caplog: Any) -> None:
+    """A server an earlier version started keeps its threads: the next command says so."""
+    import logging
+    monkeypatch.setattr(embedded, "MODULE_ARGS", ("THREAD_COUNT", "2"))
+    embedded.start(home)
+    monkeypatch.undo()
+    with caplog.at_level(logging.WARNING, logger="kg.store.embedded"):
+        embedded.start(home)
+    assert "runs 2 query threads" in caplog.text and "kg store stop" in caplog.text
+    embedded.stop(home)
+    embedded.start(home)                      # started by this version: one thread, no warning
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="kg.store.embedded"):
+        embedded.start(home)
+    assert "query threads" not in caplog.text

@@ -21,6 +21,7 @@ import contextlib
 import fcntl
 import io
 import json
+import logging
 import os
 import secrets
 import signal
@@ -33,6 +34,8 @@ from pathlib import Path
 
 from ..errors import StoreError
 from ..paths import private_dir
+
+log = logging.getLogger(__name__)
 
 STATE_FILE = "server.json"
 LOG_FILE = "falkordb.log"
@@ -217,8 +220,27 @@ def start(home: Path, timeout: float = 30.0, wait: float = 3600.0) -> ServerInfo
                 return _launch(home, timeout)
             info = _state_of_running(home)
         if wait_ready(home, info, wait):
+            _warn_if_threaded(info, home)
             return info
         # the server exited while we waited: start one
+
+
+def _warn_if_threaded(info: ServerInfo, home: Path) -> None:
+    """A server started by an earlier version keeps its query threads until it stops
+    (docs/guarantees.md, "One query at a time")."""
+    try:
+        client = _client(info, 5.0)
+        try:
+            reply = client.execute_command("GRAPH.CONFIG", "GET", MODULE_ARGS[0])
+        finally:
+            client.close()
+        threads = int(reply[1])
+    except Exception:      # advice only: the caller's own commands report a server that fails
+        return
+    if threads != int(MODULE_ARGS[1]):
+        log.warning("the embedded server for %s runs %d query threads (an earlier version started "
+                    "it); run `kg store stop` (it saves the graph) so that the next command starts "
+                    "it with one (docs/guarantees.md, \"One query at a time\")", home, threads)
 
 
 def _write_private(path: Path, text: str) -> None:
