@@ -42,10 +42,12 @@ LOG_FILE = "falkordb.log"
 RUNNING_LOCK = "server.running"
 WAIT_LOG_EVERY = 5.0
 """Seconds between 'still waiting' notes while a busy server is waited for."""
-MODULE_ARGS = ("THREAD_COUNT", "1")
-"""One query thread: with two, queries that follow one another (even from one client) corrupted
-stored properties of the graph they read and crashed the server (docs/guarantees.md, "One query
-at a time")."""
+MODULE_ARGS = ("THREAD_COUNT", "1", "ASYNC_DELETE", "no")
+"""FalkorDB settings, as (name, value) pairs: one query thread, and graphs deleted by the thread
+that deletes them. With two query threads, queries that follow one another (even from one client)
+corrupted stored properties of the graph they read; with deletes handed to a background thread,
+a save after graphs were deleted and others bulk-written crashed in the saving child
+(docs/guarantees.md, "One query at a time")."""
 
 
 @dataclass(frozen=True)
@@ -220,27 +222,42 @@ def start(home: Path, timeout: float = 30.0, wait: float = 3600.0) -> ServerInfo
                 return _launch(home, timeout)
             info = _state_of_running(home)
         if wait_ready(home, info, wait):
-            _warn_if_threaded(info, home)
+            _warn_if_configured_otherwise(info, home)
             return info
         # the server exited while we waited: start one
 
 
-def _warn_if_threaded(info: ServerInfo, home: Path) -> None:
-    """A server started by an earlier version keeps its query threads until it stops
+def _warn_if_configured_otherwise(info: ServerInfo, home: Path) -> None:
+    """A server started by an earlier version keeps its settings until it stops
     (docs/guarantees.md, "One query at a time")."""
+    wanted = dict(zip(MODULE_ARGS[::2], MODULE_ARGS[1::2], strict=True))
     try:
         client = _client(info, 5.0)
         try:
-            reply = client.execute_command("GRAPH.CONFIG", "GET", MODULE_ARGS[0])
+            have = {name: _as_text(client.execute_command("GRAPH.CONFIG", "GET", name)[1])
+                    for name in wanted}
         finally:
             client.close()
-        threads = int(reply[1])
     except Exception:      # advice only: the caller's own commands report a server that fails
         return
-    if threads != int(MODULE_ARGS[1]):
-        log.warning("the embedded server for %s runs %d query threads (an earlier version started "
-                    "it); run `kg store stop` (it saves the graph) so that the next command starts "
-                    "it with one (docs/guarantees.md, \"One query at a time\")", home, threads)
+    differ = [f"{name} {_canonical(have[name]) if value in ('yes', 'no') else have[name]} "
+              f"(wanted {value})" for name, value in wanted.items()
+              if _canonical(have[name]) != _canonical(value)]
+    if differ:
+        log.warning("the embedded server for %s runs with %s (an earlier version started it); run "
+                    "`kg store stop` (it saves the graph) so that the next command starts it with "
+                    "the safe settings (docs/guarantees.md, \"One query at a time\")", home,
+                    ", ".join(differ))
+
+
+def _as_text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _canonical(text: str) -> str:
+    """A GRAPH.CONFIG value in one form: the server reads back a flag set as "no" as 0, and
+    its default as True."""
+    return {"0": "no", "false": "no", "1": "yes", "true": "yes"}.get(text.lower(), text)
 
 
 def _write_private(path: Path, text: str) -> None:
