@@ -130,7 +130,8 @@ def _lexical(kind: str, value: Any) -> str:
     if kind == "string":
         return value if isinstance(value, str) else str(value)
     if kind in ("integer", "year"):
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        if (isinstance(value, bool) or not isinstance(value, int | float)
+                or not math.isfinite(value) or value != int(value)):
             raise _Bad(f"{value!r} is not an integer")
         return str(int(value))
     if kind == "decimal":
