@@ -274,3 +274,60 @@ def test_strings_with_multibyte_characters_come_back_whole(kg_home: Any, tmp_pat
         finally:
             store.graph.delete()
             store.close()
+
+
+# -- the cycle collector while replies are decoded ------------------------------------------------
+
+def test_replies_are_decoded_with_the_cycle_collector_paused(graph: Any,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from kg.store import falkordb_reply
+    seen: list[bool] = []
+    rows, edge_rows = falkordb_reply.rows, falkordb_flat.edge_rows
+
+    def spy_rows(reply: Any) -> Any:
+        seen.append(gc.isenabled())
+        return rows(reply)
+
+    def spy_edges(*args: Any) -> Any:
+        seen.append(gc.isenabled())
+        return edge_rows(*args)
+
+    monkeypatch.setattr(falkordb_reply, "rows", spy_rows)
+    monkeypatch.setattr(falkordb_flat, "edge_rows", spy_edges)
+    assert gc.isenabled()
+    assert graph.read("RETURN 1 AS x") == [{"x": 1}]
+    assert list(graph.iter_relationships(batch=2))
+    assert seen and not any(seen), seen
+    assert gc.isenabled()
+
+
+def test_the_collector_pause_is_shared_by_threads_and_leaves_a_disabled_collector_off() -> None:
+    import gc
+    import threading
+
+    from kg.store.falkordb_reply import cyclic_gc_paused
+    entered, release = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with cyclic_gc_paused():
+            entered.set()
+            release.wait(10)
+
+    worker = threading.Thread(target=other)
+    worker.start()
+    assert entered.wait(10)
+    with cyclic_gc_paused():
+        assert not gc.isenabled()
+    assert not gc.isenabled()            # the other thread still decodes
+    release.set()
+    worker.join(10)
+    assert gc.isenabled()
+    gc.disable()                         # a caller that turned the collector off keeps it off
+    try:
+        with cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
