@@ -114,3 +114,51 @@ def test_the_sequence_that_crashed_saves_runs_without_a_crash(tmp_path: Path) ->
                for p in logs}
     assert not any(crashes.values()), crashes
     assert r.returncode == 0, r.stdout[-3000:]
+
+
+SPLIT_TYPES = {"PRODUCES", "EXPORTS_TO"}
+
+
+@pytest.mark.slow      # about 30 s: a build, then three servers with two loads and four rounds each
+def test_a_load_into_a_filled_graph_leaves_every_property_as_queries_find_it(
+        home: Path, tmp_path: Path) -> None:
+    """The bundled snapshot split in two: everything but its production and trade figures loaded
+    into an empty graph (GRAPH.BULK), then those figures into the filled graph (a copy of the live
+    graph, written in batches, then its derived aggregates). Before the stage was rebuilt from a
+    copy of itself, a share in a derived `_Meta` node read 2.0e-314 (or 0) after the first round
+    of queries in 6 of 7 runs of a reproduction, and in this test in 1 of 2 runs with one attempt
+(so it makes three)."""
+    import json
+
+    from kg.api import build, export_jsonl, import_records
+    from kg.queries import run_query
+    # the records come from a server of their own: the fault showed on a server that had held
+    # nothing else (with the bundled build and its deletion before, it did not)
+    elsewhere = tmp_path / "elsewhere"
+    source = FalkorDBStore(embedded.start(elsewhere), elsewhere, graph="kg")
+    build(source, offline=True, home=elsewhere)
+    whole = tmp_path / "whole.jsonl"
+    with whole.open("w", encoding="utf-8") as out:
+        export_jsonl(source, out)
+    source.close()
+    embedded.stop(elsewhere)
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    with first.open("w", encoding="utf-8") as a, second.open("w", encoding="utf-8") as b:
+        for line in whole.read_text(encoding="utf-8").splitlines(keepends=True):
+            (b if json.loads(line).get("type") in SPLIT_TYPES else a).write(line)
+    for attempt in range(3):            # each on a server of its own, as in the reproduction
+        here = home / f"attempt{attempt}"
+        store = FalkorDBStore(embedded.start(here), here, graph="kg")
+        import_records(store, [first])
+        import_records(store, [second])
+        before = _properties(store)
+        assert sum(kind == "relationship" for kind, _ in before) > 30_000
+        for round_ in range(4):
+            for name in QUERIES:
+                run_query(store, name, {})
+            after = _properties(store)
+            changed = [key for key, digest in before.items() if after.get(key) != digest]
+            assert not changed, (f"attempt {attempt}, round {round_}: {len(changed)} changed, "
+                                 f"e.g. {changed[:3]}")
+        store.close()
+        embedded.stop(here)

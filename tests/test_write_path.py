@@ -106,6 +106,31 @@ def test_poisoned_last_batch_changes_nothing_and_restarts_nothing(home):
     store.close()
 
 
+def test_a_load_into_a_filled_graph_swaps_in_a_rebuilt_copy_of_its_stage(home, monkeypatch):
+    """A stage written in batches is replaced by a copy of itself before the swap
+    (docs/guarantees.md, "Rebuilt before the swap"); a load into an empty graph (GRAPH.BULK) is
+    not; a copy left by a client that died is dropped by the next write."""
+    from kg.store import staging
+    copies: list[tuple[str, str]] = []
+    real = staging.StagedWrite._copy
+
+    def spy(self, source, target, what, *, restart):
+        copies.append((source, target))
+        return real(self, source, target, what, restart=restart)
+
+    monkeypatch.setattr(staging.StagedWrite, "_copy", spy)
+    store = open_store(Settings(home=home))
+    api.import_records(store, [SMALL])
+    assert copies == []
+    before = fingerprint(store)
+    store.db.select_graph("kg__stage__rebuilt").query("CREATE (:Leftover)")
+    api.import_records(store, [SMALL])
+    assert copies == [("kg", "kg__stage"), ("kg__stage", "kg__stage__rebuilt")]
+    assert fingerprint(store) == before
+    assert sorted(store.db.list_graphs()) == ["kg"]
+    store.close()
+
+
 def test_a_server_that_stops_answering_during_the_copy_is_restarted_from_its_last_save(
         home, tmp_path, monkeypatch):
     """FalkorDB's failed fork ("Can't fork for module" in its log) leaves the server answering no

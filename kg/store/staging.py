@@ -13,6 +13,9 @@ live graph. What each phase leaves after a failure or a crash is in docs/guarant
    creates the stage with its first batch; the id indexes are built after it.
 2. Write: every batch is one short `GRAPH.QUERY` on the stage, a few in flight at once so the
    server writes while the client encodes the next batch. Readers keep reading the live graph.
+   A stage written in batches (anything but GRAPH.BULK alone) is then replaced by a `GRAPH.COPY`
+   of itself, after its derived aggregates: FalkorDB 4.16.3 left such a graph with values that
+   later queries overwrote (docs/guarantees.md, "Rebuilt before the swap").
 3. Swap: `RENAME stage live`, atomic. A reply lost here is resolved by looking whether the stage
    still exists, never guessed.
 4. Save: `BGSAVE` (a forked child writes the RDB, readers are not blocked) and wait for its
@@ -58,6 +61,8 @@ from .prefetch import read_ahead
 log = logging.getLogger(__name__)
 
 STAGE_SUFFIX = "__stage"
+REBUILT_SUFFIX = "__rebuilt"
+"""The stage's copy while it is rebuilt (StagedWrite._rebuild_stage): `<graph>__stage__rebuilt`."""
 BATCH_TIMEOUT = 600.0
 """Seconds one batch may take on the server; on expiry the stage is abandoned (graph unchanged)."""
 IN_FLIGHT = 3
@@ -205,6 +210,7 @@ class StagedWrite:
                  restarted: Callable[[ServerInfo], None] | None = None) -> None:
         self.info, self.home, self.name = info, home, name
         self.stage = f"{name}{STAGE_SUFFIX}"
+        self.rebuilt = f"{self.stage}{REBUILT_SUFFIX}"
         self.client = _client(info, BATCH_TIMEOUT)
         self.restarted = restarted
         """Told the new server when the write restarted one: a load still validating its input
@@ -241,10 +247,12 @@ class StagedWrite:
                     self._fresh_stage()
                 else:
                     self._index_stage()
+                batched = bool(after)
                 if after:    # statements that update what GRAPH.BULK created: through the index
                     self._write_batches(itertools.chain(after, todo), summary, progress,
                                         self._query_command)
             else:
+                batched = True
                 if fresh:
                     self._fresh_stage()
                     self._phase("staged")
@@ -256,6 +264,8 @@ class StagedWrite:
                     self._phase("staged")
                     self._write_batches(todo, summary, progress, self._query_command)
             derive(self._run_stage)          # the aggregates of the staged graph (kg.store.derived)
+            if batched:
+                self._rebuild_stage()
             self._phase("written")
         except BaseException as exc:
             with contextlib.suppress(Exception):
@@ -292,8 +302,10 @@ class StagedWrite:
         return [list(row) for row in reply[1]] if len(reply) == 3 else []
 
     def drop_stage(self) -> None:
-        if self.stage in self._graphs():
-            self.client.execute_command("GRAPH.DELETE", self.stage)
+        graphs = self._graphs()
+        for graph in (self.stage, self.rebuilt):
+            if graph in graphs:
+                self.client.execute_command("GRAPH.DELETE", graph)
 
     def _fresh_stage(self) -> None:
         self._query(self.stage, "CREATE (:_Init) WITH 1 AS x MATCH (n:_Init) DELETE n")
@@ -328,9 +340,27 @@ class StagedWrite:
         return encode
 
     def _copy_live(self) -> None:
+        self._copy(self.name, self.stage, "copying the graph to a stage", restart=True)
+
+    def _rebuild_stage(self) -> None:
+        """Replace the stage by a copy of itself before it is swapped in. FalkorDB 4.16.3 left a
+        graph written in `UNWIND` batches (then given its derived aggregates) with property
+        values that later queries overwrote: a share in a derived array became 2.0e-314, and
+        another graph lost a relationship from its patterns. A copy is decoded from FalkorDB's
+        own serialisation, as a graph loaded from its save file is, and did not show either
+        (docs/guarantees.md, "Rebuilt before the swap")."""
+        self._copy(self.stage, self.rebuilt, "rebuilding the stage", restart=False)
+        self.client.execute_command("GRAPH.DELETE", self.stage)
+        self.client.execute_command("RENAME", self.rebuilt, self.stage)
+
+    def _copy(self, source: str, target: str, what: str, *, restart: bool) -> None:
+        """`GRAPH.COPY source target`, waiting out the server's other forked children; a copy
+        whose forked child hangs is killed, its partial target dropped, and tried again. With
+        `restart`, a server that stopped answering is restarted from its last save (only before
+        the load has written anything the restart would lose)."""
         import redis
         size = sum(int(row[0][1]) for q in ("MATCH (n) RETURN count(n)", "MATCH ()-[r]->() RETURN count(r)")
-                   for row in self._query(self.name, q)[1])
+                   for row in self._query(source, q)[1])
         deadline = COPY_TIMEOUT_BASE + COPY_TIMEOUT_PER_MILLION * size / 1e6
         for _attempt in range(COPY_TRIES):
             copier = _client(self.info, deadline)
@@ -340,21 +370,22 @@ class StagedWrite:
                     wait_no_fork(copier, time.monotonic() + deadline)
                 except StoreError:            # a module's child that hangs
                     _kill_fork_children(self.info.pid)
-                copier.execute_command("GRAPH.COPY", self.name, self.stage)
+                copier.execute_command("GRAPH.COPY", source, target)
                 return
             except redis.exceptions.TimeoutError:
                 # The copy's forked child hung: kill it (the server answers the copy with an
-                # error), drop any partial stage and try again.
+                # error), drop any partial copy and try again.
                 _kill_fork_children(self.info.pid)
                 time.sleep(0.5)
-                if not _answers(self.info, WEDGE_PROBE):
+                if restart and not _answers(self.info, WEDGE_PROBE):
                     self._restart_stopped_server()
                 with contextlib.suppress(Exception):
-                    self.drop_stage()
+                    if target in self._graphs():
+                        self.client.execute_command("GRAPH.DELETE", target)
             finally:
                 copier.close()
-        raise StoreError(f"write failed, graph left unchanged: copying the graph to a stage did "
-                         f"not finish within {deadline:.0f}s in {COPY_TRIES} tries")
+        raise StoreError(f"write failed, graph left unchanged: {what} did not finish within "
+                         f"{deadline:.0f}s in {COPY_TRIES} tries")
 
     def _restart_stopped_server(self) -> None:
         """Kill a server that stopped answering and start it again from its last save. Nothing is
