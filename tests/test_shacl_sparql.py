@@ -239,6 +239,20 @@ def test_planted_violations_are_found_exactly_as_pyshacl_finds_them(planted: tup
     assert Counter(ours.violations) == Counter(reference.violations)
 
 
+def test_queries_on_several_threads_find_what_one_thread_finds_in_the_same_order(
+        planted: tuple[Graph, Planter]) -> None:
+    from kg.rdf import shacl_sparql
+    data, _ = planted
+    store = ox.Store()
+    store.bulk_load(data.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    compiled = shacl.compiled_shapes()
+    ticks: list[int] = []
+    one = list(shacl_sparql.run(compiled, store, threads=1))
+    three = list(shacl_sparql.run(compiled, store, ticks.append, threads=3))
+    assert len(one) > 500 and three == one
+    assert len(ticks) == len(compiled.queries)
+
+
 @pytest.mark.parametrize(("literal", "ours", "pyshacl"), [
     ('"abc"^^xsd:decimal', True, True),
     ('"0.0000512820512820513"^^xsd:decimal', False, False),    # 19 fractional digits: valid

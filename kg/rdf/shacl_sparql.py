@@ -27,7 +27,10 @@ at the end (Python's `re`, which pySHACL uses, also matches before a final newli
 
 from __future__ import annotations
 
+import os
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -389,36 +392,70 @@ def compile_shapes(triples: Iterator[Any]) -> Compiled:
 Found = tuple[Check, Any, Any, Any]      # (check, focus term, value term or None, path override)
 
 
-def run(compiled: Compiled, store: ox.Store, progress: Callable[[int], None] | None = None
-        ) -> Iterator[Found]:
-    """Every violation in `store` (its named graphs merged), query by query."""
+def workers() -> int:
+    """Threads that evaluate the queries: one per core, at most four. pyoxigraph lets go of the
+    GIL while it evaluates a query, so two threads checked the bundled graph's 395 queries in
+    2.6 s instead of 4.6 s on two cores."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(4, cores or 1))
+
+
+def run(compiled: Compiled, store: ox.Store, progress: Callable[[int], None] | None = None,
+        threads: int | None = None) -> Iterator[Found]:
+    """Every violation in `store` (its named graphs merged), query by query, in the order of
+    the compiled queries; the queries are evaluated on `threads` threads (`workers()`), a few
+    ahead of the one whose rows are being read."""
     prefixes = {"xsd": XSD}
     # Instances of a class are its members and its subclasses' members (rdfs:subClassOf in the
     # data graph). Data without any subClassOf triple (every export of this tool) needs no
     # property path: plain rdf:type finds the same nodes, and finds them much faster.
     plain = not store.query(f"ASK {{ ?a <{RDFS_SUBCLASS_OF}> ?b }}", use_default_graph_as_union=True)
-    for query in compiled.queries:
+
+    def solve(query: Query) -> list[Any]:
         sparql = query.sparql.replace(_INSTANCE, f"<{RDF_TYPE}>") if plain else query.sparql
         solutions = store.query(sparql, prefixes=prefixes, use_default_graph_as_union=True)
         assert isinstance(solutions, ox.QuerySolutions)     # every compiled query is a SELECT
-        for row in solutions:
-            focus = row["f"]
-            if query.kind in ("values", "flags"):
-                for i, check in enumerate(query.checks):
-                    flag = row[f"c{i}"]
-                    if flag is not None and flag.value == "true":
-                        yield check, focus, row["v"] if query.kind == "values" else None, None
-            elif query.kind == "counts":
-                n = int(row["n"].value)
-                low, high = query.bounds
-                if low is not None and n < low:
-                    yield query.checks[0], focus, None, None
-                if high is not None and n > high:
-                    yield query.checks[1], focus, None, None
-            elif query.kind == "closed":
-                yield query.checks[0], focus, row["v"], row["p"]
-            else:
-                (check,) = query.checks
-                yield check, focus, focus if check.has_value else None, None
-        if progress is not None:
-            progress(1)
+        return list(solutions)
+
+    threads = threads or workers()
+    todo = iter(compiled.queries)
+    with ThreadPoolExecutor(threads, thread_name_prefix="kg-shacl") as pool:
+        ahead: deque[tuple[Query, Future[list[Any]]]] = deque()
+
+        def submit() -> None:
+            query = next(todo, None)
+            if query is not None:
+                ahead.append((query, pool.submit(solve, query)))
+
+        for _ in range(2 * threads):
+            submit()
+        while ahead:
+            query, future = ahead.popleft()
+            rows = future.result()
+            submit()
+            yield from _found(query, rows)
+            if progress is not None:
+                progress(1)
+
+
+def _found(query: Query, rows: list[Any]) -> Iterator[Found]:
+    """The violations in one query's rows."""
+    for row in rows:
+        focus = row["f"]
+        if query.kind in ("values", "flags"):
+            for i, check in enumerate(query.checks):
+                flag = row[f"c{i}"]
+                if flag is not None and flag.value == "true":
+                    yield check, focus, row["v"] if query.kind == "values" else None, None
+        elif query.kind == "counts":
+            n = int(row["n"].value)
+            low, high = query.bounds
+            if low is not None and n < low:
+                yield query.checks[0], focus, None, None
+            if high is not None and n > high:
+                yield query.checks[1], focus, None, None
+        elif query.kind == "closed":
+            yield query.checks[0], focus, row["v"], row["p"]
+        else:
+            (check,) = query.checks
+            yield check, focus, focus if check.has_value else None, None
