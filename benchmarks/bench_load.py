@@ -19,13 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Server, machine, table, timed  # noqa: E402
-from generate import generate  # noqa: E402
+from _common import Server, machine, table, timed
+from generate import generate
 
-from kg import api  # noqa: E402
-from kg.models import label_of  # noqa: E402
-from kg.store.base import LABELS  # noqa: E402
-from kg.store.falkordb import fast_params_header  # noqa: E402
+from kg.models import label_of
+from kg.store.base import LABELS
+from kg.store.falkordb import fast_params_header
 
 BATCH = 2000
 
@@ -118,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                 t_kg, rss = kg_import_process(server, path)
                 kg_store = server.fresh("kg")
                 raw_store = server.fresh()
-                t_raw, _ = timed(lambda: raw_load(raw_store, path))
+                t_raw, _ = timed(lambda s=raw_store, p=path: raw_load(s, p))
                 assert kg_store.stats() == raw_store.stats(), "both paths must load the same graph"
                 rows.append({"relationships (target)": f"{n:,}", "records": f"{records:,}",
                              "input size": f"{path.stat().st_size / 2**20:.0f} MiB",

@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Server, machine, table  # noqa: E402
-from generate import generate  # noqa: E402
+from _common import Server, machine, table
+from generate import generate
 
 
 def run(server: Server, *args: str) -> tuple[float, float]:

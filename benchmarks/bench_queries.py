@@ -26,11 +26,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Server, machine, server_cpu, table  # noqa: E402
-from generate import generate  # noqa: E402
+from _common import Server, machine, server_cpu, table
+from generate import generate
 
-from kg import api  # noqa: E402
-from kg.queries import list_queries, run_query  # noqa: E402
+from kg import api
+from kg.queries import list_queries, run_query
 
 # Parameters that make a query touch the synthetic graph rather than miss (defaults name real
 # materials such as gallium, absent from synthetic data).

@@ -79,7 +79,7 @@ def generate(relationships: int, seed: int = 42) -> Iterator[dict[str, Any]]:
                 if done >= groups:
                     break
                 producers = rng.sample(countries, per_group)
-                for iso, share in zip(producers, _zipf_shares(rng, per_group)):
+                for iso, share in zip(producers, _zipf_shares(rng, per_group), strict=True):
                     yield {"type": "PRODUCES", "from": f"country:{iso}", "to": m, "stage": stage,
                            "year": year, "share": round(share, 6), "quantity": round(share * 1e5, 1),
                            "unit": "t", "world_quantity": 1e5, "source_ids": src}
@@ -103,7 +103,7 @@ def generate(relationships: int, seed: int = 42) -> Iterator[dict[str, Any]]:
         elif rng.random() < 0.1:
             yield {"type": "STATE_OWNED_BY", "from": f, "to": f"country:{rng.choice(countries)}",
                    "share": 1.0, "source_ids": src}
-    for i, x in enumerate(facs):
+    for x in facs:
         owner = rng.choice(firms)
         yield {"type": "LOCATED_IN", "from": x, "to": f"country:{rng.choice(countries)}", "source_ids": src}
         yield {"type": "OPERATES", "from": owner, "to": x, "source_ids": src}
