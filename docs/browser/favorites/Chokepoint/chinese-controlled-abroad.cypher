@@ -50,16 +50,16 @@ OPTIONAL MATCH (cn:Country {id: 'country:CHN'})
 // the Chinese firms, found from China's node through the id index rather than by testing
 // every firm
 OPTIONAL MATCH (cf:Firm)-[:HEADQUARTERED_IN|STATE_OWNED_BY]->(cn)
-WITH DISTINCT cf
+WITH DISTINCT cn, cf
 // one pattern comprehension per projection: the embedded FalkorDB crashed (1M relationships)
 // on one map holding both after the DISTINCT
-WITH cf, size([(cf)-[:HEADQUARTERED_IN]->(hc:Country {id: 'country:CHN'}) | hc]) > 0 AS hq
-WITH cf, hq, reduce(b = {y: -1, s: null},
+WITH cn, cf, size([(cf)-[:HEADQUARTERED_IN]->(hc:Country {id: 'country:CHN'}) | hc]) > 0 AS hq
+WITH cn, cf, hq, reduce(b = {y: -1, s: null},
                     so IN [(cf)-[so:STATE_OWNED_BY]->(:Country {id: 'country:CHN'})
                            | {y: coalesce(so.year, 0), s: so.share}]
                     | CASE WHEN so.y > b.y THEN so ELSE b END).s AS state
-WITH collect(CASE WHEN cf IS NULL THEN null ELSE {id: cf.id, hq: hq, state: state} END) AS roots
-WITH roots, [r IN roots | r.id] AS cn_ids
+WITH cn, collect(CASE WHEN cf IS NULL THEN null ELSE {id: cf.id, hq: hq, state: state} END) AS roots
+WITH cn, roots, [r IN roots | r.id] AS cn_ids
 // each chain starts at its root through the id index: testing every firm against the list of
 // roots grew with firms times roots (20 ms of 120 at 1M relationships)
 UNWIND roots AS root
@@ -68,8 +68,10 @@ WHERE (a:Facility OR a:Firm)
   AND (length(chain) = 0 OR NOT a.id IN cn_ids)
   AND none(n IN nodes(chain)[1..-1] WHERE n.id IN cn_ids)
   AND all(n IN nodes(chain) WHERE single(m IN nodes(chain) WHERE m = n))
-  AND NOT (a)-[:LOCATED_IN]->(:Country {id: 'country:CHN'})
-  AND NOT (a)-[:HEADQUARTERED_IN]->(:Country {id: 'country:CHN'})
+  // China's node carried from the first line: a check between two bound nodes, not a walk to
+  // every country of the asset
+  AND NOT (a)-[:LOCATED_IN]->(cn)
+  AND NOT (a)-[:HEADQUARTERED_IN]->(cn)
 // A stake held in several years gives one chain per year: keep the chain of latest-year links.
 WITH a, root, [n IN nodes(chain) | n.id] AS seq,
      [n IN nodes(chain) | n.name] AS cnames, [r IN relationships(chain) | r.share] AS cshares,
