@@ -101,11 +101,8 @@ class FalkorDBStore:
             self._ensure_graph()
             return self.graph.execute_command(*command)
 
+    @falkordb_reply.cyclic_gc_paused()
     def read(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        with falkordb_reply.cyclic_gc_paused():
-            return self._read(cypher, params)
-
-    def _read(self, cypher: str, params: dict[str, Any] | None) -> list[dict[str, Any]]:
         # The compact reply is decoded in one pass (falkordb_reply) unless it holds graph entities.
         try:
             reply = self._execute(cypher, params)
@@ -150,15 +147,11 @@ class FalkorDBStore:
         read the compact way)."""
         return frozenset(row["propertyKey"] for row in self.read("CALL db.propertyKeys()"))
 
+    @falkordb_reply.cyclic_gc_paused()
     def _read_nodes(self, keys: frozenset[str], label: str, match: str, tail: str, params: dict[str, Any]
                     ) -> list[dict[str, Any]]:
         """A page of nodes as flat columns in a plain reply (`falkordb_flat`), else the compact way."""
         layout = falkordb_flat.node_layout(label, keys)
-        with falkordb_reply.cyclic_gc_paused():
-            return self._read_node_page(layout, label, match, tail, params)
-
-    def _read_node_page(self, layout: Any, label: str, match: str, tail: str,
-                        params: dict[str, Any]) -> list[dict[str, Any]]:
         try:
             return falkordb_flat.node_rows(layout, self._execute(f"{match} {layout.ret}{tail}", params,
                                                                         compact=False))
@@ -166,16 +159,12 @@ class FalkorDBStore:
             pass
         return node_rows(label, self.read(f"{match} {NODE_COLUMNS}{tail}", params))
 
+    @falkordb_reply.cyclic_gc_paused()
     def _read_edges(self, keys: frozenset[str], label: str, match: str, tail: str, params: dict[str, Any]
                     ) -> list[dict[str, Any]]:
         """A page of relationships as flat columns in a plain reply (`falkordb_flat`), else as one
         compact reply decoded straight into records-format rows (`falkordb_reply.edge_rows`)."""
         layout = falkordb_flat.edge_layout(label, keys)
-        with falkordb_reply.cyclic_gc_paused():
-            return self._read_edge_page(layout, match, tail, params)
-
-    def _read_edge_page(self, layout: Any, match: str, tail: str, params: dict[str, Any]
-                        ) -> list[dict[str, Any]]:
         try:
             return falkordb_flat.edge_rows(layout, self._execute(f"{match} {layout.ret}{tail}", params,
                                                                  compact=False))

@@ -35,7 +35,7 @@ def cyclic_gc_paused() -> Iterator[None]:
     rows took 108 ms with the collector and 63 ms without (72,920 rows: 1,244 and 640 ms), and
     `concentration` grew 1.13× faster than the graph from 100k to 1M relationships. Replies hold
     no reference cycles, so nothing is left for the collector. Threads (an export's read-ahead)
-    share the pause: the collector runs again when the last one leaves."""
+    share the pause: the collector runs again when the last one leaves. Also a decorator."""
     global _gc_pausers, _gc_was_enabled
     with _gc_lock:
         if _gc_pausers == 0:

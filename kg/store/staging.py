@@ -220,8 +220,8 @@ class StagedWrite:
         with contextlib.suppress(Exception):
             self.client.close()
 
-    def _graphs(self) -> set[str]:
-        return {g.decode() for g in self.client.execute_command("GRAPH.LIST")}
+    def _graphs(self, client: Any = None) -> set[str]:
+        return {g.decode() for g in (client or self.client).execute_command("GRAPH.LIST")}
 
     def _query(self, graph: str, cypher: str) -> Any:
         return self.client.execute_command("GRAPH.QUERY", graph, cypher, "--compact")
@@ -269,7 +269,7 @@ class StagedWrite:
             self._phase("written")
         except BaseException as exc:
             with contextlib.suppress(Exception):
-                _client(self.info, 30).execute_command("GRAPH.DELETE", self.stage)
+                self._drop(self.stage, self.rebuilt, client=_client(self.info, 30))
             if isinstance(exc, redis.exceptions.TimeoutError):
                 raise StoreError(f"write failed, graph left unchanged: the server did not answer "
                                  f"within {BATCH_TIMEOUT:.0f}s") from None
@@ -302,10 +302,15 @@ class StagedWrite:
         return [list(row) for row in reply[1]] if len(reply) == 3 else []
 
     def drop_stage(self) -> None:
-        graphs = self._graphs()
-        for graph in (self.stage, self.rebuilt):
-            if graph in graphs:
-                self.client.execute_command("GRAPH.DELETE", graph)
+        self._drop(self.stage, self.rebuilt)
+
+    def _drop(self, *names: str, client: Any = None) -> None:
+        """Delete those of these graphs that exist."""
+        client = client or self.client
+        graphs = self._graphs(client)
+        for name in names:
+            if name in graphs:
+                client.execute_command("GRAPH.DELETE", name)
 
     def _fresh_stage(self) -> None:
         self._query(self.stage, "CREATE (:_Init) WITH 1 AS x MATCH (n:_Init) DELETE n")
@@ -380,8 +385,7 @@ class StagedWrite:
                 if restart and not _answers(self.info, WEDGE_PROBE):
                     self._restart_stopped_server()
                 with contextlib.suppress(Exception):
-                    if target in self._graphs():
-                        self.client.execute_command("GRAPH.DELETE", target)
+                    self._drop(target)
             finally:
                 copier.close()
         raise StoreError(f"write failed, graph left unchanged: {what} did not finish within "
@@ -449,7 +453,7 @@ class StagedWrite:
                 raise StoreError("write failed, graph left unchanged: the server stopped at the "
                                  "swap and restarts from its last save") from None
             try:
-                graphs = {g.decode() for g in _client(self.info, 60).execute_command("GRAPH.LIST")}
+                graphs = self._graphs(_client(self.info, 60))
             except redis.exceptions.RedisError:
                 raise StoreError(f"the server stopped answering at the swap ({exc}); the graph is "
                                  f"the old one or the new one: `kg stats` shows which") from None
@@ -458,7 +462,7 @@ class StagedWrite:
 
     def _abandon(self, why: str) -> None:
         with contextlib.suppress(Exception):
-            _client(self.info, 30).execute_command("GRAPH.DELETE", self.stage)
+            self._drop(self.stage, client=_client(self.info, 30))
         raise StoreError(f"write failed, graph left unchanged: {why}")
 
 
