@@ -84,9 +84,10 @@ _ERROR_LOG: ContextVar[ErrorLog | None] = ContextVar("kg_error_log", default=Non
 
 
 @contextlib.contextmanager
-def collecting(limit: int = 100) -> Iterator[ErrorLog]:
-    """Within this block, readers report bad records to the returned log and read on."""
-    log = ErrorLog(limit)
+def collecting(limit: int = 100, log: ErrorLog | None = None) -> Iterator[ErrorLog]:
+    """Within this block, readers report bad records to the returned log (`log`, or a new one
+    holding up to `limit`) and read on."""
+    log = log or ErrorLog(limit)
     token = _ERROR_LOG.set(log)
     try:
         yield log

@@ -23,6 +23,7 @@ from typing import Any, TextIO, cast
 import orjson
 
 from .errors import DataError, ErrorLog, collecting, record_error
+from .machine import cyclic_gc_paused
 from .models import RELATIONSHIP_TYPES, Node, Record, Relationship, label_of, record_types
 from .records_io import Located
 from .scratch import scratch_dir
@@ -519,7 +520,7 @@ def load(located: Iterable[Located], store: GraphStore, *, replace: bool = False
     drops it on any error) is sent batches during the pass, so its server works while the input
     is still read; any other store gets the rows once the input is known to be valid."""
     started = time.perf_counter()
-    with scratch_dir("kg-load-") as tmp, collecting(max_errors) as errors:
+    with scratch_dir("kg-load-") as tmp, collecting(max_errors) as errors, cyclic_gc_paused():
         spill = _Spill(tmp)
         loader = _Loader(spill)
         phase = getattr(progress, "phase", None)

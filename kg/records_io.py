@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -17,6 +17,7 @@ import orjson
 from .errors import DataError, record_error
 from .models import Record, parse_record, record_types
 from .models.parse import item_kind, kind_of
+from .records_worker import HEAD_LINES, Worker, run_worker, worth_a_worker
 
 Located = tuple[Record, str, int]
 
@@ -25,8 +26,9 @@ MAX_LINE = 8 * 1024 * 1024
 """Longest line accepted (bytes): a record is small; a longer line is a broken file, not data."""
 
 
-def _text_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(line number, decoded line) with encoding errors and huge lines reported by line."""
+def _text_lines(path: Path, start: int = 1, stop: int | None = None) -> Iterator[tuple[int, str]]:
+    """(line number, decoded line) with encoding errors and huge lines reported by line; lines
+    `start` up to `stop` (excluded) only: the lines before are counted, not checked."""
     with path.open("rb") as fh:
         lineno = 0
         while True:
@@ -34,6 +36,10 @@ def _text_lines(path: Path) -> Iterator[tuple[int, str]]:
             if not raw:
                 break
             lineno += 1
+            if lineno < start:
+                continue
+            if stop is not None and lineno >= stop:
+                break
             if len(raw) > MAX_LINE and not raw.endswith(b"\n"):
                 raise DataError(f"line longer than {MAX_LINE // (1024 * 1024)} MiB; is this a "
                                 f"records file?", file=str(path), line=lineno)
@@ -88,9 +94,29 @@ def parse_json_line(line: str) -> Any:
 
 
 def read_jsonl(path: Path) -> Iterator[Located]:
+    """Records of one JSON Lines file; every bad line is recorded (see `kg.errors.record_error`).
+    A large file is read by a worker process too (kg.records_worker)."""
+    if worth_a_worker(path):
+        with Worker(path, HEAD_LINES + 1, f"{__name__}:worker_main") as worker:
+            seen = yield from jsonl_lines(path, 1, HEAD_LINES + 1)      # while the worker starts
+            seen = (yield from worker.records()) or seen
+    else:
+        seen = yield from jsonl_lines(path)
+    if not seen:
+        raise DataError("the file holds no records", file=str(path))
+
+
+def worker_main(argv: list[str]) -> None:
+    """The worker process of `read_jsonl`: the lines of file `argv[0]` from line `argv[1]` on."""
+    run_worker(jsonl_lines(Path(argv[0]), int(argv[1])))
+
+
+def jsonl_lines(path: Path, start: int = 1, stop: int | None = None) -> Generator[Located, None, bool]:
+    """The records of lines `start` up to `stop` (excluded), each bad line recorded; returns
+    whether any of those lines was not blank."""
     seen = False
     name = str(path)
-    for lineno, line in _text_lines(path):
+    for lineno, line in _text_lines(path, start, stop):
         if not line or line.isspace():
             continue
         seen = True
@@ -98,14 +124,14 @@ def read_jsonl(path: Path) -> Iterator[Located]:
             data = parse_json_line(line)
         except json.JSONDecodeError as exc:
             record_error(DataError(f"invalid JSON: {exc.msg} (column {exc.colno})",
-                                   file=str(path), line=lineno))
+                                   file=name, line=lineno))
             continue
         except ValueError as exc:
-            record_error(DataError(f"invalid JSON: {exc}", file=str(path), line=lineno))
+            record_error(DataError(f"invalid JSON: {exc}", file=name, line=lineno))
             continue
         except RecursionError:
             record_error(DataError("invalid JSON: nested too deeply to be a record",
-                                   file=str(path), line=lineno))
+                                   file=name, line=lineno))
             continue
         try:
             record = parse_record(data, file=name, line=lineno, plain_text="\\u" not in line)
@@ -113,8 +139,7 @@ def read_jsonl(path: Path) -> Iterator[Located]:
             record_error(exc)
             continue
         yield record, name, lineno
-    if not seen:
-        raise DataError("the file holds no records", file=str(path))
+    return seen
 
 
 LIST_SEP = ";"

@@ -307,7 +307,7 @@ def test_the_collector_pause_is_shared_by_threads_and_leaves_a_disabled_collecto
     import gc
     import threading
 
-    from kg.store.falkordb_reply import cyclic_gc_paused
+    from kg.machine import cyclic_gc_paused
     entered, release = threading.Event(), threading.Event()
 
     def other() -> None:

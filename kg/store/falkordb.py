@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
+from ..machine import cyclic_gc_paused
 from . import falkordb_flat, falkordb_reply
 from .base import (
     EDGE_COLUMNS,
@@ -101,7 +102,7 @@ class FalkorDBStore:
             self._ensure_graph()
             return self.graph.execute_command(*command)
 
-    @falkordb_reply.cyclic_gc_paused()
+    @cyclic_gc_paused()
     def read(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         # The compact reply is decoded in one pass (falkordb_reply) unless it holds graph entities.
         try:
@@ -147,7 +148,7 @@ class FalkorDBStore:
         read the compact way)."""
         return frozenset(row["propertyKey"] for row in self.read("CALL db.propertyKeys()"))
 
-    @falkordb_reply.cyclic_gc_paused()
+    @cyclic_gc_paused()
     def _read_nodes(self, keys: frozenset[str], label: str, match: str, tail: str, params: dict[str, Any]
                     ) -> list[dict[str, Any]]:
         """A page of nodes as flat columns in a plain reply (`falkordb_flat`), else the compact way."""
@@ -159,7 +160,7 @@ class FalkorDBStore:
             pass
         return node_rows(label, self.read(f"{match} {NODE_COLUMNS}{tail}", params))
 
-    @falkordb_reply.cyclic_gc_paused()
+    @cyclic_gc_paused()
     def _read_edges(self, keys: frozenset[str], label: str, match: str, tail: str, params: dict[str, Any]
                     ) -> list[dict[str, Any]]:
         """A page of relationships as flat columns in a plain reply (`falkordb_flat`), else as one

@@ -12,43 +12,9 @@ reply to the client's parser.
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 NULL, STRING, INTEGER, BOOLEAN, DOUBLE, ARRAY, EDGE, NODE, PATH, MAP = range(1, 11)
-
-
-_gc_lock = threading.Lock()
-_gc_pausers = 0
-_gc_was_enabled = False
-
-
-@contextlib.contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """Python's cycle collector paused while a reply is parsed and decoded.
-
-    A large reply becomes many lists and dicts at once, and each allocation burst triggers a
-    collection that walks every live container, so parsing grew faster than the reply: 7,292
-    rows took 108 ms with the collector and 63 ms without (72,920 rows: 1,244 and 640 ms), and
-    `concentration` grew 1.13× faster than the graph from 100k to 1M relationships. Replies hold
-    no reference cycles, so nothing is left for the collector. Threads (an export's read-ahead)
-    share the pause: the collector runs again when the last one leaves. Also a decorator."""
-    global _gc_pausers, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pausers == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pausers += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pausers -= 1
-            if _gc_pausers == 0 and _gc_was_enabled:
-                gc.enable()
 
 
 class Unsupported(Exception):
