@@ -30,9 +30,6 @@ from functools import lru_cache
 from typing import Any, ClassVar
 from urllib.parse import quote, unquote
 
-from rdflib import URIRef
-from rdflib.namespace import DefinedNamespace, Namespace
-
 ONTOLOGY_IRI = "https://w3id.org/chokepoint/ontology"
 CP_NS = ONTOLOGY_IRI + "#"
 DATA_NS = "https://w3id.org/chokepoint/id/"
@@ -50,137 +47,152 @@ QUDT_UNIT_NS = "http://qudt.org/vocab/unit/"
 WD_NS = "http://www.wikidata.org/entity/"
 
 
-class CP(DefinedNamespace):
+class _Terms(type):
+    """`CP.Country` and `CP["from"]` give the term's IRI as text. A term the class does not
+    declare raises, so a misspelt term never mints a new IRI (what rdflib's `DefinedNamespace`
+    with `_fail` does; this module does not import rdflib, so the models, which read these
+    tables, and a load's worker process, which reads records, do without it: 20 MB)."""
+
+    def __getattr__(cls, name: str) -> str:
+        if name.startswith("_") or (name not in cls.__annotations__ and name not in cls._extras):
+            raise AttributeError(f"term {name!r} is not in the Chokepoint ontology (kg.vocab.CP)")
+        return CP_NS + name
+
+    def __getitem__(cls, name: str) -> str:
+        return cls.__getattr__(name)
+
+    _extras: ClassVar[list[str]]
+
+
+class CP(metaclass=_Terms):
     """The Chokepoint ontology. A misspelt term raises instead of minting a new IRI."""
 
-    _NS = Namespace(CP_NS)
-    _fail = True
     _extras: ClassVar[list[str]] = ["from"]          # `cp:from` is a Python keyword: spell it CP["from"]
 
     # classes for node labels
-    Country: URIRef
-    Material: URIRef
-    Product: URIRef
-    Firm: URIRef
-    Facility: URIRef
-    Agreement: URIRef
-    ExportControl: URIRef
-    ImportMeasure: URIRef
-    HSCode: URIRef
-    Source: URIRef
+    Country: str
+    Material: str
+    Product: str
+    Firm: str
+    Facility: str
+    Agreement: str
+    ExportControl: str
+    ImportMeasure: str
+    HSCode: str
+    Source: str
     # statement classes: one per relationship type
-    Statement: URIRef
-    Observation: URIRef
-    ProductionObservation: URIRef
-    ReservesObservation: URIRef
-    RequirementObservation: URIRef
-    TradeFlowObservation: URIRef
-    ImportTotalObservation: URIRef
-    ImportRelianceObservation: URIRef
-    OwnershipObservation: URIRef
-    StateOwnershipObservation: URIRef
-    OperatesStatement: URIRef
-    LocatedInStatement: URIRef
-    HeadquarteredInStatement: URIRef
-    SuppliesStatement: URIRef
-    PartyToStatement: URIRef
-    CoversStatement: URIRef
-    ImposesStatement: URIRef
-    RestrictsStatement: URIRef
-    TargetsStatement: URIRef
-    ClassifiedAsStatement: URIRef
+    Statement: str
+    Observation: str
+    ProductionObservation: str
+    ReservesObservation: str
+    RequirementObservation: str
+    TradeFlowObservation: str
+    ImportTotalObservation: str
+    ImportRelianceObservation: str
+    OwnershipObservation: str
+    StateOwnershipObservation: str
+    OperatesStatement: str
+    LocatedInStatement: str
+    HeadquarteredInStatement: str
+    SuppliesStatement: str
+    PartyToStatement: str
+    CoversStatement: str
+    ImposesStatement: str
+    RestrictsStatement: str
+    TargetsStatement: str
+    ClassifiedAsStatement: str
     # the HS nomenclature as a SKOS concept scheme
-    HarmonizedSystem: URIRef
+    HarmonizedSystem: str
     # object properties: one per relationship type (the direct, "truthy" edge)
-    produces: URIRef
-    holdsReserves: URIRef
-    requires: URIRef
-    exportsTo: URIRef
-    imports: URIRef
-    importReliance: URIRef
-    owns: URIRef
-    stateOwnedBy: URIRef
-    operates: URIRef
-    locatedIn: URIRef
-    headquarteredIn: URIRef
-    supplies: URIRef
-    partyTo: URIRef
-    covers: URIRef
-    imposes: URIRef
-    restricts: URIRef
-    targets: URIRef
-    classifiedAs: URIRef
+    produces: str
+    holdsReserves: str
+    requires: str
+    exportsTo: str
+    imports: str
+    importReliance: str
+    owns: str
+    stateOwnedBy: str
+    operates: str
+    locatedIn: str
+    headquarteredIn: str
+    supplies: str
+    partyTo: str
+    covers: str
+    imposes: str
+    restricts: str
+    targets: str
+    classifiedAs: str
     # properties of nodes and relationships
-    to: URIRef
-    confidence: URIRef
-    stage: URIRef
-    year: URIRef
-    quantity: URIRef
-    unit: URIRef
-    share: URIRef
-    worldQuantity: URIRef
-    estimated: URIRef
-    qualifier: URIRef
-    basis: URIRef
-    measuredAs: URIRef
-    otherShare: URIRef
-    sourcesPeriod: URIRef
-    series: URIRef
-    sourceUnit: URIRef
-    role: URIRef
-    intensity: URIRef
-    intensityUnit: URIRef
-    hsCode: URIRef
-    valueUsd: URIRef
-    flowBasis: URIRef
-    shareBasis: URIRef
-    month: URIRef
-    netImportReliance: URIRef
-    importSources: URIRef
-    importSourceShares: URIRef
-    suppliedItem: URIRef
-    scope: URIRef
-    hsVersion: URIRef
-    url: URIRef
-    release: URIRef
-    retrieved: URIRef
-    sha256: URIRef
-    iso3: URIRef
-    iso2: URIRef
-    isoNumeric: URIRef
-    kind: URIRef
-    symbol: URIRef
-    criticalList: URIRef
-    memberOf: URIRef
-    members: URIRef
-    category: URIRef
-    lei: URIRef
-    ticker: URIRef
-    status: URIRef
-    facilityType: URIRef
-    latitude: URIRef
-    locality: URIRef
-    region: URIRef
-    activity: URIRef
-    supplyStage: URIRef
-    iraTimeline: URIRef
-    investmentUsd: URIRef
-    jobs: URIRef
-    productionStart: URIRef
-    longitude: URIRef
-    signed: URIRef
-    instrument: URIRef
-    announced: URIRef
-    effective: URIRef
-    suspendedFrom: URIRef
-    suspendedUntil: URIRef
-    ended: URIRef
-    measure: URIRef
-    appliesBy: URIRef
-    rate: URIRef
-    level: URIRef
+    to: str
+    confidence: str
+    stage: str
+    year: str
+    quantity: str
+    unit: str
+    share: str
+    worldQuantity: str
+    estimated: str
+    qualifier: str
+    basis: str
+    measuredAs: str
+    otherShare: str
+    sourcesPeriod: str
+    series: str
+    sourceUnit: str
+    role: str
+    intensity: str
+    intensityUnit: str
+    hsCode: str
+    valueUsd: str
+    flowBasis: str
+    shareBasis: str
+    month: str
+    netImportReliance: str
+    importSources: str
+    importSourceShares: str
+    suppliedItem: str
+    scope: str
+    hsVersion: str
+    url: str
+    release: str
+    retrieved: str
+    sha256: str
+    iso3: str
+    iso2: str
+    isoNumeric: str
+    kind: str
+    symbol: str
+    criticalList: str
+    memberOf: str
+    members: str
+    category: str
+    lei: str
+    ticker: str
+    status: str
+    facilityType: str
+    latitude: str
+    locality: str
+    region: str
+    activity: str
+    supplyStage: str
+    iraTimeline: str
+    investmentUsd: str
+    jobs: str
+    productionStart: str
+    longitude: str
+    signed: str
+    instrument: str
+    announced: str
+    effective: str
+    suspendedFrom: str
+    suspendedUntil: str
+    ended: str
+    measure: str
+    appliesBy: str
+    rate: str
+    level: str
     # annotation property: the graph name (label, relationship type, property) a term stands for
-    graphName: URIRef
+    graphName: str
 
 
 PREFIXES: dict[str, str] = {

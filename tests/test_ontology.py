@@ -152,13 +152,15 @@ def test_naming_rules():
 
 
 def test_defined_namespace_matches_the_ontology(owl):
-    """kg.vocab.CP (a closed DefinedNamespace) and the ontology declare the same terms."""
+    """kg.vocab.CP (a closed set of terms, without rdflib) and the ontology declare the same terms."""
     declared = {str(s)[len(CP):] for s in owl.subjects() if str(s).startswith(CP)}
     in_code = set(typing.get_type_hints(vocab.CP, include_extras=False)) | set(vocab.CP._extras)
     in_code = {n for n in in_code if not n.startswith("_")}
     assert declared == in_code
     with pytest.raises(AttributeError):
         vocab.CP.Produces  # noqa: B018  (misspelt: the property is cp:produces)
+    assert vocab.CP.produces == "https://w3id.org/chokepoint/ontology#produces"
+    assert vocab.CP["from"] == "https://w3id.org/chokepoint/ontology#from"
 
 
 # -- chokepoint.ttl == the graph vocabulary ----------------------------------------------------
