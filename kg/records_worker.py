@@ -16,7 +16,6 @@ sockets); it stops when the reader closes, and on its own when the reader's end 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import gc
 import pickle
 import signal
@@ -142,7 +141,8 @@ class Worker:
                                         stderr=self.stderr)
         assert self.process.stdout is not None
         self.pipe = self.process.stdout
-        with contextlib.suppress(AttributeError, OSError):      # Linux only: a larger buffer
+        with contextlib.suppress(ImportError, AttributeError, OSError):  # Linux only: a larger buffer
+            import fcntl
             fcntl.fcntl(self.pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
     def __enter__(self) -> Worker:
