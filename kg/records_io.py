@@ -90,7 +90,7 @@ def parse_json_line(line: str) -> Any:
         pass
     if line.startswith("\ufeff"):     # as json.loads: a byte-order mark inside the file
         raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", line, 0)
-    return _STRICT.decode(line)
+    return _STRICT.decode(line.rstrip("\r\n"))     # an error at the end names its column, not line 2
 
 
 def read_jsonl(path: Path) -> Iterator[Located]:

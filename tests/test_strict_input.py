@@ -240,3 +240,16 @@ def test_floats_round_trip_exactly_through_the_store(embedded_store, kg_home, tm
         assert (again.nodes_created, again.relationships_created) == (0, 0)
         assert (again.nodes, again.relationships) == (5, 2)
         assert export_text(embedded_store) == exported
+
+
+def test_a_line_cut_short_names_the_column_where_it_ends(tmp_path):
+    """The strict decoder is given the line without its newline: an error at the end of the line
+    names that column (38 here, counted by hand), not column 1 of a line after it."""
+    from kg.errors import collecting
+    from kg.records_io import read_paths
+    path = tmp_path / "cut.jsonl"
+    path.write_text('{"type":"Country","id":"country:ZZZ",\n', encoding="utf-8")
+    with collecting(10) as log:
+        assert list(read_paths([path])) == []
+    assert [str(e) for e in log.errors] == [
+        f"{path}:1: invalid JSON: Expecting property name enclosed in double quotes (column 38)"]
