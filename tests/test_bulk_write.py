@@ -5,7 +5,6 @@ the one `UNWIND … CREATE` leaves, and a failure leaves the graph unchanged
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -14,9 +13,9 @@ import uuid
 import pytest
 
 from kg import api
+from kg.store.base import WriteSummary
 from kg.errors import StoreError
 from kg.store import staging
-from kg.store.base import WriteSummary
 from kg.store.falkordb import FalkorDBStore
 from kg.store.falkordb_bulk import BulkEncoder, encode_value
 
@@ -84,49 +83,6 @@ def test_a_bulk_load_equals_an_unwind_load(graphs, tmp_path, monkeypatch):
     again = api.import_records(bulk_graph, [path])
     assert (again.nodes_created, again.relationships_created) == (0, 0)
     assert fingerprint(bulk_graph) == fingerprint(unwind_graph)
-
-
-def test_the_bulk_stage_has_its_indexes_before_its_first_entity(embedded_store, tmp_path,
-                                                                monkeypatch):
-    """The id indexes are made on the empty stage and every entity is indexed as it goes in: an
-    index built over a filled graph is filled in the background, and each crash of FalkorDB 4.16.3
-    in the test suite freed such an index (docs/guarantees.md, "Indexes before the rows")."""
-    commands: list[tuple] = []
-    real_send = staging.StagedWrite._write_batches
-    real_init = staging.StagedWrite.__init__
-
-    def init(self, *args, **kw):
-        real_init(self, *args, **kw)
-        execute = self.client.execute_command
-
-        def spy(*cmd, **kw2):
-            commands.append(cmd[:3])
-            return execute(*cmd, **kw2)
-        self.client.execute_command = spy
-
-    def batches(self, statements, summary, progress, encode):
-        def spied(st, rows):
-            command, created = encode(st, rows)
-            if command is not None:
-                commands.append(command[:3])
-            return command, created
-        return real_send(self, statements, summary, progress, spied)
-
-    monkeypatch.setattr(staging.StagedWrite, "__init__", init)
-    monkeypatch.setattr(staging.StagedWrite, "_write_batches", batches)
-    api.import_records(embedded_store, [write_jsonl(tmp_path / "r.jsonl", RECORDS)])
-    stage = embedded_store.graph_name + staging.STAGE_SUFFIX
-    bulk = [i for i, c in enumerate(commands) if c[0] == "GRAPH.BULK"]
-    indexes = [i for i, c in enumerate(commands)
-               if c[0] == "GRAPH.QUERY" and str(c[2]).startswith("CREATE INDEX")]
-    assert commands[bulk[0]] == ("GRAPH.BULK", stage, "BEGIN")       # the empty stage, made first
-    assert len(indexes) == 10 and bulk[0] < min(indexes) and max(indexes) < bulk[1]
-    assert all(commands[i][2] != "BEGIN" for i in bulk[1:])
-    # by hand: 3 countries, 1 material, 1 source, each found in its label's index
-    counts = {str(row[0]): int(re.search(r"numDocuments: (\d+)", str(row[8])).group(1))
-              for row in embedded_store.db.connection.execute_command(
-                  "GRAPH.RO_QUERY", embedded_store.graph_name, "CALL db.indexes()")[1]}
-    assert {k: v for k, v in counts.items() if v} == {"Country": 3, "Material": 1, "Source": 1}
 
 
 def test_a_failed_bulk_load_leaves_the_graph_unchanged(embedded_store, tmp_path, monkeypatch):

@@ -9,9 +9,8 @@ live graph. What each phase leaves after a failure or a crash is in docs/guarant
    that does not answer a PING after a copy's deadline is killed and started again from its last
    save, which holds every completed write (each write waits for its save), and the copy is
    retried there. Readers are not blocked by the copy.
-   A load into an empty stage is written with GRAPH.BULK instead (kg.store.falkordb_bulk): a bulk
-   call without entities creates the stage, its id indexes are made while it is empty, and the
-   load's bulk calls add the entities, indexed as they go in.
+   A load into an empty stage is written with GRAPH.BULK instead (kg.store.falkordb_bulk), which
+   creates the stage with its first batch; the id indexes are built after it.
 2. Write: every batch is one short `GRAPH.QUERY` on the stage, a few in flight at once so the
    server writes while the client encodes the next batch. Readers keep reading the live graph.
    A stage written in batches (anything but GRAPH.BULK alone) is then replaced by a `GRAPH.COPY`
@@ -239,13 +238,15 @@ class StagedWrite:
             first = next(todo, None) if fresh else None   # its form decides GRAPH.BULK
             todo = itertools.chain([first] if first else [], todo)
             if fresh and BULK and first is not None and first.bulk is not None:
-                self._bulk_stage()
-                self._phase("staged")
+                self._phase("staged")        # GRAPH.BULK creates the stage with its first call
                 encoder = BulkEncoder()
-                encoder.started = True
                 after: list[WriteStatement] = []
                 self._write_batches(_bulk_part(todo, after), summary, progress,
                                     self._bulk_command(encoder))
+                if not encoder.started:
+                    self._fresh_stage()
+                else:
+                    self._index_stage()
                 batched = bool(after)
                 if after:    # statements that update what GRAPH.BULK created: through the index
                     self._write_batches(itertools.chain(after, todo), summary, progress,
@@ -315,18 +316,9 @@ class StagedWrite:
         self._query(self.stage, "CREATE (:_Init) WITH 1 AS x MATCH (n:_Init) DELETE n")
         self._index_stage()
 
-    def _bulk_stage(self) -> None:
-        """The empty stage of a GRAPH.BULK load, made by a bulk call without entities, and its id
-        indexes: the entities the load's calls insert are indexed as they go in. An index
-        created over a filled graph is filled in the background, and every crash of FalkorDB
-        4.16.3 in the test suite was in freeing the index of a graph built that way
-        (docs/guarantees.md, "Indexes before the rows")."""
-        self.client.execute_command("GRAPH.BULK", self.stage, "BEGIN", 0, 0, 0, 0)
-        self._index_stage()
-
     def _index_stage(self) -> None:
-        """One `id` index per label, on the empty stage; waited for until the server reports
-        them operational."""
+        """One `id` index per label; on a filled stage (after GRAPH.BULK) the server builds them
+        in the background, so they are waited for: the swapped-in graph answers at full speed."""
         for label in LABELS:
             self._query(self.stage, f"CREATE INDEX FOR (n:{label}) ON (n.id)")
         deadline = time.monotonic() + BATCH_TIMEOUT
