@@ -106,10 +106,11 @@ def test_poisoned_last_batch_changes_nothing_and_restarts_nothing(home):
     store.close()
 
 
-def test_a_load_into_a_filled_graph_swaps_in_a_rebuilt_copy_of_its_stage(home, monkeypatch):
-    """A stage written in batches is replaced by a copy of itself before the swap
-    (docs/guarantees.md, "Rebuilt before the swap"); a load into an empty graph (GRAPH.BULK) is
-    not; a copy left by a client that died is dropped by the next write."""
+def test_every_load_swaps_in_a_rebuilt_copy_of_its_stage(home, monkeypatch):
+    """Every stage is replaced by a copy of itself before the swap, the one written with
+    GRAPH.BULK into an empty graph and the one written in batches into a copy of a filled graph
+    (docs/guarantees.md, "Rebuilt before the swap"); a copy left by a client that died is dropped
+    by the next write."""
     from kg.store import staging
     copies: list[tuple[str, str]] = []
     real = staging.StagedWrite._copy
@@ -121,9 +122,10 @@ def test_a_load_into_a_filled_graph_swaps_in_a_rebuilt_copy_of_its_stage(home, m
     monkeypatch.setattr(staging.StagedWrite, "_copy", spy)
     store = open_store(Settings(home=home))
     api.import_records(store, [SMALL])
-    assert copies == []
+    assert copies == [("kg__stage", "kg__stage__rebuilt")]
     before = fingerprint(store)
     store.db.select_graph("kg__stage__rebuilt").query("CREATE (:Leftover)")
+    copies.clear()
     api.import_records(store, [SMALL])
     assert copies == [("kg", "kg__stage"), ("kg__stage", "kg__stage__rebuilt")]
     assert fingerprint(store) == before

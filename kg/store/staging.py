@@ -13,9 +13,10 @@ live graph. What each phase leaves after a failure or a crash is in docs/guarant
    creates the stage with its first batch; the id indexes are built after it.
 2. Write: every batch is one short `GRAPH.QUERY` on the stage, a few in flight at once so the
    server writes while the client encodes the next batch. Readers keep reading the live graph.
-   A stage written in batches (anything but GRAPH.BULK alone) is then replaced by a `GRAPH.COPY`
-   of itself, after its derived aggregates: FalkorDB 4.16.3 left such a graph with values that
-   later queries overwrote (docs/guarantees.md, "Rebuilt before the swap").
+   Every stage is then replaced by a `GRAPH.COPY` of itself, after its derived aggregates:
+   FalkorDB 4.16.3 left a graph written in batches with values that later queries overwrote, and
+   crashed freeing the index of a graph written with GRAPH.BULK (docs/guarantees.md, "Rebuilt
+   before the swap").
 3. Swap: `RENAME stage live`, atomic. A reply lost here is resolved by looking whether the stage
    still exists, never guessed.
 4. Save: `BGSAVE` (a forked child writes the RDB, readers are not blocked) and wait for its
@@ -247,12 +248,10 @@ class StagedWrite:
                     self._fresh_stage()
                 else:
                     self._index_stage()
-                batched = bool(after)
                 if after:    # statements that update what GRAPH.BULK created: through the index
                     self._write_batches(itertools.chain(after, todo), summary, progress,
                                         self._query_command)
             else:
-                batched = True
                 if fresh:
                     self._fresh_stage()
                     self._phase("staged")
@@ -264,8 +263,7 @@ class StagedWrite:
                     self._phase("staged")
                     self._write_batches(todo, summary, progress, self._query_command)
             derive(self._run_stage)          # the aggregates of the staged graph (kg.store.derived)
-            if batched:
-                self._rebuild_stage()
+            self._rebuild_stage()
             self._phase("written")
         except BaseException as exc:
             with contextlib.suppress(Exception):
@@ -351,9 +349,10 @@ class StagedWrite:
         """Replace the stage by a copy of itself before it is swapped in. FalkorDB 4.16.3 left a
         graph written in `UNWIND` batches (then given its derived aggregates) with property
         values that later queries overwrote: a share in a derived array became 2.0e-314, and
-        another graph lost a relationship from its patterns. A copy is decoded from FalkorDB's
-        own serialisation, as a graph loaded from its save file is, and did not show either
-        (docs/guarantees.md, "Rebuilt before the swap")."""
+        another graph lost a relationship from its patterns. A graph written with GRAPH.BULK
+        (then given its aggregates) crashed the server when it was deleted, in an index's free.
+        A copy is decoded from FalkorDB's own serialisation, as a graph loaded from its save file
+        is, and showed none of these (docs/guarantees.md, "Rebuilt before the swap")."""
         self._copy(self.stage, self.rebuilt, "rebuilding the stage", restart=False)
         self.client.execute_command("GRAPH.DELETE", self.stage)
         self.client.execute_command("RENAME", self.rebuilt, self.stage)
