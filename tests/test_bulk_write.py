@@ -138,3 +138,21 @@ def test_kill_9_during_a_bulk_load_leaves_an_empty_graph(tmp_path, victim):
         store.close()
     finally:
         embedded.stop(home, force=True)
+
+
+def test_a_read_before_any_write_makes_an_empty_graph_without_indexes(embedded_store, tmp_path):
+    """A read of a graph not created yet answers as an empty graph; the key it leaves holds no
+    index, so the load swapped in over it frees none (docs/guarantees.md, "Rebuilt before the
+    swap": FalkorDB crashed freeing the indexes of such a graph). The load's graph has them."""
+    def indexes() -> list[str]:
+        rows = embedded_store.db.connection.execute_command(
+            "GRAPH.RO_QUERY", embedded_store.graph_name, "CALL db.indexes()")[1]
+        return sorted(str(row[0]) for row in rows)
+
+    assert embedded_store.graph_name not in embedded_store.db.list_graphs()
+    assert embedded_store.read("MATCH (n) RETURN count(n) AS n") == [{"n": 0}]
+    assert embedded_store.graph_name in embedded_store.db.list_graphs()
+    assert indexes() == []
+    api.import_records(embedded_store, [write_jsonl(tmp_path / "r.jsonl", RECORDS)])
+    assert len(indexes()) == 10 and "Country" in indexes()
+    assert "Node By Index Scan" in embedded_store.explain("MATCH (c:Country {id: 'country:CHN'}) RETURN c")
