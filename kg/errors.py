@@ -87,7 +87,7 @@ _ERROR_LOG: ContextVar[ErrorLog | None] = ContextVar("kg_error_log", default=Non
 def collecting(limit: int = 100, log: ErrorLog | None = None) -> Iterator[ErrorLog]:
     """Within this block, readers report bad records to the returned log (`log`, or a new one
     holding up to `limit`) and read on."""
-    log = log or ErrorLog(limit)
+    log = log if log is not None else ErrorLog(limit)
     token = _ERROR_LOG.set(log)
     try:
         yield log

@@ -42,6 +42,11 @@ EMPTY_BATCH = 10_000
 server's cost per call grows with the graph, so fewer, larger calls (1M relationships: 5.9 s of
 server CPU in 2,000-row calls, 3.5 s in 20,000-row calls); 10,000 keeps the batches in flight
 within the memory target."""
+IDENT_MASK = (1 << 60) - 1
+"""A record's identity is kept as the low 60 bits of its hash: an int below 2**60 takes 32 bytes,
+a full 64-bit hash 40, and `_Loader.seen` holds one per record (8 MB at a million). Two
+different facts with the same identity (about 1 in 2 million loads of a million records) are
+told apart in `merge_repeats` and kept as two rows, as for any hash collision."""
 
 SHARE_TOLERANCE = 0.05
 """How far country shares of one material, stage and year may sum above 1: sources round their
@@ -397,13 +402,6 @@ class _Early:
                     rows if self.empty else EncodedRows(texts, _keys_in(rows)))
                 yield write_statement(statement, batch, self.empty)
         self.due = False
-
-
-IDENT_MASK = (1 << 60) - 1
-"""A record's identity is kept as the low 60 bits of its hash: an int below 2**60 takes 32 bytes,
-a full 64-bit hash 40, and `_Loader.seen` holds one per record (8 MB at a million). Two
-different facts with the same identity (about 1 in 2 million loads of a million records) are
-told apart in `merge_repeats` and kept as two rows, as for any hash collision."""
 
 
 HELD = 2

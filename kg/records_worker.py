@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from .errors import DataError, ErrorLog, KGError, ValidationErrors, collecting, record_error
-from .machine import usable_cores
+from .machine import cyclic_gc_paused, usable_cores
 
 MIN_BYTES = 8 * 2**20
 """Files smaller than this are read in one process: a worker takes about 0.3 s to start."""
@@ -119,9 +119,8 @@ def run_worker(records: Generator[tuple[Any, str, int], None, bool]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Records and messages hold no reference cycles: the collector would only walk them. What
     # the imports made is set aside, so the collections after errors (_Forward) are short.
-    gc.disable()
     gc.freeze()
-    with contextlib.suppress(BrokenPipeError):
+    with cyclic_gc_paused(), contextlib.suppress(BrokenPipeError):
         serve(records, sys.stdout.buffer)
 
 
