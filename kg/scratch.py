@@ -52,9 +52,13 @@ def scratch_dir(prefix: str) -> Iterator[Path]:
     """A new private (0700) folder, locked while in use and removed on exit."""
     reclaim(prefix)
     folder = Path(tempfile.mkdtemp(prefix=prefix))
-    fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    # Locked under another name first: a lock file that exists unlocked, even for an instant,
+    # lets a parallel load's reclaim() take it and remove the folder of a running load.
+    pending = folder / (LOCK_NAME + ".new")
+    fd = os.open(pending, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
+        os.rename(pending, folder / LOCK_NAME)
         yield folder
     finally:
         os.close(fd)

@@ -109,6 +109,30 @@ def test_killed_load_scratch_is_reclaimed_by_the_next(tmp_path, monkeypatch):
     assert not mine.exists()
 
 
+def test_a_parallel_reclaim_never_removes_the_folder_of_a_starting_load(tmp_path, monkeypatch):
+    # another load's reclaim() runs at the worst instant: just before this load takes its lock
+    import fcntl
+    import tempfile
+    import types
+
+    from kg import scratch
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    reclaimed: list[int] = []
+
+    def flock(fd: int, op: int) -> None:
+        if op == fcntl.LOCK_EX:
+            reclaimed.append(reclaim("kg-load-", tmp_path))
+        fcntl.flock(fd, op)
+
+    monkeypatch.setattr(scratch, "fcntl", types.SimpleNamespace(
+        flock=flock, LOCK_EX=fcntl.LOCK_EX, LOCK_NB=fcntl.LOCK_NB))
+    with scratch_dir("kg-load-") as mine:
+        assert reclaimed == [0] and mine.is_dir()
+        (mine / "0.rows").write_text("x")                    # the load's spill still works
+        assert reclaim("kg-load-", tmp_path) == 0 and mine.is_dir()
+    assert not mine.exists()
+
+
 def test_sigterm_during_import_removes_scratch_and_stage(tmp_path):
     from .test_faults import big_file
     home = tmp_path / "home"

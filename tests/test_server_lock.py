@@ -95,6 +95,33 @@ def test_server_holds_its_lock_for_its_lifetime(home):
     assert again.pid != info.pid
 
 
+def _probe_in_flight(home: Path):
+    """The lock as another command's server_running() holds it for an instant."""
+    import fcntl
+    home.mkdir(parents=True, exist_ok=True)
+    fh = open(home / embedded.RUNNING_LOCK, "a+b")   # noqa: SIM115 - closed by the caller
+    fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    return fh
+
+
+def test_two_probes_at_once_both_see_no_server(home):
+    other = _probe_in_flight(home)
+    try:
+        assert embedded.server_running(home) is False
+        assert embedded.status(home) is None
+    finally:
+        other.close()
+
+
+def test_a_start_waits_out_another_commands_probe(home):
+    import threading
+    other = _probe_in_flight(home)
+    threading.Timer(0.3, other.close).start()         # the probe ends while the start waits
+    info = embedded.start(home)
+    assert other.closed and embedded.server_running(home)
+    assert embedded.status(home) == info
+
+
 def test_data_folder_and_files_are_private(home):
     from kg import api
     from kg.config import Settings

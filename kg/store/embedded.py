@@ -92,8 +92,8 @@ def server_running(home: Path) -> bool:
         return False
     try:
         with _open_private(path) as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            try:   # shared: probes made at the same instant by other commands never collide
+                fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
             except BlockingIOError:
                 return True
             fcntl.flock(fh, fcntl.LOCK_UN)
@@ -175,6 +175,23 @@ def _state_of_running(home: Path) -> ServerInfo:
         raise StoreError(f"a server holds {home / RUNNING_LOCK} but {home / STATE_FILE} is missing "
                          f"or unreadable; stop that server (see `ps`) and run the command again")
     return info
+
+
+PROBE_GRACE = 2.0
+"""Seconds a starting server waits for other commands' lock probes (each lasts microseconds)."""
+
+
+def _take_lifetime_lock(lock: io.FileIO) -> bool:
+    """The lifetime lock, taken under server.lock, so only a probe can hold it briefly."""
+    deadline = time.monotonic() + PROBE_GRACE
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
 
 
 def status(home: Path) -> ServerInfo | None:
@@ -284,9 +301,7 @@ def _launch(home: Path, timeout: float) -> ServerInfo:
     except OSError as exc:
         raise StoreError(f"cannot prepare the data folder {home}: {_reason(exc)}") from None
     with lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:   # only under server.lock, so another start cannot race us
+        if not _take_lifetime_lock(lock):
             raise StoreError(f"another server took {home} while this one was starting") from None
         log_fd = -1
         try:
