@@ -29,11 +29,11 @@ from kg.store.falkordb import fast_params_header
 BATCH = 2000
 
 
-def write_file(n: int, directory: Path) -> tuple[Path, int]:
-    path = directory / f"net-{n}.jsonl"
+def write_file(n: int, directory: Path, seed: int = 42) -> tuple[Path, int]:
+    path = directory / (f"net-{n}.jsonl" if seed == 42 else f"net-{n}-seed{seed}.jsonl")
     count = 0
     with path.open("w") as fh:
-        for rec in generate(n):
+        for rec in generate(n, seed):
             fh.write(json.dumps(rec, separators=(",", ":")) + "\n")
             count += 1
     return path, count
