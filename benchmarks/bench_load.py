@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import Server, machine, table, timed
 from generate import generate
 
-from kg.models import label_of
+from kg.models import RELATIONSHIP_TYPES, label_of
 from kg.store.base import LABELS
 from kg.store.falkordb import fast_params_header
 
@@ -39,12 +39,15 @@ def write_file(n: int, directory: Path, seed: int = 42) -> tuple[Path, int]:
     return path, count
 
 
-def raw_load(store, path: Path) -> None:
-    """The same rows, grouped per label/type, as plain batched CREATEs."""
+def raw_load(store, path: Path, *, merge: bool = False) -> None:
+    """The same rows, grouped per label/type, as plain batched CREATEs; with `merge`, as plain
+    batched MERGEs on each node's id and each relationship's keys (the model's KEYS that the row
+    has), into the graph as it is: the raw form of a load into a graph that holds data."""
     graph = store.graph
-    graph.query("CREATE (:_Init) WITH 1 AS x MATCH (n:_Init) DELETE n")
-    for label in LABELS:
-        graph.query(f"CREATE INDEX FOR (n:{label}) ON (n.id)")
+    if not merge:
+        graph.query("CREATE (:_Init) WITH 1 AS x MATCH (n:_Init) DELETE n")
+        for label in LABELS:
+            graph.query(f"CREATE INDEX FOR (n:{label}) ON (n.id)")
     nodes: dict[str, list] = defaultdict(list)
     rels: dict[tuple, list] = defaultdict(list)
 
@@ -57,12 +60,19 @@ def raw_load(store, path: Path) -> None:
             graph.query(f"{header} {cypher}")
 
     def flush_nodes(label: str) -> None:
-        run(f"UNWIND $rows AS row CREATE (n:{label}) SET n = row", nodes.pop(label))
+        if merge:
+            run(f"UNWIND $rows AS row MERGE (n:{label} {{id: row.id}}) SET n += row", nodes.pop(label))
+        else:
+            run(f"UNWIND $rows AS row CREATE (n:{label}) SET n = row", nodes.pop(label))
 
     def flush_rels(key: tuple) -> None:
-        t, fl, tl = key
-        run(f"UNWIND $rows AS row MATCH (a:{fl} {{id: row.f}}) MATCH (b:{tl} {{id: row.t}}) "
-            f"CREATE (a)-[r:{t}]->(b) SET r = row.p", rels.pop(key))
+        t, fl, tl, keys = key
+        ends = f"UNWIND $rows AS row MATCH (a:{fl} {{id: row.f}}) MATCH (b:{tl} {{id: row.t}}) "
+        if merge:
+            pattern = ", ".join(f"{k}: row.p.{k}" for k in keys)
+            run(ends + f"MERGE (a)-[r:{t} {{{pattern}}}]->(b) SET r += row.p", rels.pop(key))
+        else:
+            run(ends + f"CREATE (a)-[r:{t}]->(b) SET r = row.p", rels.pop(key))
 
     with path.open() as fh:
         pending_rels = []
@@ -79,7 +89,8 @@ def raw_load(store, path: Path) -> None:
             flush_nodes(label)
         for t, rec in pending_rels:
             f, to = rec.pop("from"), rec.pop("to")
-            key = (t, label_of(f), label_of(to))
+            keys = tuple(k for k in RELATIONSHIP_TYPES[t].KEYS if rec.get(k) is not None)
+            key = (t, label_of(f), label_of(to), keys if merge else ())
             rels[key].append({"f": f, "t": to, "p": rec})
             if len(rels[key]) >= BATCH:
                 flush_rels(key)
