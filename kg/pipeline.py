@@ -442,10 +442,11 @@ def write_statement(statement: tuple[str, ...], rows: list[dict[str, Any]] | Enc
     if statement[0] == "node":
         cypher = (node_create_statement if empty else node_statement)(statement[1])
         return WriteStatement(cypher, batches, statement[1], "node",
-                              ("node", statement[1]) if empty else None)
+                              ("node", statement[1]) if empty else None, entity=statement[1])
     cypher = (relationship_create_statement if empty else relationship_statement)(*statement[1:])
     return WriteStatement(cypher, batches, f"{statement[1]} ({statement[2]}->{statement[3]})",
-                          "relationship", ("relationship", statement[1]) if empty else None)
+                          "relationship", ("relationship", statement[1]) if empty else None,
+                          entity=statement[1])
 
 
 def _row_keys(statement: tuple[str, ...]) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ same rows as recomputation; a graph written around the loader falls back to reco
 
 from __future__ import annotations
 
+import json
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -221,3 +222,80 @@ def test_aggregates_stay_out_of_exports_stats_and_the_audit(planted: Any) -> Non
     assert audit["licence", "CC-BY-4.0"]["cited"] == 11
     assert audit["licence", "public-domain"]["cited"] == 2
 
+
+
+FIRMS = [SRC_A,
+         {"type": "Firm", "id": "firm:ganfeng", "name": "Ganfeng Lithium", "source_ids": ["source:a"]},
+         {"type": "Firm", "id": "firm:pilbara", "name": "Pilbara Minerals", "source_ids": ["source:a"]},
+         {"type": "OWNS", "from": "firm:ganfeng", "to": "firm:pilbara", "share": 0.05, "year": 2024,
+          "source_ids": ["source:a"]}]
+FIGURES = [SRC_B, _country("AUS", "Australia"),
+           _produces("AUS", "refining", 2024, 1, 10, "source:b")]
+
+
+def _mark(store: Any) -> None:
+    """A mark on every aggregate node; a user's SET on them leaves the graph's counts alone."""
+    raw_write(store, "MATCH (d:_Meta) WHERE d.derived IS NOT NULL AND d.derived <> 'stamp' "
+                     "SET d.mark = true")
+
+
+def _by_kind(store: Any) -> dict[str, list[dict[str, Any]]]:
+    """Every aggregate's nodes without the fields that name the write (generation, time, mark)."""
+    kinds = ("latest-figure", "figure-series", "relationship-group", "traded-codes", "stamp")
+    drop = {"generation", "derived_at", "mark"}
+    return {k: sorted(({f: v for f, v in d.items() if f not in drop} for d in derived_nodes(store, k)),
+                      key=lambda d: json.dumps(d, sort_keys=True)) for k in kinds}
+
+
+def _marked(store: Any) -> set[str]:
+    rows = store.read("MATCH (d:_Meta) WHERE d.mark = true RETURN DISTINCT d.derived AS k")
+    return {r["k"] for r in rows}
+
+
+@pytest.mark.parametrize(("records", "kept"), [
+    (FIRMS, {"latest-figure", "figure-series", "traded-codes"}),     # firms and ownership only
+    (FIGURES, {"traded-codes"}),                                     # a new production figure
+])
+def test_a_load_derives_again_only_the_aggregates_it_can_change(
+        planted: Any, tmp_path: Path, records: list[dict[str, Any]], kept: set[str]) -> None:
+    _mark(planted)
+    import_records(planted, [write_jsonl(tmp_path / "more.jsonl", records)])
+    assert _marked(planted) == kept                 # the others were derived again
+    [stamp] = derived_nodes(planted, "stamp")
+    assert stamp["generation"] == 2
+    assert {d["generation"] for k in kept for d in derived_nodes(planted, k)} == {2}
+    after = _by_kind(planted)
+    # the oracle: every aggregate derived from scratch, in a fresh graph of the same records
+    planted.clear()
+    import_records(planted, [write_jsonl(tmp_path / "all.jsonl", PLANTED + records)])
+    assert _by_kind(planted) == after
+
+
+def test_aggregates_of_a_graph_written_around_the_loader_are_all_derived_again(
+        planted: Any, tmp_path: Path) -> None:
+    _mark(planted)
+    # a user's own figure: the stamp's counts are no longer the graph's, so none is trusted
+    raw_write(planted, "MATCH (c:Country {id: 'country:AUS'}), (m:Material {id: 'material:lithium'}) "
+                       "CREATE (c)-[:PRODUCES {stage: 'refining', year: 2024, quantity: 1, "
+                       "world_quantity: 10, unit: 't', source_ids: ['source:a']}]->(m)")
+    import_records(planted, [write_jsonl(tmp_path / "firms.jsonl", FIRMS)])
+    assert _marked(planted) == set()
+    latest = {(d["item"], d["stage"]): d for d in derived_nodes(planted, "latest-figure")}
+    assert latest["material:lithium", "refining"]["countries"] == ["country:CHN", "country:AUS"]
+
+
+def test_what_each_aggregate_reads_covers_its_cypher() -> None:
+    import re
+
+    from kg.models import RELATIONSHIP_TYPES
+    from kg.store.base import LABELS
+    names = set(LABELS) | set(RELATIONSHIP_TYPES)
+    for kind, cypher in derived.derivations():
+        named = {m for m in re.findall(r"[:|](\w+)", cypher) if m in names}
+        reads = derived.READS[kind]
+        assert named <= reads, (kind, named - reads)
+        if re.search(r"-\[\w*\]-", cypher):         # a relationship of any type
+            assert set(RELATIONSHIP_TYPES) <= reads, kind
+    assert derived.unaffected(set(derived.READS), {"Firm", "OWNS"}) == \
+        {"latest-figure", "figure-series", "traded-codes"}
+    assert derived.unaffected(set(derived.READS), {derived.EVERYTHING}) == set()

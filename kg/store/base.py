@@ -49,6 +49,9 @@ class WriteStatement:
     bulk: tuple[str, str] | None = None
     """("node", label) or ("relationship", type) when the statement only creates entities from
     `row.props` (and `row.from`/`row.to`): the embedded store may then write it with GRAPH.BULK."""
+    entity: str = ""
+    """The node label or relationship type of the rows; "" when the statement cannot name one
+    (then every derived aggregate is derived again: kg.store.derived)."""
 
 
 @dataclass
@@ -59,6 +62,8 @@ class WriteSummary:
     relationships_created: int = 0
     seconds: float = 0.0
     by_type: dict[str, int] = field(default_factory=dict)
+    entities: set[str] = field(default_factory=set)
+    """The node labels and relationship types written ("*": one the statement did not name)."""
 
     def count(self, st: WriteStatement, rows: int, created: int,
               progress: Progress | None = None) -> None:
@@ -70,6 +75,7 @@ class WriteSummary:
             self.relationships += rows
             self.relationships_created += created
         self.by_type[st.label] = self.by_type.get(st.label, 0) + rows
+        self.entities.add(st.entity or "*")
         if progress:
             progress(st.label, rows)
 

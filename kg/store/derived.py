@@ -26,15 +26,23 @@ exported, validated or counted (kg.store.base.META_LABEL).
 
 A failed write leaves the old aggregates as they were: they are derived in the stage or the
 transaction that the failure discards.
+
+A write derives again only the aggregates it can have changed. Each declares the node labels and
+relationship types it reads (READS); a load never deletes and never changes an id, so an
+aggregate none of whose labels and types the load wrote is the same before and after it. Such an
+aggregate is kept when it was the graph's own before the write (`current_kinds`: its stamp's
+counts were the graph's). A 1,000-record load of firms and ownership into a graph of a million
+trade flows no longer groups the flows again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
 
 from ..fragments import render_fragment
+from ..models import RELATIONSHIP_TYPES
 from .base import META_LABEL
 
 STAMP_ID = "derived:stamp"
@@ -49,14 +57,32 @@ META_COUNT = f"MATCH (n:{META_LABEL}) RETURN count(n) AS n"
 RELATIONSHIP_COUNT = "MATCH ()-[r]->() RETURN count(r) AS n"
 """Each a whole query on its own: both stores answer it from their counts without a scan."""
 
-DROP = f"MATCH (d:{META_LABEL}) WHERE d.derived IS NOT NULL DELETE d"
+DROP = f"MATCH (d:{META_LABEL}) WHERE d.derived IS NOT NULL AND NOT d.derived IN $keep DELETE d"
+KEEP = f"MATCH (d:{META_LABEL}) WHERE d.derived IN $keep SET d.generation = $generation"
 PREVIOUS = f"MATCH (d:{META_LABEL} {{id: '{STAMP_ID}'}}) RETURN d.generation AS g"
+CURRENT = (f"MATCH (d:{META_LABEL} {{id: '{STAMP_ID}'}}) UNWIND d.kinds AS kind "
+           f"RETURN d.nodes AS nodes, d.relationships AS relationships, kind")
+"""One row per kind: a store's plain reply may give a list as its text."""
+
+FIGURE_TYPES = ("PRODUCES", "HOLDS_RESERVES", "EXPORTS_TO", "IMPORT_RELIANCE")
+READS: dict[str, frozenset[str]] = {
+    # items, their groups (member_of), the producing countries (names) and their figures
+    "latest-figure": frozenset({"Material", "Product", "Country", "PRODUCES"}),
+    # the figure relationships and their endpoints' ids, which never change
+    "figure-series": frozenset(FIGURE_TYPES),
+    "relationship-group": frozenset(RELATIONSHIP_TYPES),
+    "traded-codes": frozenset({"EXPORTS_TO"}),
+}
+"""The node labels and relationship types each aggregate reads (the module docstring). An
+aggregate missing here is derived by every write."""
+EVERYTHING = "*"
+"""In a write's `entities`: rows of a label or type it cannot name (every aggregate is derived)."""
 STAMP = (f"CREATE (:{META_LABEL} {{id: '{STAMP_ID}', derived: 'stamp', nodes: $nodes, "
          f"relationships: $relationships, generation: $generation, derived_at: $derived_at, "
          f"kinds: $kinds}})")
 
 FIGURE_SERIES = f"""
-MATCH (a)-[r:PRODUCES|HOLDS_RESERVES|EXPORTS_TO|IMPORT_RELIANCE]->(b)
+MATCH (a)-[r:{'|'.join(FIGURE_TYPES)}]->(b)
 WHERE r.year IS NOT NULL
 WITH a, b, type(r) AS t, r.stage AS stage, r.hs_code AS hs, r.flow_basis AS basis,
      max(r.year) AS latest, count(r) AS n
@@ -124,14 +150,38 @@ def _count(run: Run, cypher: str) -> int:
     return int(rows[0][0]) if rows else 0
 
 
-def derive(run: Run) -> int:
-    """Replace the aggregates of the graph `run` writes to, then stamp them; the generation."""
+def current_kinds(run: Run) -> frozenset[str]:
+    """The aggregates the graph holds that were derived from it as it is: the kinds its stamp
+    lists, when the stamp's counts are the graph's (the test the queries make); else none."""
+    rows = run(CURRENT, {})
+    if not rows:
+        return frozenset()
+    size = [_count(run, NODE_COUNT) - _count(run, META_COUNT), _count(run, RELATIONSHIP_COUNT)]
+    if [int(rows[0][0]), int(rows[0][1])] != size:
+        return frozenset()
+    return frozenset(k.decode() if isinstance(k, bytes) else str(k) for _, _, k in rows)
+
+
+def unaffected(current: Collection[str], written: Collection[str]) -> frozenset[str]:
+    """The kinds of `current` that read none of the labels and types `written`: kept as they are."""
+    if EVERYTHING in written:
+        return frozenset()
+    return frozenset(k for k in current if k in READS and READS[k].isdisjoint(written))
+
+
+def derive(run: Run, keep: Collection[str] = ()) -> int:
+    """Replace the aggregates of the graph `run` writes to, but those named in `keep` (still
+    right: `unaffected`), then stamp them; the generation."""
     previous = run(PREVIOUS, {})
     generation = (int(previous[0][0] or 0) if previous else 0) + 1
-    run(DROP, {})
+    kept = sorted(name for name, _ in derivations() if name in keep)
+    run(DROP, {"keep": kept})
+    if kept:
+        run(KEEP, {"keep": kept, "generation": generation})
     kinds = []
     for name, cypher in derivations():
-        run(cypher, {"generation": generation})
+        if name not in kept:
+            run(cypher, {"generation": generation})
         kinds.append(name)
     nodes = _count(run, NODE_COUNT) - _count(run, META_COUNT)
     run(STAMP, {"nodes": nodes, "relationships": _count(run, RELATIONSHIP_COUNT),

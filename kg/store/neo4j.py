@@ -25,7 +25,7 @@ from .base import (
     statements_of,
     stats_from_rows,
 )
-from .derived import derive
+from .derived import current_kinds, derive, unaffected
 
 
 def _graph_value(value: Any) -> dict[str, Any] | None:
@@ -108,15 +108,21 @@ class Neo4jStore:
             summary.nodes = summary.relationships = 0
             summary.nodes_created = summary.relationships_created = 0
             summary.by_type.clear()
+            summary.entities.clear()
+
+            def run(cypher: str, params: dict[str, Any]) -> list[list[Any]]:
+                return [list(r.values()) for r in tx.run(cypher, params)]
+
             if replace:
                 tx.run("MATCH (n) DETACH DELETE n").consume()
             empty = replace or not list(tx.run(ANY_NODE))
+            current = frozenset() if replace else current_kinds(run)
             for st in statements_of(statements, empty):
                 for rows in st.batches:
                     counters = tx.run(st.cypher, {"rows": batch_rows(rows)}).consume().counters
                     created = counters.nodes_created if st.kind == "node" else counters.relationships_created
                     summary.count(st, len(rows), created, progress)
-            derive(lambda cypher, params: [list(r.values()) for r in tx.run(cypher, params)])
+            derive(run, keep=unaffected(current, summary.entities))
         try:
             with self._session() as session:
                 session.execute_write(work)

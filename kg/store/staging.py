@@ -54,7 +54,7 @@ from .base import (
     batch_rows,
     statements_of,
 )
-from .derived import derive
+from .derived import current_kinds, derive, unaffected
 from .embedded import ServerInfo, log_tail, server_running
 from .falkordb_bulk import BulkEncoder
 from .prefetch import read_ahead
@@ -230,6 +230,7 @@ class StagedWrite:
     def run(self, statements: StatementSource, *, replace: bool, summary: WriteSummary,
             progress: Progress | None) -> None:
         import redis
+        current: frozenset[str] = frozenset()
         try:
             self.drop_stage()                # a stage left by a client that died
             live = self.name in self._graphs()
@@ -260,9 +261,11 @@ class StagedWrite:
                     # before the load's first batch is prepared: the copy may restart a server
                     # that stopped answering, and a load still validating reads the graph
                     self._copy_live()
+                    current = current_kinds(self._run_stage)    # the live graph's, copied
                     self._phase("staged")
                     self._write_batches(todo, summary, progress, self._query_command)
-            derive(self._run_stage)          # the aggregates of the staged graph (kg.store.derived)
+            # the aggregates of the staged graph (kg.store.derived); a fresh stage has none to keep
+            derive(self._run_stage, keep=unaffected(current, summary.entities))
             self._rebuild_stage()
             self._phase("written")
         except BaseException as exc:
