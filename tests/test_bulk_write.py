@@ -95,8 +95,8 @@ def test_a_failed_bulk_load_leaves_the_graph_unchanged(embedded_store, tmp_path,
 
     real_count = WriteSummary.count
 
-    def fail(summary, st, rows, created, progress):
-        real_count(summary, st, rows, created, progress)
+    def fail(summary, st, rows, created, progress, changed=True):
+        real_count(summary, st, rows, created, progress, changed)
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("injected")

@@ -57,8 +57,8 @@ def test_failure_mid_write_leaves_graph_unchanged(store, tmp_path, monkeypatch):
 
     real = WriteSummary.count
 
-    def boom(summary, statement, rows, created, progress):
-        real(summary, statement, rows, created, progress)
+    def boom(summary, statement, rows, created, progress, changed=True):
+        real(summary, statement, rows, created, progress, changed)
         calls["n"] += 1
         if calls["n"] == 2:          # after the node batch landed in the stage, before the edges
             raise RuntimeError("injected failure")

@@ -63,11 +63,13 @@ class WriteSummary:
     seconds: float = 0.0
     by_type: dict[str, int] = field(default_factory=dict)
     entities: set[str] = field(default_factory=set)
-    """The node labels and relationship types written ("*": one the statement did not name)."""
+    """The node labels and relationship types the write changed ("*": one the statement did not
+    name): what the derived aggregates read decides which are derived again (kg.store.derived)."""
 
     def count(self, st: WriteStatement, rows: int, created: int,
-              progress: Progress | None = None) -> None:
-        """Count one written batch of `rows` rows (`created` of them new) and report progress."""
+              progress: Progress | None = None, changed: bool = True) -> None:
+        """Count one written batch of `rows` rows (`created` of them new) and report progress.
+        `changed`: whether the batch changed the graph; True when the store cannot tell."""
         if st.kind == "node":
             self.nodes += rows
             self.nodes_created += created
@@ -75,7 +77,8 @@ class WriteSummary:
             self.relationships += rows
             self.relationships_created += created
         self.by_type[st.label] = self.by_type.get(st.label, 0) + rows
-        self.entities.add(st.entity or "*")
+        if changed or created:
+            self.entities.add(st.entity or "*")
         if progress:
             progress(st.label, rows)
 
