@@ -373,3 +373,63 @@ def test_a_save_whose_child_crashed_names_the_signal_and_the_report(tmp_path):
     reason = save_failure_reason(tmp_path, str(tmp_path))
     assert reason.startswith("Background saving terminated by signal 11"), reason
     assert str(tmp_path / "falkordb.log") in reason
+
+
+def _slow_copy(monkeypatch, events: list[str]) -> None:
+    from kg.store import staging
+    real = staging.StagedWrite._copy_live
+
+    def copy_live(self):
+        events.append("copy starts")
+        time.sleep(1.0)
+        real(self)
+        events.append("copy ends")
+    monkeypatch.setattr(staging.StagedWrite, "_copy_live", copy_live)
+
+
+def test_a_load_validates_its_input_while_the_live_graph_is_copied(home, tmp_path, monkeypatch):
+    from kg.store.falkordb import FalkorDBStore
+    store = open_store(Settings(home=home))
+    api.import_records(store, [SMALL])
+    events: list[str] = []
+    _slow_copy(monkeypatch, events)
+    real_ids = FalkorDBStore.existing_ids
+
+    def existing_ids(self, ids):
+        events.append("validation reads the graph")
+        found = real_ids(self, ids)
+        events.append("the read is answered")
+        return found
+    monkeypatch.setattr(FalkorDBStore, "existing_ids", existing_ids)
+    # a figure between a country and a material the graph holds and the file does not
+    extra = write_jsonl(tmp_path / "extra.jsonl", [
+        json.loads(SMALL.read_text().splitlines()[0]),
+        {"type": "PRODUCES", "from": "country:USA", "to": "material:rare-earths", "stage": "mining",
+         "year": 2019, "quantity": 28000, "unit": "t", "source_ids": ["source:usgs-mcs-2025"]}])
+    report = api.import_records(store, [extra])
+    assert report.relationships_created == 1
+    # the input was read and checked during the copy; its read of the graph waited for the copy
+    assert events == ["copy starts", "validation reads the graph", "copy ends",
+                      "the read is answered"]
+    assert "kg__stage" not in store.db.list_graphs()
+    store.close()
+
+
+def test_bad_input_found_during_the_copy_leaves_no_stage_and_the_graph_as_it_was(
+        home, tmp_path, monkeypatch):
+    from kg.errors import DataError
+    store = open_store(Settings(home=home))
+    api.import_records(store, [SMALL])
+    before = fingerprint(store)
+    events: list[str] = []
+    _slow_copy(monkeypatch, events)
+    bad = write_jsonl(tmp_path / "bad.jsonl", [
+        json.loads(SMALL.read_text().splitlines()[0]),
+        {"type": "PRODUCES", "from": "country:USA", "to": "material:rare-earths", "stage": "mining",
+         "year": "last year", "source_ids": ["source:usgs-mcs-2025"]}])
+    with pytest.raises(DataError, match="bad.jsonl:2"):
+        api.import_records(store, [bad])
+    assert events == ["copy starts", "copy ends"]        # the error waited for the copy's end
+    assert not {"kg__stage", "kg__stage__rebuilt"} & set(store.db.list_graphs())
+    assert fingerprint(store) == before
+    store.close()

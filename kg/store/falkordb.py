@@ -73,6 +73,7 @@ class FalkorDBStore:
 
     def __init__(self, info: ServerInfo, home: Path, graph: str = "kg") -> None:
         self.home, self.graph_name = home, graph
+        self._writer: StagedWrite | None = None
         self._connect(info)
 
     def _connect(self, info: ServerInfo) -> None:
@@ -83,12 +84,22 @@ class FalkorDBStore:
         self.graph = self.db.select_graph(self.graph_name)
 
     # -- reads ---------------------------------------------------------------------------------
+    def _settled(self) -> None:
+        """A read made while this store's write copies the live graph (a load validating its
+        input) waits for the copy: the copy may restart a server that stopped answering, and
+        then this store is connected to the new one."""
+        copying = self._writer.copying if self._writer is not None else None
+        if copying is not None and not copying.running_here():
+            copying.wait()
+
     def _exists(self) -> bool:
+        self._settled()
         return self.graph_name in self.db.list_graphs()
 
     def _execute(self, cypher: str, params: dict[str, Any] | None = None, *, compact: bool = True) -> Any:
         """The compact (or plain) reply of a read-only query: the command the client's ro_query
         sends, with the C-encoded parameter header."""
+        self._settled()
         params = params or {}
         header = (fast_params_header(params) if params else "") or self.graph._build_params_header(params)
         query = f"{header} {cypher}" if header else cypher
@@ -200,10 +211,12 @@ class FalkorDBStore:
         summary = WriteSummary()
         started = time.perf_counter()
         with file_lock(self.home / "write.lock"):
-            writer = StagedWrite(self.info, self.home, self.graph_name, restarted=self._connect)
+            writer = self._writer = StagedWrite(self.info, self.home, self.graph_name,
+                                                restarted=self._connect)
             try:
                 writer.run(statements, replace=replace, summary=summary, progress=progress)
             finally:
+                self._writer = None
                 writer.close()
                 if writer.info != self.info:     # the write restarted a server that hung
                     self._connect(writer.info)

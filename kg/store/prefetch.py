@@ -67,3 +67,31 @@ def prefetched(pages: Iterator[list[dict[str, Any]]], ahead: int = AHEAD) -> Ite
     """The rows of `pages`, its pages produced by a background thread `ahead` pages in advance."""
     for page in read_ahead(pages, ahead, "kg-prefetch"):
         yield from page
+
+
+class Background:
+    """`fn()` started in a thread of its own (in a copy of the caller's context): `wait` for it
+    to end, `result` to re-raise what it raised."""
+
+    def __init__(self, fn: Any, name: str) -> None:
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=contextvars.copy_context().run, args=(self._run, fn),
+                                         name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Any) -> None:
+        try:
+            fn()
+        except BaseException as exc:    # handed to the caller by result()
+            self.error = exc
+
+    def running_here(self) -> bool:
+        return threading.current_thread() is self._thread
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self) -> None:
+        self.wait()
+        if self.error is not None:
+            raise self.error

@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterator, Sized
 from pathlib import Path
 from typing import Any
 
-from ..errors import KGError, StoreError
+from ..errors import DataError, KGError, StoreError
 from .base import (
     ANY_NODE,
     LABELS,
@@ -57,7 +57,7 @@ from .base import (
 from .derived import current_kinds, derive, unaffected
 from .embedded import ServerInfo, log_tail, server_running
 from .falkordb_bulk import BulkEncoder
-from .prefetch import read_ahead
+from .prefetch import Background, read_ahead
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +217,8 @@ class StagedWrite:
         self.info, self.home, self.name = info, home, name
         self.stage = f"{name}{STAGE_SUFFIX}"
         self.rebuilt = f"{self.stage}{REBUILT_SUFFIX}"
+        self.copying: Background | None = None
+        """The copy of the live graph while it runs (the store's reads wait for it)."""
         self.client = _client(info, BATCH_TIMEOUT)
         self.restarted = restarted
         """Told the new server when the write restarted one: a load still validating its input
@@ -263,12 +265,15 @@ class StagedWrite:
                     self._phase("staged")
                     self._write_batches(todo, summary, progress, self._query_command)
                 else:
-                    # before the load's first batch is prepared: the copy may restart a server
-                    # that stopped answering, and a load still validating reads the graph
-                    self._copy_live()
+                    # The server copies the live graph while the load validates its input (the
+                    # first statement is ready when every record is). The store's reads wait
+                    # for the copy: it may restart a server that stopped answering
+                    # (FalkorDBStore._settled).
+                    first = self._while_copying(todo)
                     current = current_kinds(self._run_stage)    # the live graph's, copied
                     self._phase("staged")
-                    self._write_batches(todo, summary, progress, self._query_command)
+                    self._write_batches(itertools.chain([first] if first else [], todo), summary,
+                                        progress, self._query_command)
             # the aggregates of the staged graph (kg.store.derived); a fresh stage has none to keep
             derive(self._run_stage, keep=unaffected(current, summary.entities))
             self._rebuild_stage()
@@ -349,6 +354,23 @@ class StagedWrite:
             args, created = encoder.args(st, rows)
             return (None if args is None else ("GRAPH.BULK", self.stage, *args)), created
         return encode
+
+    def _while_copying(self, todo: Iterator[WriteStatement]) -> WriteStatement | None:
+        """The first statement of `todo`, prepared while the live graph is copied to the stage;
+        the copy has ended, well or not, when this returns or raises. An error of the input is
+        the one reported; else the copy's, which explains a read that failed with it."""
+        self.copying = Background(self._copy_live, "kg-copy-live")
+        try:
+            first = next(todo, None)
+        except BaseException as exc:
+            self.copying.wait()       # the stage is dropped next: never while it is written
+            if self.copying.error is not None and not isinstance(exc, DataError):
+                raise self.copying.error from exc
+            raise
+        finally:
+            copying, self.copying = self.copying, None
+        copying.result()
+        return first
 
     def _copy_live(self) -> None:
         self._copy(self.name, self.stage, "copying the graph to a stage", restart=True)
