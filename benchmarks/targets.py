@@ -1,5 +1,6 @@
 """Every target of issue 17, measured in one run on one machine, with its ratio and a verdict.
 
+    pip install -e '.[bench]'                                      # falkordb-bulk-insert
     python benchmarks/targets.py                                   # 100k relationships
     python benchmarks/targets.py --sizes 100000 1000000 --write benchmarks/RESULTS.md
 
