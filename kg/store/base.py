@@ -54,6 +54,10 @@ class WriteStatement:
     (then every derived aggregate is derived again: kg.store.derived)."""
 
 
+UNNAMED_ENTITY = "*"
+"""What `WriteSummary.entities` holds for rows of a statement that names no label or type."""
+
+
 @dataclass
 class WriteSummary:
     nodes: int = 0
@@ -78,7 +82,7 @@ class WriteSummary:
             self.relationships_created += created
         self.by_type[st.label] = self.by_type.get(st.label, 0) + rows
         if changed or created:
-            self.entities.add(st.entity or "*")
+            self.entities.add(st.entity or UNNAMED_ENTITY)
         if progress:
             progress(st.label, rows)
 

@@ -43,7 +43,7 @@ from typing import Any
 
 from ..fragments import render_fragment
 from ..models import RELATIONSHIP_TYPES
-from .base import META_LABEL
+from .base import META_LABEL, UNNAMED_ENTITY
 
 STAMP_ID = "derived:stamp"
 SIZE_PARAM = "graph_size"
@@ -75,7 +75,7 @@ READS: dict[str, frozenset[str]] = {
 }
 """The node labels and relationship types each aggregate reads (the module docstring). An
 aggregate missing here is derived by every write."""
-EVERYTHING = "*"
+EVERYTHING = UNNAMED_ENTITY
 """In a write's `entities`: rows of a label or type it cannot name (every aggregate is derived)."""
 STAMP = (f"CREATE (:{META_LABEL} {{id: '{STAMP_ID}', derived: 'stamp', nodes: $nodes, "
          f"relationships: $relationships, generation: $generation, derived_at: $derived_at, "
@@ -150,14 +150,18 @@ def _count(run: Run, cypher: str) -> int:
     return int(rows[0][0]) if rows else 0
 
 
+def _size(run: Run) -> list[int]:
+    """[nodes other than `_Meta`, relationships] of the graph `run` writes to."""
+    return [_count(run, NODE_COUNT) - _count(run, META_COUNT), _count(run, RELATIONSHIP_COUNT)]
+
+
 def current_kinds(run: Run) -> frozenset[str]:
     """The aggregates the graph holds that were derived from it as it is: the kinds its stamp
     lists, when the stamp's counts are the graph's (the test the queries make); else none."""
     rows = run(CURRENT, {})
     if not rows:
         return frozenset()
-    size = [_count(run, NODE_COUNT) - _count(run, META_COUNT), _count(run, RELATIONSHIP_COUNT)]
-    if [int(rows[0][0]), int(rows[0][1])] != size:
+    if [int(rows[0][0]), int(rows[0][1])] != _size(run):
         return frozenset()
     return frozenset(k.decode() if isinstance(k, bytes) else str(k) for _, _, k in rows)
 
@@ -183,9 +187,8 @@ def derive(run: Run, keep: Collection[str] = ()) -> int:
         if name not in kept:
             run(cypher, {"generation": generation})
         kinds.append(name)
-    nodes = _count(run, NODE_COUNT) - _count(run, META_COUNT)
-    run(STAMP, {"nodes": nodes, "relationships": _count(run, RELATIONSHIP_COUNT),
-                "generation": generation,
+    nodes, relationships = _size(run)
+    run(STAMP, {"nodes": nodes, "relationships": relationships, "generation": generation,
                 "derived_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "kinds": kinds})
     return generation
 
